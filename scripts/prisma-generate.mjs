@@ -1,0 +1,16 @@
+// Runs `prisma generate` without network access. The Prisma CLI insists on a native schema engine
+// before any command, and downloads one from a host that air-gapped installs cannot reach.
+// `generate` never uses it, so any existing executable satisfies the check (see ../shared/NOTES.md).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const cli = require.resolve('prisma/build/index.js');
+const env = {
+  ...process.env,
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+  CHECKPOINT_DISABLE: '1',
+};
+const result = spawnSync(process.execPath, [cli, 'generate'], { stdio: 'inherit', env });
+process.exit(result.status ?? 1);

@@ -1,0 +1,69 @@
+/**
+ * buildApp(container): the HTTP application, separate from the process that listens. Infrastructure
+ * first (request ids, validation, errors, auth, idempotency, metrics, docs), then each module's routes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Container } from './container.js';
+import { ProblemSchema } from './lib/problem.js';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { orgsRoutes } from './modules/orgs/orgs.routes.js';
+import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
+import { installAuth } from './plugins/auth.js';
+import { installErrorHandling } from './plugins/error-handler.js';
+import { installIdempotency } from './plugins/idempotency.js';
+import { installMetrics } from './plugins/metrics.js';
+import { installRouteConventions } from './plugins/route-conventions.js';
+import { installSwagger } from './plugins/swagger.js';
+import './plugins/types.js';
+import { installValidators } from './plugins/validation.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Echo the caller's X-Request-Id when it is a sane token; otherwise make one. */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export async function buildApp(container: Container): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: container.logger as FastifyBaseLogger,
+    genReqId: requestId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: container.config.trustProxy,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  installValidators(app);
+  installErrorHandling(app);
+  app.addSchema(ProblemSchema);
+  installRouteConventions(app);
+  installAuth(app, {
+    authenticator: container.authenticator,
+    failureLimit: container.config.authFailures.limit,
+    failureWindowSeconds: container.config.authFailures.windowSeconds,
+  });
+  installIdempotency(app, container.idempotency);
+  installMetrics(app, container.metrics);
+  await installSwagger(app);
+
+  await app.register(healthRoutes, { pool: container.database.pool, migrations: container.migrations });
+  await app.register(tenantsRoutes, { tenants: container.tenants });
+  await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
+  await app.register(orgsRoutes, { orgs: container.orgs });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,197 @@
+/**
+ * The only reader of `process.env`. Every variable is validated at start; a bad value stops the
+ * start with one line per problem, naming the variable and what it expects.
+ */
+import { isIP } from 'node:net';
+import { bool, cleanEnv, EnvMissingError, makeValidator, num, port, str } from 'envalid';
+import { parseKeyringSpec } from '../modules/crypto/keyring.js';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Exceptions to the outbound network policy (§8): hostnames and CIDR ranges. */
+export interface OutboundAllowlist {
+  readonly hosts: readonly string[];
+  readonly cidrs: readonly string[];
+}
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly isProduction: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly dataDir: string;
+  /** Absent: an embedded PostgreSQL is started under `dataDir` (never in production). */
+  readonly databaseUrl: string | undefined;
+  readonly dbPoolMax: number;
+  /** Keyring spec `id:base64key,…`; absent outside production: generated once into `dataDir`. */
+  readonly encryptionKeys: string | undefined;
+  readonly bootstrapAdminKey: string | undefined;
+  readonly outbound: {
+    readonly allowlist: OutboundAllowlist;
+    readonly allowHttp: boolean;
+    readonly timeoutMs: number;
+  };
+  readonly trustProxy: boolean;
+  readonly shutdownTimeoutMs: number;
+  readonly idempotencyTtlSeconds: number;
+  readonly authFailures: { readonly limit: number; readonly windowSeconds: number };
+}
+
+/** Thrown when the environment does not describe a runnable service. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const postgresUrl = makeValidator<string>((input) => {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new Error('must be a URL like postgresql://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(`must start with postgresql:// (got ${url.protocol}//)`);
+  }
+  return input;
+});
+
+const keyringSpec = makeValidator<string>((input) => {
+  parseKeyringSpec(input); // throws with a sentence that names the bad entry, never the key
+  return input;
+});
+
+const bootstrapKey = makeValidator<string>((input) => {
+  if (input.length < 32 || /\s/.test(input)) {
+    throw new Error('must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
+  }
+  return input;
+});
+
+const allowlist = makeValidator<OutboundAllowlist>((input) => parseAllowlist(input));
+
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses `OUTBOUND_ALLOWLIST`: comma-separated hostnames, IP addresses and CIDR ranges. */
+export function parseAllowlist(input: string): OutboundAllowlist {
+  const hosts: string[] = [];
+  const cidrs: string[] = [];
+  for (const raw of input.split(',')) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry.includes('/')) {
+      const [address, prefix, ...rest] = entry.split('/');
+      const family = isIP(address ?? '');
+      const bits = Number(prefix);
+      const max = family === 6 ? 128 : 32;
+      if (rest.length > 0 || family === 0 || !/^\d+$/.test(prefix ?? '') || bits > max) {
+        throw new Error(`"${entry}" is not a CIDR range like 10.0.0.0/8 or fd00::/8`);
+      }
+      cidrs.push(entry);
+    } else if (isIP(entry) !== 0) {
+      cidrs.push(entry.includes(':') ? `${entry}/128` : `${entry}/32`);
+    } else if (
+      /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(entry)
+    ) {
+      hosts.push(entry);
+    } else {
+      throw new Error(`"${entry}" is neither a hostname, an IP address nor a CIDR range`);
+    }
+  }
+  return { hosts, cidrs };
+}
+
+/**
+ * Validates the environment and returns a frozen configuration.
+ * @throws ConfigError listing every problem at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const cleaned = cleanEnv(
+    env,
+    {
+      NODE_ENV: str({ choices: ['development', 'production', 'test'], default: 'development' }),
+      HOST: str({ default: '127.0.0.1', desc: 'Interface to listen on' }),
+      PORT: port({ default: 3000 }),
+      LOG_LEVEL: str({ choices: logLevels, default: 'info' }),
+      DATA_DIR: str({ default: './.data' }),
+      DATABASE_URL: postgresUrl({ default: undefined }),
+      DB_POOL_MAX: num({ default: 10 }),
+      ENCRYPTION_KEYS: keyringSpec({ default: undefined }),
+      BOOTSTRAP_ADMIN_KEY: bootstrapKey({ default: undefined }),
+      OUTBOUND_ALLOWLIST: allowlist({ default: { hosts: [], cidrs: [] } }),
+      OUTBOUND_ALLOW_HTTP: bool({ default: false }),
+      OUTBOUND_TIMEOUT_MS: num({ default: 10_000 }),
+      TRUST_PROXY: bool({ default: false }),
+      SHUTDOWN_TIMEOUT_MS: num({ default: 10_000 }),
+      IDEMPOTENCY_TTL_SECONDS: num({ default: 24 * 3600 }),
+      AUTH_FAILURE_LIMIT: num({ default: 20 }),
+      AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60 }),
+    },
+    {
+      reporter: ({ errors }) => {
+        for (const [name, error] of Object.entries(errors)) {
+          if (!error) continue;
+          const why = error instanceof EnvMissingError ? 'is required' : error.message;
+          problems.push(`${name} ${why.replace(/^Invalid \w+ input: /, 'is invalid: ')}`);
+        }
+      },
+    },
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const positive: Array<[string, number]> = [
+    ['DB_POOL_MAX', cleaned.DB_POOL_MAX],
+    ['OUTBOUND_TIMEOUT_MS', cleaned.OUTBOUND_TIMEOUT_MS],
+    ['SHUTDOWN_TIMEOUT_MS', cleaned.SHUTDOWN_TIMEOUT_MS],
+    ['IDEMPOTENCY_TTL_SECONDS', cleaned.IDEMPOTENCY_TTL_SECONDS],
+    ['AUTH_FAILURE_LIMIT', cleaned.AUTH_FAILURE_LIMIT],
+    ['AUTH_FAILURE_WINDOW_SECONDS', cleaned.AUTH_FAILURE_WINDOW_SECONDS],
+  ];
+  for (const [name, value] of positive) {
+    if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
+  }
+  const isProduction = cleaned.NODE_ENV === 'production';
+  if (isProduction) {
+    if (!cleaned.DATABASE_URL) problems.push('DATABASE_URL is required in production (NODE_ENV=production)');
+    if (!cleaned.ENCRYPTION_KEYS) {
+      problems.push(
+        'ENCRYPTION_KEYS is required in production (NODE_ENV=production): `id:base64-of-32-random-bytes`',
+      );
+    }
+    if (cleaned.OUTBOUND_ALLOW_HTTP) {
+      problems.push('OUTBOUND_ALLOW_HTTP=true is for development and tests only, not production');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    nodeEnv: cleaned.NODE_ENV as NodeEnv,
+    isProduction,
+    host: cleaned.HOST,
+    port: cleaned.PORT,
+    logLevel: cleaned.LOG_LEVEL as LogLevel,
+    dataDir: cleaned.DATA_DIR,
+    databaseUrl: cleaned.DATABASE_URL,
+    dbPoolMax: cleaned.DB_POOL_MAX,
+    encryptionKeys: cleaned.ENCRYPTION_KEYS,
+    bootstrapAdminKey: cleaned.BOOTSTRAP_ADMIN_KEY,
+    outbound: Object.freeze({
+      allowlist: cleaned.OUTBOUND_ALLOWLIST,
+      allowHttp: cleaned.OUTBOUND_ALLOW_HTTP,
+      timeoutMs: cleaned.OUTBOUND_TIMEOUT_MS,
+    }),
+    trustProxy: cleaned.TRUST_PROXY,
+    shutdownTimeoutMs: cleaned.SHUTDOWN_TIMEOUT_MS,
+    idempotencyTtlSeconds: cleaned.IDEMPOTENCY_TTL_SECONDS,
+    authFailures: Object.freeze({
+      limit: cleaned.AUTH_FAILURE_LIMIT,
+      windowSeconds: cleaned.AUTH_FAILURE_WINDOW_SECONDS,
+    }),
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The composition root, wired by hand: one short block per module. Tests build the same container
+ * with their own database, keyring and logger.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from './config/config.js';
+import type { Database } from './db/client.js';
+import type { MigrationFile } from './db/migrator.js';
+import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
+import { createAuthenticator } from './modules/auth/authenticator.js';
+import type { Keyring } from './modules/crypto/keyring.js';
+import { createSecretsService } from './modules/crypto/secrets.service.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { orgsRepository } from './modules/orgs/orgs.repository.js';
+import { createOrgsService } from './modules/orgs/orgs.service.js';
+import { createTenantsService } from './modules/tenants/tenants.service.js';
+import { createMetricsRegistry } from './plugins/metrics.js';
+
+export interface ContainerInput {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly keyring: Keyring;
+  readonly migrations: readonly MigrationFile[];
+}
+
+export function createContainer({ config, logger, database, keyring, migrations }: ContainerInput) {
+  const db = database.prisma;
+  const metrics: Registry = createMetricsRegistry();
+
+  const secrets = createSecretsService(keyring);
+  const authenticator = createAuthenticator(db);
+  const idempotency = createIdempotencyService({ db, secrets, ttlSeconds: config.idempotencyTtlSeconds });
+
+  const apiKeys = createApiKeysService({ db, countActiveOrgs: orgsRepository.countActiveInScope });
+  const tenants = createTenantsService({ db, secrets, apiKeys });
+  const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp });
+
+  return {
+    config,
+    logger,
+    database,
+    keyring,
+    migrations,
+    metrics,
+    secrets,
+    authenticator,
+    idempotency,
+    apiKeys,
+    tenants,
+    orgs,
+  };
+}
+
+export type Container = ReturnType<typeof createContainer>;

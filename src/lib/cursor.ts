@@ -1,0 +1,29 @@
+/**
+ * Opaque pagination cursors: base64url of a small JSON array holding the last row's sort key.
+ * Clients must not build them; a cursor that does not decode is a 400, not a 500.
+ */
+import { BadRequestError } from './errors.js';
+
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** @param shape one `typeof` name per element, e.g. ['string', 'string'] */
+export function decodeCursor(cursor: string, shape: readonly ('string' | 'number')[]): (string | number)[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== shape.length ||
+    parsed.some((v, i) => typeof v !== shape[i] || (typeof v === 'string' && v.length > 200))
+  ) {
+    throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued', {
+      errors: [{ pointer: '/query/cursor', detail: 'Use nextCursor from a previous page unchanged' }],
+    });
+  }
+  return parsed as (string | number)[];
+}

@@ -1,0 +1,74 @@
+/** TypeBox building blocks shared by the route schemas of several modules. */
+import { type Static, type TSchema, Type } from 'typebox';
+import { SLUG_PATTERN, UUID_PATTERN } from './identifiers.js';
+
+export const Uuid = (description?: string) =>
+  Type.String({
+    pattern: UUID_PATTERN,
+    description: description ?? 'UUID',
+    examples: ['0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f'],
+  });
+
+export const Slug = (description: string) =>
+  Type.String({
+    pattern: SLUG_PATTERN,
+    minLength: 1,
+    maxLength: 63,
+    description: `${description}: lowercase letters, digits and inner hyphens, 1-63 characters, not shaped like a UUID`,
+    examples: ['acme-eu'],
+  });
+
+export const Timestamp = Type.String({ format: 'date-time' });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+/** Free-text names: printable, trimmed by the service, 1-200 characters. */
+export const DisplayName = (description: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 200,
+    pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
+    description,
+  });
+
+export const LABEL_KEY_PATTERN = '^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$';
+
+export const Labels = Type.Record(
+  Type.String({ pattern: LABEL_KEY_PATTERN }),
+  Type.String({ maxLength: 200 }),
+  {
+    additionalProperties: false,
+    maxProperties: 50,
+    description:
+      'Labels for selecting orgs, e.g. {"env": "prod", "region": "eu"}. Keys: lowercase, 1-63 characters.',
+  },
+);
+export type Labels = Static<typeof Labels>;
+
+export const PageQuery = {
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size (1-200)' }),
+  ),
+  cursor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 512,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'nextCursor of the previous page',
+    }),
+  ),
+};
+
+export const Page = <T extends TSchema>(item: T, name: string) =>
+  Type.Object(
+    {
+      items: Type.Array(item),
+      nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+    },
+    { description: `A page of ${name}` },
+  );
+
+export const IfMatchHeader = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ maxLength: 64, description: 'ETag of the version you read; stale → 409' }),
+  ),
+});

@@ -1,0 +1,87 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Page } from '../../lib/schemas.js';
+import { principalOf } from '../../plugins/auth.js';
+import { requireTenantPrincipal } from '../auth/principal.js';
+import {
+  ApiKeyParams,
+  ApiKeyView,
+  CreateApiKeyBody,
+  IssuedApiKeyView,
+  ListApiKeysQuery,
+} from './api-keys.schemas.js';
+import { type ApiKeysService, toApiKeyView } from './api-keys.service.js';
+
+export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService }> = async (
+  app,
+  { apiKeys },
+) => {
+  app.post(
+    '/v1/api-keys',
+    {
+      config: { access: { roles: ['admin'], unscoped: true } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Issue an API key (the key is in this response only)',
+        body: CreateApiKeyBody,
+        response: { 201: IssuedApiKeyView },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireTenantPrincipal(principalOf(request));
+      const { row, token } = await apiKeys.create(principal, request.body);
+      return reply
+        .code(201)
+        .header('location', `/v1/api-keys/${row.id}`)
+        .send({ apiKey: toApiKeyView(row), token });
+    },
+  );
+
+  app.get(
+    '/v1/api-keys',
+    {
+      config: { access: { roles: ['admin', 'auditor'], unscoped: true } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'List the tenant’s API keys (newest first)',
+        querystring: ListApiKeysQuery,
+        response: { 200: Page(ApiKeyView, 'API keys') },
+      },
+    },
+    async (request) => {
+      const page = await apiKeys.list(requireTenantPrincipal(principalOf(request)), request.query);
+      return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/api-keys/:id',
+    {
+      config: { access: { roles: ['admin', 'auditor'], unscoped: true } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Get an API key',
+        params: ApiKeyParams,
+        response: { 200: ApiKeyView },
+      },
+    },
+    async (request) =>
+      toApiKeyView(await apiKeys.get(requireTenantPrincipal(principalOf(request)), request.params.id)),
+  );
+
+  app.delete(
+    '/v1/api-keys/:id',
+    {
+      config: { access: { roles: ['admin'], unscoped: true } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Revoke an API key (takes effect at once)',
+        params: ApiKeyParams,
+        response: { 200: ApiKeyView },
+      },
+    },
+    async (request) => {
+      const { row } = await apiKeys.revoke(requireTenantPrincipal(principalOf(request)), request.params.id);
+      return toApiKeyView(row);
+    },
+  );
+};

@@ -1,0 +1,77 @@
+/**
+ * Who is calling, and what they may do (§3.3). Pure: no I/O, no framework.
+ */
+import { ForbiddenError, NotFoundError } from '../../lib/errors.js';
+
+export const TENANT_ROLES = ['admin', 'editor', 'approver', 'auditor'] as const;
+export type Role = (typeof TENANT_ROLES)[number];
+
+export interface PlatformPrincipal {
+  readonly kind: 'platform';
+  readonly keyId: string;
+  readonly keyName: string;
+}
+
+export interface TenantPrincipal {
+  readonly kind: 'tenant';
+  readonly keyId: string;
+  readonly keyName: string;
+  readonly tenantId: string;
+  readonly roles: readonly Role[];
+  /** null: every org of the tenant. */
+  readonly orgScope: readonly string[] | null;
+}
+
+export type Principal = PlatformPrincipal | TenantPrincipal;
+
+/** Who did something, as recorded with the change. */
+export interface Actor {
+  readonly keyId: string;
+  readonly keyName: string;
+}
+
+export function requireTenantPrincipal(principal: Principal): TenantPrincipal {
+  if (principal.kind !== 'tenant') {
+    throw new ForbiddenError(
+      'AUTH_PLATFORM_KEY_NOT_ALLOWED',
+      'A platform admin key can only create and list tenants',
+    );
+  }
+  return principal;
+}
+
+export function requirePlatformPrincipal(principal: Principal): PlatformPrincipal {
+  if (principal.kind !== 'platform') {
+    throw new ForbiddenError('AUTH_PLATFORM_ADMIN_REQUIRED', 'Only a platform admin key can manage tenants');
+  }
+  return principal;
+}
+
+/** Throws 403 unless the principal holds at least one of `roles`. */
+export function requireRole(principal: Principal, roles: readonly Role[]): TenantPrincipal {
+  const tenant = requireTenantPrincipal(principal);
+  if (!roles.some((r) => tenant.roles.includes(r))) {
+    throw new ForbiddenError('AUTH_ROLE_REQUIRED', `This needs one of the roles: ${roles.join(', ')}`);
+  }
+  return tenant;
+}
+
+/** Tenant-wide actions (creating orgs, managing keys) need a key without org scope. */
+export function requireUnscoped(principal: TenantPrincipal): void {
+  if (principal.orgScope) {
+    throw new ForbiddenError('AUTH_ORG_SCOPED_KEY', 'An org-scoped key cannot do tenant-wide actions');
+  }
+}
+
+export function canSeeOrg(principal: TenantPrincipal, orgId: string): boolean {
+  return principal.orgScope === null || principal.orgScope.includes(orgId);
+}
+
+/** An org outside the key's scope is indistinguishable from one that does not exist. */
+export function assertOrgVisible(principal: TenantPrincipal, orgId: string): void {
+  if (!canSeeOrg(principal, orgId)) throw new NotFoundError('ORG_NOT_FOUND', 'No such org');
+}
+
+export function actorOf(principal: Principal): Actor {
+  return { keyId: principal.keyId, keyName: principal.keyName };
+}

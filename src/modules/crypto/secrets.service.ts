@@ -1,0 +1,104 @@
+/**
+ * Envelope encryption of §8. Each org has its own AES-256 data key, stored wrapped by the active
+ * master key; secrets are sealed with it under associated data naming tenant, org, record and
+ * field. Each tenant has an HMAC key for fingerprints, so a reader can tell that a secret changed
+ * without learning anything about it (and fingerprints are not comparable across tenants).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { DbOrTx, Tx } from '../../db/client.js';
+import { open, seal } from './aead.js';
+import { associatedData, type SecretLocation } from './associated-data.js';
+import { CryptoError } from './crypto-error.js';
+import { dataKeysRepository as repo } from './data-keys.repository.js';
+import type { Keyring } from './keyring.js';
+
+export type { SecretLocation } from './associated-data.js';
+
+/** `hmac-sha256:` followed by 32 hex digits (128 bits): shown wherever a secret would be. */
+export type Fingerprint = string;
+
+export interface SecretsService {
+  /** Seals `plaintext` for one field of one record of an org, creating the org's data key on first use. */
+  sealSecret(tx: Tx, location: SecretLocation, plaintext: string): Promise<string>;
+  /** @throws CryptoError when the value was not sealed for exactly this location, or the org was shredded. */
+  openSecret(db: DbOrTx, location: SecretLocation, sealed: string): Promise<string>;
+  /** Keyed fingerprint of a secret, stable for the tenant's lifetime (across master-key rotations). */
+  fingerprint(tx: Tx, tenantId: string, secret: string): Promise<Fingerprint>;
+  /** Creates the tenant's fingerprint key (called when the tenant is created). */
+  createTenantKey(tx: Tx, tenantId: string): Promise<void>;
+  /** Deletes the org's data key: every secret of the org becomes unrecoverable. */
+  shredOrg(tx: Tx, orgId: string): Promise<boolean>;
+  /** Seals data for the service itself (not an org's), under the active master key directly. */
+  sealWithMasterKey(plaintext: Buffer, aad: string): { masterKeyId: string; sealed: string };
+  openWithMasterKey(masterKeyId: string, sealed: string, aad: string): Buffer;
+}
+
+export function createSecretsService(keyring: Keyring): SecretsService {
+  function wrap(key: Buffer, aad: string) {
+    return { masterKeyId: keyring.active.id, wrappedKey: seal(keyring.active.key, key, aad) };
+  }
+  function unwrap(row: { masterKeyId: string; wrappedKey: string }, aad: string): Buffer {
+    return open(keyring.get(row.masterKeyId).key, row.wrappedKey, aad);
+  }
+
+  async function orgDataKey(db: DbOrTx, location: SecretLocation, create: boolean): Promise<Buffer> {
+    const aad = associatedData.orgDataKey(location.tenantId, location.orgId);
+    let row = await repo.findOrgKey(db, location.orgId);
+    if (row && row.tenantId !== location.tenantId) {
+      throw new CryptoError('CRYPTO_DATA_KEY_MISMATCH', 'The org data key belongs to another tenant');
+    }
+    if (!row) {
+      if (!create) {
+        throw new CryptoError(
+          'CRYPTO_DATA_KEY_MISSING',
+          'The org has no data key (it was shredded): the secret is gone',
+        );
+      }
+      row = await repo.insertOrgKey(db as Tx, location.tenantId, location.orgId, wrap(randomBytes(32), aad));
+    }
+    return unwrap(row, aad);
+  }
+
+  async function tenantKey(db: DbOrTx, tenantId: string): Promise<Buffer> {
+    const row = await repo.findTenantKey(db, tenantId);
+    if (!row) throw new CryptoError('CRYPTO_TENANT_KEY_MISSING', `Tenant ${tenantId} has no fingerprint key`);
+    return unwrap(row, associatedData.tenantSecretKey(tenantId));
+  }
+
+  return {
+    async sealSecret(tx, location, plaintext) {
+      const key = await orgDataKey(tx, location, true);
+      return seal(key, Buffer.from(plaintext, 'utf8'), associatedData.secret(location));
+    },
+
+    async openSecret(db, location, sealed) {
+      const key = await orgDataKey(db, location, false);
+      return open(key, sealed, associatedData.secret(location)).toString('utf8');
+    },
+
+    async fingerprint(tx, tenantId, secret) {
+      const key = await tenantKey(tx, tenantId);
+      return `hmac-sha256:${createHmac('sha256', key).update(secret, 'utf8').digest('hex').slice(0, 32)}`;
+    },
+
+    async createTenantKey(tx, tenantId) {
+      await repo.insertTenantKey(
+        tx,
+        tenantId,
+        wrap(randomBytes(32), associatedData.tenantSecretKey(tenantId)),
+      );
+    },
+
+    async shredOrg(tx, orgId) {
+      return (await repo.deleteOrgKey(tx, orgId)).count > 0;
+    },
+
+    sealWithMasterKey(plaintext, aad) {
+      return { masterKeyId: keyring.active.id, sealed: seal(keyring.active.key, plaintext, aad) };
+    },
+
+    openWithMasterKey(masterKeyId, sealed, aad) {
+      return open(keyring.get(masterKeyId).key, sealed, aad);
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Organisations and their Cognigy target. Role checks happen at the route (declared access);
+ * here: tenant isolation, org scope, optimistic concurrency, and secrets that never leave sealed.
+ */
+import type { Db, Tx } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { inTransaction } from '../../db/transaction.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/identifiers.js';
+import type { Labels } from '../../lib/schemas.js';
+import { canSeeOrg, requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
+import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
+import { normaliseApiBase } from './cognigy-api-base.js';
+import { cognigyTargetsRepository as targets } from './cognigy-targets.repository.js';
+import { type OrgRow, orgsRepository as orgs } from './orgs.repository.js';
+import type {
+  CreateOrgBody,
+  ListOrgsQuery,
+  OrgView,
+  PutCognigyTargetBody,
+  UpdateOrgBody,
+} from './orgs.schemas.js';
+
+export interface OrgsServiceDeps {
+  readonly db: Db;
+  readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint' | 'shredOrg'>;
+  readonly allowHttp: boolean;
+}
+
+/** The Cognigy credentials in plain text, for the one call that needs them (forwarding). */
+export interface CognigyCredentials {
+  readonly apiBase: string;
+  readonly apiKey: string;
+  readonly organisationId: string | null;
+}
+
+export const cognigyApiKeyLocation = (tenantId: string, orgId: string): SecretLocation => ({
+  tenantId,
+  orgId,
+  record: `cognigy_targets/${orgId}`,
+  field: 'apiKey',
+});
+
+export function toOrgView(row: OrgRow): OrgView {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    labels: row.labels as Labels,
+    revision: row.revision,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    archivedAt: row.archivedAt?.toISOString() ?? null,
+    cognigy: row.cognigy
+      ? {
+          apiBase: row.cognigy.apiBase,
+          organisationId: row.cognigy.organisationId,
+          apiKey: { set: true, fingerprint: row.cognigy.apiKeyFingerprint },
+          updatedAt: row.cognigy.updatedAt.toISOString(),
+        }
+      : null,
+  };
+}
+
+function parseLabelFilters(pairs: readonly string[] | undefined): Labels {
+  const labels: Labels = {};
+  for (const pair of pairs ?? []) {
+    const at = pair.indexOf('=');
+    labels[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return labels;
+}
+
+const orgNotFound = () => new NotFoundError('ORG_NOT_FOUND', 'No such org');
+
+export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
+  /** Finds an org by id or slug, as the principal may see it. */
+  async function find(principal: TenantPrincipal, ref: string): Promise<OrgRow> {
+    const row = isUuid(ref)
+      ? await orgs.findById(db, principal.tenantId, ref.toLowerCase())
+      : await orgs.findActiveBySlug(db, principal.tenantId, ref);
+    if (!row || !canSeeOrg(principal, row.id)) throw orgNotFound();
+    return row;
+  }
+
+  /**
+   * Opens a write on one org: resolves it, locks its row, refuses archived orgs and stale revisions.
+   * @param expected revision from If-Match or the body, when the client sent one
+   */
+  async function lockForWrite(
+    tx: Tx,
+    principal: TenantPrincipal,
+    ref: string,
+    expected: number | undefined,
+  ): Promise<OrgRow> {
+    const found = await find(principal, ref);
+    const row = await orgs.lock(tx, principal.tenantId, found.id);
+    if (!row) throw orgNotFound();
+    if (row.archivedAt) {
+      throw new ConflictError('ORG_ARCHIVED', 'The org is archived and cannot change', {
+        body: { current: toOrgView(row) },
+      });
+    }
+    if (expected !== undefined && expected !== row.revision) {
+      throw new ConflictError(
+        'ORG_REVISION_STALE',
+        `The org changed since revision ${expected}; it is now at revision ${row.revision}`,
+        { body: { current: toOrgView(row) } },
+      );
+    }
+    return row;
+  }
+
+  const slugTaken = (slug: string) =>
+    new ConflictError(
+      'ORG_SLUG_TAKEN',
+      `The slug "${slug}" is already used by another active org of this tenant`,
+      {
+        errors: [{ pointer: '/body/slug', detail: 'already in use' }],
+      },
+    );
+
+  return {
+    find,
+
+    async create(principal: TenantPrincipal, body: CreateOrgBody): Promise<OrgRow> {
+      requireUnscoped(principal);
+      try {
+        return await inTransaction(db, (tx) =>
+          orgs.insert(tx, principal.tenantId, {
+            slug: body.slug,
+            name: body.name.trim(),
+            labels: body.labels ?? {},
+          }),
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) throw slugTaken(body.slug);
+        throw error;
+      }
+    },
+
+    async list(principal: TenantPrincipal, query: ListOrgsQuery) {
+      const limit = query.limit ?? 50;
+      const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
+      if (after && !isUuid(String(after[1]))) {
+        throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
+      }
+      const rows = await orgs.list(db, {
+        tenantId: principal.tenantId,
+        orgScope: principal.orgScope,
+        archived: query.archived ?? false,
+        text: query.q,
+        labels: parseLabelFilters(query.label),
+        after: after ? { slug: String(after[0]), id: String(after[1]) } : undefined,
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page,
+        nextCursor: rows.length > limit && last ? encodeCursor([last.slug, last.id]) : null,
+      };
+    },
+
+    async update(principal: TenantPrincipal, ref: string, body: UpdateOrgBody, expected: number | undefined) {
+      try {
+        return await inTransaction(db, async (tx) => {
+          const row = await lockForWrite(tx, principal, ref, expected);
+          return orgs.update(tx, row.id, {
+            ...(body.slug !== undefined ? { slug: body.slug } : {}),
+            ...(body.name !== undefined ? { name: body.name.trim() } : {}),
+            ...(body.labels !== undefined ? { labels: body.labels } : {}),
+          });
+        });
+      } catch (error) {
+        if (isUniqueViolation(error) && body.slug) throw slugTaken(body.slug);
+        throw error;
+      }
+    },
+
+    /** Archives (never deletes); with `shredSecrets` also destroys the org's data key. */
+    async archive(
+      principal: TenantPrincipal,
+      ref: string,
+      shredSecrets: boolean,
+      expected: number | undefined,
+    ) {
+      return inTransaction(db, async (tx) => {
+        const row = await lockForWrite(tx, principal, ref, expected);
+        if (shredSecrets) await secrets.shredOrg(tx, row.id);
+        return orgs.update(tx, row.id, { archivedAt: new Date() });
+      });
+    },
+
+    async putCognigyTarget(
+      principal: TenantPrincipal,
+      ref: string,
+      body: PutCognigyTargetBody,
+      expected: number | undefined,
+    ): Promise<OrgRow> {
+      const apiBase = normaliseApiBase(body.apiBase, allowHttp);
+      return inTransaction(db, async (tx) => {
+        const row = await lockForWrite(tx, principal, ref, expected);
+        const existing = await targets.find(tx, principal.tenantId, row.id);
+        const location = cognigyApiKeyLocation(principal.tenantId, row.id);
+        let sealed: { apiKeySealed: string; apiKeyFingerprint: string };
+        if (body.apiKey !== undefined) {
+          sealed = {
+            apiKeySealed: await secrets.sealSecret(tx, location, body.apiKey),
+            apiKeyFingerprint: await secrets.fingerprint(tx, principal.tenantId, body.apiKey),
+          };
+        } else if (existing) {
+          sealed = { apiKeySealed: existing.apiKeySealed, apiKeyFingerprint: existing.apiKeyFingerprint };
+        } else {
+          throw new BadRequestError(
+            'COGNIGY_API_KEY_REQUIRED',
+            'The org has no Cognigy API key yet: apiKey is required',
+            {
+              errors: [
+                { pointer: '/body/apiKey', detail: 'required when setting the target for the first time' },
+              ],
+            },
+          );
+        }
+        await targets.upsert(tx, principal.tenantId, row.id, {
+          apiBase,
+          ...sealed,
+          organisationId:
+            body.organisationId === undefined ? (existing?.organisationId ?? null) : body.organisationId,
+          updatedById: principal.keyId,
+        });
+        return orgs.update(tx, row.id, {});
+      });
+    },
+
+    /** Decrypts the org's Cognigy API key; only the forwarder (and tests proving decryption) call this. */
+    async loadCognigyCredentials(tenantId: string, orgId: string): Promise<CognigyCredentials | null> {
+      const target = await targets.find(db, tenantId, orgId);
+      if (!target) return null;
+      const apiKey = await secrets.openSecret(
+        db,
+        cognigyApiKeyLocation(tenantId, orgId),
+        target.apiKeySealed,
+      );
+      return { apiBase: target.apiBase, apiKey, organisationId: target.organisationId };
+    },
+  };
+}
+
+export type OrgsService = ReturnType<typeof createOrgsService>;

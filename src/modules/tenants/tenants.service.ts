@@ -1,0 +1,127 @@
+/**
+ * Tenants (MSP accounts). The platform admin creates them with their first admin key; a tenant's
+ * admin changes its settings. The tenant's fingerprint key is created with it, in one transaction.
+ */
+import type { Db } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { inTransaction } from '../../db/transaction.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/identifiers.js';
+import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { TenantPrincipal } from '../auth/principal.js';
+import type { SecretsService } from '../crypto/secrets.service.js';
+import { type TenantRow, tenantsRepository as tenants } from './tenants.repository.js';
+import type {
+  CreateTenantBody,
+  ListTenantsQuery,
+  TenantView,
+  UpdateTenantSettingsBody,
+} from './tenants.schemas.js';
+
+export interface TenantsServiceDeps {
+  readonly db: Db;
+  readonly secrets: Pick<SecretsService, 'createTenantKey'>;
+  readonly apiKeys: Pick<ApiKeysService, 'issue'>;
+}
+
+export function toTenantView(row: TenantRow): TenantView {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    settings: { allowSelfApproval: row.allowSelfApproval },
+    revision: row.revision,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const tenantNotFound = () => new NotFoundError('TENANT_NOT_FOUND', 'No such tenant');
+
+export function createTenantsService({ db, secrets, apiKeys }: TenantsServiceDeps) {
+  return {
+    async create(body: CreateTenantBody) {
+      try {
+        return await inTransaction(db, async (tx) => {
+          const tenant = await tenants.insert(tx, { slug: body.slug, name: body.name.trim() });
+          await secrets.createTenantKey(tx, tenant.id);
+          const adminKey = await apiKeys.issue(tx, tenant.id, null, {
+            name: body.firstAdminKeyName ?? 'first admin',
+            roles: ['admin'],
+          });
+          return { tenant, adminKey };
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new ConflictError(
+            'TENANT_SLUG_TAKEN',
+            `The slug "${body.slug}" is already used by another tenant`,
+            {
+              errors: [{ pointer: '/body/slug', detail: 'already in use' }],
+            },
+          );
+        }
+        throw error;
+      }
+    },
+
+    async list(query: ListTenantsQuery) {
+      const limit = query.limit ?? 50;
+      const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
+      const afterDate = after ? new Date(String(after[0])) : undefined;
+      if (after && (Number.isNaN(afterDate?.getTime()) || !isUuid(String(after[1])))) {
+        throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
+      }
+      const rows = await tenants.list(
+        db,
+        limit + 1,
+        after && afterDate ? { createdAt: afterDate, id: String(after[1]) } : undefined,
+      );
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page,
+        nextCursor:
+          rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+      };
+    },
+
+    async get(id: string) {
+      const row = await tenants.findById(db, id.toLowerCase());
+      if (!row) throw tenantNotFound();
+      return row;
+    },
+
+    /** The caller's own tenant. */
+    async current(principal: TenantPrincipal) {
+      const row = await tenants.findById(db, principal.tenantId);
+      if (!row) throw tenantNotFound();
+      return row;
+    },
+
+    async updateSettings(
+      principal: TenantPrincipal,
+      body: UpdateTenantSettingsBody,
+      expected: number | undefined,
+    ) {
+      return inTransaction(db, async (tx) => {
+        const row = await tenants.lock(tx, principal.tenantId);
+        if (!row) throw tenantNotFound();
+        if (expected !== undefined && expected !== row.revision) {
+          throw new ConflictError(
+            'TENANT_REVISION_STALE',
+            `The tenant changed since revision ${expected}; it is now at revision ${row.revision}`,
+            { body: { current: toTenantView(row) } },
+          );
+        }
+        return tenants.update(tx, row.id, {
+          ...(body.name !== undefined ? { name: body.name.trim() } : {}),
+          ...(body.allowSelfApproval !== undefined ? { allowSelfApproval: body.allowSelfApproval } : {}),
+        });
+      });
+    },
+  };
+}
+
+export type TenantsService = ReturnType<typeof createTenantsService>;

@@ -1,0 +1,89 @@
+/**
+ * Authentication and route-level authorization. Keys come as `Authorization: Bearer <key>` or
+ * `X-API-Key: <key>`. Failed attempts are counted per source address; past the limit, requests
+ * from that address get 429 with Retry-After before any key is looked at.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../lib/errors.js';
+import type { Authenticator } from '../modules/auth/authenticator.js';
+import { requirePlatformPrincipal, requireRole, requireUnscoped } from '../modules/auth/principal.js';
+import type { Access } from './types.js';
+
+export interface AuthOptions {
+  readonly authenticator: Authenticator;
+  readonly failureLimit: number;
+  readonly failureWindowSeconds: number;
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization) {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
+    return match ? match[1] : '';
+  }
+  const header = request.headers['x-api-key'];
+  return Array.isArray(header) ? header[0] : header;
+}
+
+const unauthorized = (detail: string) =>
+  new UnauthorizedError('AUTH_UNAUTHENTICATED', detail, { headers: { 'www-authenticate': 'Bearer' } });
+
+export function installAuth(app: FastifyInstance, options: AuthOptions): void {
+  const failures = new RateLimiterMemory({
+    points: options.failureLimit,
+    duration: options.failureWindowSeconds,
+    keyPrefix: 'auth-failures',
+  });
+
+  const retryAfter = (res: RateLimiterRes) => String(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+  const tooMany = (res: RateLimiterRes) =>
+    new TooManyRequestsError(
+      'AUTH_TOO_MANY_FAILURES',
+      'Too many failed authentication attempts from this address',
+      {
+        headers: { 'retry-after': retryAfter(res) },
+      },
+    );
+
+  app.decorateRequest('principal', undefined);
+
+  app.addHook('onRequest', async (request) => {
+    const access: Access | undefined = request.routeOptions.config?.access;
+    if (access === undefined || access === 'public') return;
+
+    const blocked = await failures.get(request.ip);
+    if (blocked && blocked.consumedPoints > options.failureLimit) throw tooMany(blocked);
+
+    const token = presentedKey(request);
+    if (token === undefined)
+      throw unauthorized('Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+    const principal = token === '' ? undefined : await options.authenticator.authenticate(token);
+    if (!principal) {
+      try {
+        await failures.consume(request.ip);
+      } catch (res) {
+        if (res instanceof RateLimiterRes) throw tooMany(res);
+        throw res;
+      }
+      request.log.info({ reason: 'unknown, revoked or expired key' }, 'authentication failed');
+      throw unauthorized('The API key is not valid');
+    }
+    request.principal = principal;
+    request.log = request.log.child({ keyId: principal.keyId });
+
+    if (access === 'platform') {
+      requirePlatformPrincipal(principal);
+    } else {
+      const tenantPrincipal = requireRole(principal, access.roles);
+      if (access.unscoped) requireUnscoped(tenantPrincipal);
+    }
+  });
+}
+
+/** The caller, for handlers of routes that are not public. */
+export function principalOf(request: FastifyRequest) {
+  if (!request.principal)
+    throw new ForbiddenError('AUTH_REQUIRED', 'This route needs an authenticated caller');
+  return request.principal;
+}

@@ -1,0 +1,148 @@
+/**
+ * Every error leaves as RFC 9457 problem+json: AppErrors with their code, validation errors with a
+ * JSON pointer per field, framework errors with a stable code. Anything unexpected is a 500 with a
+ * generic sentence; its detail goes to the log only (never a stack trace or a secret to the client).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldError } from '../lib/errors.js';
+import { PROBLEM_CONTENT_TYPE, problemType } from '../lib/problem.js';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+const FRAMEWORK_CODES: Record<string, { code: string; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'REQUEST_BODY_TOO_LARGE',
+    detail: 'The request body is larger than 1 MiB',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'REQUEST_MEDIA_TYPE_UNSUPPORTED',
+    detail: 'Send the body as application/json',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'REQUEST_BODY_EMPTY', detail: 'The JSON body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'REQUEST_JSON_INVALID', detail: 'The body is not valid JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'REQUEST_CONTENT_LENGTH_INVALID',
+    detail: 'Content-Length does not match the body',
+  },
+};
+
+function pointerOf(part: string, e: AjvError): FieldError {
+  const base = `/${part}${e.instancePath}`;
+  switch (e.keyword) {
+    case 'required':
+      return { pointer: `${base}/${String(e.params.missingProperty)}`, detail: 'is required' };
+    case 'additionalProperties':
+      return { pointer: `${base}/${String(e.params.additionalProperty)}`, detail: 'is not a known field' };
+    default:
+      return { pointer: base, detail: e.message ?? `fails ${e.keyword}` };
+  }
+}
+
+interface ProblemOut {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  errors?: readonly FieldError[];
+  body?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Content too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+function describe(error: FastifyError | Error): ProblemOut {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      code: error.code,
+      title: error.title,
+      detail: error.message,
+      errors: error.extra.errors,
+      body: error.extra.body,
+      headers: error.extra.headers,
+    };
+  }
+  const fe = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
+  if (fe.validation) {
+    const part = fe.validationContext ?? 'body';
+    const errors = fe.validation.map((e) => pointerOf(part, e));
+    const unique = [...new Map(errors.map((e) => [`${e.pointer} ${e.detail}`, e])).values()];
+    return {
+      status: 400,
+      code: 'REQUEST_VALIDATION_FAILED',
+      title: TITLES[400] as string,
+      detail: `The request ${part} is invalid: ${unique.length} problem${unique.length === 1 ? '' : 's'}`,
+      errors: unique,
+    };
+  }
+  const known = fe.code ? FRAMEWORK_CODES[fe.code] : undefined;
+  const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+  if (known)
+    return { status, code: known.code, title: TITLES[status] ?? 'Bad request', detail: known.detail };
+  if (status < 500) {
+    return { status, code: 'REQUEST_INVALID', title: TITLES[status] ?? 'Bad request', detail: fe.message };
+  }
+  return {
+    status: 500,
+    code: 'INTERNAL_ERROR',
+    title: TITLES[500] as string,
+    detail: 'An unexpected error occurred; the request id identifies it in the service log',
+  };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemOut) {
+  if (problem.headers) reply.headers(problem.headers);
+  return reply
+    .code(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({
+      ...problem.body,
+      type: problemType(problem.code),
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      instance: `${request.url.split('?')[0]}#request=${request.id}`,
+      code: problem.code,
+      requestId: request.id,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    });
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const problem = describe(error);
+    if (problem.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      request.log.info({ code: problem.code, status: problem.status }, 'request refused');
+    }
+    return sendProblem(request, reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, {
+      status: 404,
+      code: 'ROUTE_NOT_FOUND',
+      title: 'Not found',
+      detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+}

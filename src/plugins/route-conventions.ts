@@ -1,0 +1,57 @@
+/**
+ * Conventions applied to every route as it is registered, so no route can forget them:
+ * - it must declare who may call it (`config.access`); a route that does not refuses to start,
+ * - its OpenAPI entry lists the problem+json errors, the security and the roles it needs,
+ * - every POST documents the Idempotency-Key header.
+ */
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { Type } from 'typebox';
+import type { Access } from './types.js';
+
+const problemRef = { $ref: 'Problem#' };
+const problemContent = { content: { 'application/problem+json': { schema: problemRef } } };
+
+function describeAccess(access: Access): string {
+  if (access === 'public') return 'No authentication.';
+  if (access === 'platform') return 'Platform admin key only.';
+  const roles = access.roles.join(', ');
+  return `Roles: ${roles}${access.unscoped ? ' (a key without org scope)' : ''}.`;
+}
+
+const IdempotencyKeyHeader = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[\\x21-\\x7e]+$',
+  description: 'Retries with the same key and body return the first response; another body → 422',
+});
+
+export function installRouteConventions(app: FastifyInstance): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const config = (route.config ?? {}) as { access?: Access };
+    if (!config.access) {
+      if (!route.url.startsWith('/docs')) {
+        throw new Error(`Route ${String(route.method)} ${route.url} declares no config.access`);
+      }
+      route.config = { ...config, access: 'public' };
+      return;
+    }
+    const schema = (route.schema ?? {}) as Record<string, unknown> & { hide?: boolean };
+    if (schema.hide) return;
+    const access = config.access;
+    const response = { ...((schema.response as Record<string, unknown>) ?? {}) };
+    response['4xx'] ??= { description: 'Problem details (RFC 9457)', ...problemContent };
+    response['5xx'] ??= { description: 'Problem details (RFC 9457)', ...problemContent };
+    schema.response = response;
+    schema.description = [schema.description, describeAccess(access)].filter(Boolean).join('\n\n');
+    if (access !== 'public') schema.security = [{ bearer: [] }, { apiKeyHeader: [] }];
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('POST')) {
+      const headers = (schema.headers as ReturnType<typeof Type.Object> | undefined) ?? Type.Object({});
+      schema.headers = Type.Object({
+        ...headers.properties,
+        'idempotency-key': Type.Optional(IdempotencyKeyHeader),
+      });
+    }
+    route.schema = schema;
+  });
+}

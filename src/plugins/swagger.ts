@@ -1,0 +1,43 @@
+/**
+ * OpenAPI 3.1 generated from the route schemas, served at /openapi.json with Swagger UI at /docs
+ * (assets from the npm package: no CDN at run time). The same document is committed at
+ * openapi/openapi.json; a test fails when they drift (`npm run openapi:write` regenerates it).
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+export const OPENAPI_INFO = {
+  title: 'Cognigy SSO configuration service',
+  version: '1.0.0',
+  description:
+    'Versioned, validated, approved and audited SSO configuration for Cognigy.AI organisations. ' +
+    'Authenticate with `Authorization: Bearer <api key>` (or `X-API-Key`). Errors are RFC 9457 problem+json.',
+};
+
+export async function installSwagger(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key as a bearer token' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      tags: [
+        { name: 'tenants', description: 'MSP accounts (platform admin)' },
+        { name: 'tenant', description: 'Settings of the caller’s tenant' },
+        { name: 'api-keys', description: 'Credentials of a tenant' },
+        { name: 'orgs', description: 'Customer organisations and their Cognigy target' },
+        { name: 'health', description: 'Liveness, readiness, metrics' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true });
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+}

@@ -1,0 +1,17 @@
+/** What routes declare and requests carry, added to Fastify's own types. */
+import type { Principal, Role } from '../modules/auth/principal.js';
+
+/**
+ * Who may call a route. `public`: anyone (health, docs). `platform`: the platform admin key only.
+ * Otherwise a tenant key holding one of `roles`; `unscoped` also refuses org-scoped keys.
+ */
+export type Access = 'public' | 'platform' | { readonly roles: readonly Role[]; readonly unscoped?: boolean };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Bringing the service's dependencies up and down, shared by the server and the CLIs:
+ * configuration → logger → database (external or embedded) → migrations → keyring.
+ */
+import type { Logger } from 'pino';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { type Database, openDatabase } from './db/client.js';
+import { resolveDatabaseSource } from './db/database-source.js';
+import { type MigrationFile, migrate, readMigrations } from './db/migrator.js';
+import { createLogger } from './lib/logger.js';
+import type { Keyring } from './modules/crypto/keyring.js';
+import { loadKeyring } from './modules/crypto/keyring-source.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly keyring: Keyring;
+  readonly migrations: readonly MigrationFile[];
+  readonly embedded: boolean;
+  /** Closes the pool and stops an embedded database this process started. */
+  shutdown(): Promise<void>;
+}
+
+/** Loads the configuration or exits with one line per problem. */
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+export async function startRuntime(
+  config: Config,
+  options: { applicationName: string; migrate: boolean; logger?: Logger },
+): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const source = await resolveDatabaseSource(config, logger);
+  const database = openDatabase({
+    url: source.url,
+    poolMax: config.dbPoolMax,
+    applicationName: options.applicationName,
+  });
+  try {
+    const migrations = await readMigrations();
+    if (options.migrate) await migrate(database.pool, logger, migrations);
+    const keyring = await loadKeyring(config, logger);
+    return {
+      config,
+      logger,
+      database,
+      keyring,
+      migrations,
+      embedded: source.embedded,
+      async shutdown() {
+        await database.close();
+        await source.stop();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    await source.stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The process: configuration → runtime (database, migrations, keyring) → container → app → listen.
+ * On SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close the pool, stop an
+ * embedded database.
+ */
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { createContainer } from './container.js';
+import { ensurePlatformKey } from './modules/auth/platform-key.js';
+import { configOrExit, startRuntime } from './runtime.js';
+
+const config = configOrExit();
+const runtime = await startRuntime(config, { applicationName: 'cognigy-sso', migrate: true });
+const { logger } = runtime;
+
+try {
+  const platformKey = await ensurePlatformKey(runtime.database.prisma, config.bootstrapAdminKey);
+  const app = await buildApp(createContainer(runtime));
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    else logger.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.shutdown();
+    logger.info('stopped');
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  const lines = [
+    '',
+    `  Cognigy SSO configuration service is listening on ${url}`,
+    `  API docs:  ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+    `  Database:  ${runtime.embedded ? `embedded PostgreSQL under ${config.dataDir}` : 'DATABASE_URL'}`,
+  ];
+  if (platformKey.generatedToken) {
+    lines.push(
+      '',
+      '  Platform admin key (shown only this once; it creates tenants and their first admin keys):',
+      `    ${platformKey.generatedToken}`,
+    );
+  }
+  process.stderr.write(`${lines.join('\n')}\n\n`);
+  logger.info({ url, platformKey: platformKey.source }, 'service ready');
+} catch (error) {
+  logger.fatal({ err: error }, 'service failed to start');
+  await runtime.shutdown().catch(() => undefined);
+  process.exit(1);
+}
