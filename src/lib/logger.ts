@@ -35,9 +35,37 @@ export const redactPaths = [
   ...SECRET_FIELDS.map((f) => `*.*.${f}`),
 ];
 
+interface LoggedRequest {
+  method: string;
+  url: string;
+  ip?: string;
+  headers?: Record<string, unknown>;
+  routeOptions?: { url?: string };
+}
+
+/**
+ * The URL is logged without query values: a query can carry anything a user pasted (a search for a
+ * key, a Cognigy-style `?api_key=`), and the path plus the parameter names are enough to debug.
+ */
+export function redactQuery(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const names = [...new URLSearchParams(url.slice(at + 1)).keys()];
+  return `${url.slice(0, at)}?${names.map((n) => `${encodeURIComponent(n)}=…`).join('&')}`;
+}
+
 export function loggerOptions(level: LogLevel): LoggerOptions {
   return {
     level,
+    serializers: {
+      req: (req: LoggedRequest) => ({
+        method: req.method,
+        url: redactQuery(req.url),
+        route: req.routeOptions?.url,
+        remoteAddress: req.ip,
+        userAgent: req.headers?.['user-agent'],
+      }),
+    },
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { service: 'cognigy-sso' },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -26,6 +26,8 @@ const IdempotencyKeyHeader = Type.String({
 });
 
 export function installRouteConventions(app: FastifyInstance): void {
+  // Fastify registers a HEAD twin of every GET with the same schema object: decorate each once.
+  const decorated = new WeakSet<object>();
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config ?? {}) as { access?: Access };
     if (!config.access) {
@@ -36,7 +38,8 @@ export function installRouteConventions(app: FastifyInstance): void {
       return;
     }
     const schema = (route.schema ?? {}) as Record<string, unknown> & { hide?: boolean };
-    if (schema.hide) return;
+    if (schema.hide || decorated.has(schema)) return;
+    decorated.add(schema);
     const access = config.access;
     const response = { ...((schema.response as Record<string, unknown>) ?? {}) };
     response['4xx'] ??= { description: 'Problem details (RFC 9457)', ...problemContent };

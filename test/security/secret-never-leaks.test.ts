@@ -1,0 +1,191 @@
+/**
+ * Acceptance (§8): a recognisable Cognigy API key, set through the API, appears in no response body
+ * or header, no log line and no database column in plain text (nor base64 or hex of it), after
+ * every endpoint has been exercised — including the error paths that might echo input.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTenant,
+  createTestApp,
+  PLATFORM_KEY,
+  type TestApp,
+} from '../support/app.js';
+
+const SECRET = 'COGNIGY-SECRET-d3adb33f-7h15-15-n07-f0r-y0ur-3y35';
+const SECOND_SECRET = 'COGNIGY-SECRET-second-0f-7w0-c0ff33c0ff33';
+const encodings = (s: string) => [
+  s,
+  Buffer.from(s).toString('base64'),
+  Buffer.from(s).toString('base64url'),
+  Buffer.from(s).toString('hex'),
+];
+
+let t: TestApp;
+const responses: string[] = [];
+
+async function call(
+  method: string,
+  url: string,
+  key: string | undefined,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await t.app.inject({
+    method: method as 'GET',
+    url,
+    headers: { ...(key ? bearer(key) : {}), ...headers },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+  responses.push(`${res.statusCode} ${JSON.stringify(res.headers)} ${res.body}`);
+  return res;
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ LOG_LEVEL: 'trace', AUTH_FAILURE_LIMIT: '1000' }, 'secrets');
+});
+afterAll(async () => t?.close());
+
+describe('a Cognigy API key given to the service', () => {
+  test('is found in no response, no log line and no database column, after every endpoint ran', async () => {
+    const tenant = await createTenant(t.app);
+    const admin = tenant.adminKey;
+    const auditor = await createKey(t.app, admin, ['auditor']);
+    const org = await createOrg(t.app, admin, 'acme', { env: 'prod' });
+    const other = await createOrg(t.app, admin, 'globex');
+
+    // Every route, happy paths.
+    await call('GET', '/healthz', undefined);
+    await call('GET', '/readyz', undefined);
+    await call('GET', '/openapi.json', undefined);
+    await call('GET', '/docs/', undefined);
+    await call('GET', '/v1/tenants', PLATFORM_KEY);
+    await call('GET', `/v1/tenants/${tenant.id}`, PLATFORM_KEY);
+    await call('GET', '/v1/tenant', admin);
+    await call('PATCH', '/v1/tenant', admin, { allowSelfApproval: true });
+    const put = await call(
+      'PUT',
+      `/v1/orgs/${org.slug}/cognigy`,
+      admin,
+      {
+        apiBase: 'https://api-trial.cognigy.ai/new',
+        apiKey: SECRET,
+        organisationId: 'org-4711',
+      },
+      { 'idempotency-key': 'not-a-post-so-ignored' },
+    );
+    expect(put.statusCode).toBe(200);
+    expect(put.json().cognigy.apiKey.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{32}$/);
+    await call('PUT', `/v1/orgs/${other.id}/cognigy`, admin, {
+      apiBase: 'https://api.example.com/new',
+      apiKey: SECOND_SECRET,
+    });
+    await call('GET', '/v1/orgs', admin);
+    await call('GET', '/v1/orgs?label=env=prod', auditor.token);
+    await call('GET', `/v1/orgs/${org.slug}`, auditor.token);
+    await call('GET', `/v1/orgs/${org.id}`, admin);
+    await call('PATCH', `/v1/orgs/${org.slug}`, admin, {
+      name: 'Acme Corp',
+      labels: { env: 'prod', tier: 'gold' },
+    });
+    // Keep the key (omitted), change the base.
+    await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, { apiBase: 'https://api-eu.cognigy.ai/new' });
+    const issued = await call(
+      'POST',
+      '/v1/api-keys',
+      admin,
+      { name: 'ci', roles: ['editor'] },
+      { 'idempotency-key': 'k-1' },
+    );
+    await call(
+      'POST',
+      '/v1/api-keys',
+      admin,
+      { name: 'ci', roles: ['editor'] },
+      { 'idempotency-key': 'k-1' },
+    );
+    await call('GET', '/v1/api-keys', admin);
+    await call('GET', `/v1/api-keys/${issued.json().apiKey.id}`, auditor.token);
+    await call('DELETE', `/v1/api-keys/${issued.json().apiKey.id}`, admin);
+    await call('POST', '/v1/orgs', admin, { slug: 'initech', name: 'Initech' }, { 'idempotency-key': 'o-1' });
+    await call('DELETE', '/v1/orgs/initech', admin);
+    await call('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'second-tenant', name: 'Second' });
+    await call('GET', '/metrics', undefined);
+
+    // Error paths that could echo what they were given.
+    await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, { apiBase: 'ftp://x', apiKey: SECRET });
+    await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, {
+      apiBase: `https://${SECRET}:pw@example.com`,
+      apiKey: SECRET,
+    });
+    await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, {
+      apiBase: 'https://a.example',
+      apiKey: `${SECRET} with spaces`,
+    });
+    await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, {
+      apiBase: 'https://a.example',
+      apiKey: SECRET,
+      extra: SECRET,
+    });
+    await call('PUT', `/v1/orgs/${org.slug}/cognigy`, auditor.token, {
+      apiBase: 'https://a.example',
+      apiKey: SECRET,
+    });
+    await call(
+      'PUT',
+      `/v1/orgs/${org.slug}/cognigy`,
+      admin,
+      { apiBase: 'https://a.example', apiKey: SECRET },
+      { 'if-match': '"999"' },
+    );
+    await call('POST', '/v1/orgs', admin, { slug: 'x', name: 'x', apiKey: SECRET });
+    await call('GET', '/v1/orgs', SECRET);
+    await call('GET', '/v1/orgs', undefined, undefined, { 'x-api-key': SECRET });
+    await call('GET', `/v1/orgs?q=${encodeURIComponent(SECRET)}`, admin);
+
+    // Coverage: every documented operation was exercised (the metrics count requests by route).
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const seen = new Set(
+      [...metrics.matchAll(/http_request_duration_seconds_count\{method="(\w+)",route="([^"]+)"/g)].map(
+        (m) => `${m[1]} ${m[2]}`,
+      ),
+    );
+    const documented = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
+      Object.keys(ops as object).map(
+        (method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`,
+      ),
+    );
+    expect(documented.length).toBeGreaterThan(10);
+    for (const operation of documented) expect(seen, operation).toContain(operation);
+
+    // The service can still decrypt it (so the test is not passing because nothing was stored).
+    expect((await t.container.orgs.loadCognigyCredentials(tenant.id, org.id))?.apiKey).toBe(SECRET);
+
+    // Nowhere in responses or logs.
+    for (const form of [...encodings(SECRET), ...encodings(SECOND_SECRET)]) {
+      for (const r of responses)
+        expect(r.includes(form), `response contains the secret: ${r.slice(0, 300)}`).toBe(false);
+      for (const line of t.logs)
+        expect(line.includes(form), `log line contains the secret: ${line.slice(0, 300)}`).toBe(false);
+    }
+    expect(t.logs.length).toBeGreaterThan(50);
+
+    // Nowhere in the database: every column of every table, as text.
+    const tables = await t.database.pool.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    );
+    expect(tables.rows.length).toBeGreaterThan(5);
+    for (const { table_name } of tables.rows) {
+      const rows = await t.database.pool.query<{ row: string }>(
+        `SELECT row_to_json(t)::text AS row FROM "${table_name}" t`,
+      );
+      for (const { row } of rows.rows) {
+        for (const form of [...encodings(SECRET), ...encodings(SECOND_SECRET)]) {
+          expect(row.includes(form), `${table_name} holds the secret in plain text`).toBe(false);
+        }
+      }
+    }
+  });
+});
