@@ -13,7 +13,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
 import { installAuth } from './plugins/auth.js';
-import { installErrorHandling } from './plugins/error-handler.js';
+import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
 import { installIdempotency } from './plugins/idempotency.js';
 import { installMetrics } from './plugins/metrics.js';
 import { installRouteConventions } from './plugins/route-conventions.js';
@@ -40,7 +40,12 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     trustProxy: container.config.trustProxy,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies are JSON only: without this, Fastify's built-in text/plain parser hands a string to the
+  // route, which answers 400 "must be object" instead of 415.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -182,7 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKeys: cleaned.ENCRYPTION_KEYS,
     bootstrapAdminKey: cleaned.BOOTSTRAP_ADMIN_KEY,
     outbound: Object.freeze({
-      allowlist: cleaned.OUTBOUND_ALLOWLIST,
+      // frozen too: widening the allowlist at run time would widen the network policy (§8)
+      allowlist: Object.freeze({
+        hosts: Object.freeze([...cleaned.OUTBOUND_ALLOWLIST.hosts]),
+        cidrs: Object.freeze([...cleaned.OUTBOUND_ALLOWLIST.cidrs]),
+      }),
       allowHttp: cleaned.OUTBOUND_ALLOW_HTTP,
       timeoutMs: cleaned.OUTBOUND_TIMEOUT_MS,
     }),

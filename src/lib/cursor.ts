@@ -19,11 +19,24 @@ export function decodeCursor(cursor: string, shape: readonly ('string' | 'number
   if (
     !Array.isArray(parsed) ||
     parsed.length !== shape.length ||
-    parsed.some((v, i) => typeof v !== shape[i] || (typeof v === 'string' && v.length > 200))
+    parsed.some(
+      (v, i) => typeof v !== shape[i] || (typeof v === 'string' && (v.length > 200 || v.includes('\u0000'))),
+    )
   ) {
     throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued', {
       errors: [{ pointer: '/query/cursor', detail: 'Use nextCursor from a previous page unchanged' }],
     });
   }
   return parsed as (string | number)[];
+}
+
+/**
+ * A time as this API writes it into cursors (`toISOString()` of a stored timestamp), or undefined.
+ * Anything else, even a date JavaScript accepts (year -200000), could not be compared in SQL.
+ */
+export function cursorTime(value: string | number | undefined): Date | undefined {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value))
+    return undefined;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? undefined : time;
 }

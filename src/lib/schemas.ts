@@ -21,12 +21,15 @@ export const Slug = (description: string) =>
 export const Timestamp = Type.String({ format: 'date-time' });
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 
-/** Free-text names: printable, trimmed by the service, 1-200 characters. */
+/**
+ * Free-text names: printable, trimmed by the service, 1-200 characters. The one character that must
+ * not be white space must not be a control character either (`\S` alone would let one through).
+ */
 export const DisplayName = (description: string) =>
   Type.String({
     minLength: 1,
     maxLength: 200,
-    pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
+    pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
     description,
   });
 

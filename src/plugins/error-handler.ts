@@ -29,15 +29,23 @@ const FRAMEWORK_CODES: Record<string, { code: string; detail: string }> = {
     code: 'REQUEST_CONTENT_LENGTH_INVALID',
     detail: 'Content-Length does not match the body',
   },
+  FST_ERR_BAD_URL: { code: 'REQUEST_URL_INVALID', detail: 'The URL is not validly percent-encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: 'REQUEST_PATH_PARAMETER_TOO_LONG',
+    detail: 'A path parameter is longer than any identifier of this API',
+  },
 };
+
+/** A property name as one reference token of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`). */
+const token = (name: unknown) => String(name).replace(/~/g, '~0').replace(/\//g, '~1');
 
 function pointerOf(part: string, e: AjvError): FieldError {
   const base = `/${part}${e.instancePath}`;
   switch (e.keyword) {
     case 'required':
-      return { pointer: `${base}/${String(e.params.missingProperty)}`, detail: 'is required' };
+      return { pointer: `${base}/${token(e.params.missingProperty)}`, detail: 'is required' };
     case 'additionalProperties':
-      return { pointer: `${base}/${String(e.params.additionalProperty)}`, detail: 'is not a known field' };
+      return { pointer: `${base}/${token(e.params.additionalProperty)}`, detail: 'is not a known field' };
     default:
       return { pointer: base, detail: e.message ?? `fails ${e.keyword}` };
   }
@@ -62,6 +70,7 @@ const TITLES: Record<number, string> = {
   406: 'Not acceptable',
   409: 'Conflict',
   413: 'Content too large',
+  414: 'URI too long',
   415: 'Unsupported media type',
   422: 'Unprocessable content',
   429: 'Too many requests',
@@ -125,6 +134,17 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
       requestId: request.id,
       ...(problem.errors ? { errors: problem.errors } : {}),
     });
+}
+
+/**
+ * For the errors Fastify raises before routing (a URL that does not decode, a path parameter over
+ * `maxParamLength`): no hook has run yet, so the request id header is set here.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id);
+  const problem = describe(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  return sendProblem(request, reply, problem);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -2,15 +2,58 @@
  * Request validation with two Ajv instances: bodies are taken exactly as sent (no type coercion,
  * nothing removed, so unknown fields are refused), while path, query and headers, which arrive as
  * strings, are coerced to the declared types.
+ *
+ * Before the schemas, two rules no schema states: a route that declares no body refuses one that has
+ * fields (they would be ignored silently), and no text may contain what PostgreSQL cannot store
+ * (U+0000, or half of a UTF-16 surrogate pair): it would fail in the database as a 500, or be
+ * silently replaced.
  */
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
+import { BadRequestError, type FieldError } from '../lib/errors.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 const common: Options = { allErrors: true, strict: false, useDefaults: true, removeAdditional: false };
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+const pointerPart = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** The pointer of the first key or string in `value` that PostgreSQL cannot store (iterative: bodies may nest deeply). */
+function unstorableText(value: unknown, pointer: string): string | undefined {
+  const pending: Array<[unknown, string]> = [[value, pointer]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, at] = next;
+    if (typeof item === 'string') {
+      if (unstorable(item)) return at;
+    } else if (Array.isArray(item)) {
+      item.forEach((v, i) => {
+        pending.push([v, `${at}/${i}`]);
+      });
+    } else if (item !== null && typeof item === 'object') {
+      for (const [k, v] of Object.entries(item)) {
+        if (unstorable(k)) return `${at}/${pointerPart(k)}`;
+        pending.push([v, `${at}/${pointerPart(k)}`]);
+      }
+    }
+  }
+  return undefined;
+}
+
+function unexpectedBody(body: unknown): FieldError[] {
+  if (body === undefined || body === null) return [];
+  if (typeof body === 'object' && !Array.isArray(body)) {
+    return Object.keys(body).map((k) => ({
+      pointer: `/body/${pointerPart(k)}`,
+      detail: 'is not a known field',
+    }));
+  }
+  return [{ pointer: '/body', detail: 'this route takes no body' }];
+}
 
 export function installValidators(app: FastifyInstance): void {
   const strictBody = addFormats(new Ajv({ ...common, coerceTypes: false }));
@@ -18,4 +61,26 @@ export function installValidators(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strictBody : stringParts).compile(schema as object),
   );
+
+  app.addHook('preValidation', async (request) => {
+    if (request.is404) return;
+    const unexpected = request.routeOptions.schema?.body ? [] : unexpectedBody(request.body);
+    if (unexpected.length > 0) {
+      throw new BadRequestError('REQUEST_VALIDATION_FAILED', 'This route takes no request body', {
+        errors: unexpected,
+      });
+    }
+    for (const [part, value] of [
+      ['params', request.params],
+      ['querystring', request.query],
+      ['body', request.body],
+    ] as const) {
+      const pointer = unstorableText(value, `/${part}`);
+      if (pointer) {
+        throw new BadRequestError('REQUEST_VALIDATION_FAILED', `The request ${part} is invalid: 1 problem`, {
+          errors: [{ pointer, detail: 'must not contain U+0000 or an unpaired UTF-16 surrogate' }],
+        });
+      }
+    }
+  });
 }

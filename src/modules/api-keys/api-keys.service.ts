@@ -1,7 +1,7 @@
 /** API keys of a tenant (§3.3): issued once, stored hashed, revocable, optionally org-scoped. */
 import type { Db, Tx } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { cursorTime, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError, NotFoundError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/identifiers.js';
 import { issueApiKey } from '../auth/api-key-token.js';
@@ -93,8 +93,8 @@ export function createApiKeysService({ db, countActiveOrgs, now = () => new Date
     async list(principal: TenantPrincipal, query: ListApiKeysQuery) {
       const limit = query.limit ?? 50;
       const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
-      const afterDate = after ? new Date(String(after[0])) : undefined;
-      if (after && (Number.isNaN(afterDate?.getTime()) || !isUuid(String(after[1])))) {
+      const afterDate = after ? cursorTime(after[0]) : undefined;
+      if (after && (!afterDate || !isUuid(String(after[1])))) {
         throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
       }
       const rows = await keys.list(db, principal.tenantId, {

@@ -12,6 +12,12 @@ export interface MasterKey {
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+const decodeKey = (text: string) => Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+
+/** How an error names an entry: by its id, unless the "id" is itself key material (`key:id` reversed). */
+const nameOf = (index: number, id: string) =>
+  decodeKey(id).length >= 32 ? `entry ${index + 1}` : `key "${id}"`;
+
 export class Keyring {
   readonly #byId: ReadonlyMap<string, MasterKey>;
   /** The key that encrypts: the last one in the spec. */
@@ -59,11 +65,13 @@ export function parseKeyringSpec(spec: string): Keyring {
       throw new Error(`entry ${index + 1} must look like id:base64key, id of letters, digits, . _ -`);
     }
     const material = entry.slice(colon + 1);
-    const key = Buffer.from(material.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    const key = decodeKey(material);
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(material) || key.length !== 32) {
-      throw new Error(`key "${id}" must be 32 random bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+      throw new Error(
+        `${nameOf(index, id)} must be 32 random bytes in base64 (e.g. \`openssl rand -base64 32\`)`,
+      );
     }
-    if (keys.some((k) => k.id === id)) throw new Error(`key id "${id}" appears twice`);
+    if (keys.some((k) => k.id === id)) throw new Error(`${nameOf(index, id)}: the id appears twice`);
     keys.push({ id, key });
   });
   return new Keyring(keys);

@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { inTransaction } from '../../db/transaction.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
-import { isUuid } from '../../lib/identifiers.js';
+import { assertSlugNotUuid, isUuid } from '../../lib/identifiers.js';
 import type { Labels } from '../../lib/schemas.js';
 import { canSeeOrg, requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
 import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
@@ -126,6 +126,7 @@ export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
 
     async create(principal: TenantPrincipal, body: CreateOrgBody): Promise<OrgRow> {
       requireUnscoped(principal);
+      assertSlugNotUuid(body.slug);
       try {
         return await inTransaction(db, (tx) =>
           orgs.insert(tx, principal.tenantId, {
@@ -164,6 +165,7 @@ export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
     },
 
     async update(principal: TenantPrincipal, ref: string, body: UpdateOrgBody, expected: number | undefined) {
+      if (body.slug !== undefined) assertSlugNotUuid(body.slug);
       try {
         return await inTransaction(db, async (tx) => {
           const row = await lockForWrite(tx, principal, ref, expected);

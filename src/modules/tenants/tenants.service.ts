@@ -5,9 +5,9 @@
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { inTransaction } from '../../db/transaction.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { cursorTime, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
-import { isUuid } from '../../lib/identifiers.js';
+import { assertSlugNotUuid, isUuid } from '../../lib/identifiers.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { SecretsService } from '../crypto/secrets.service.js';
@@ -42,6 +42,7 @@ const tenantNotFound = () => new NotFoundError('TENANT_NOT_FOUND', 'No such tena
 export function createTenantsService({ db, secrets, apiKeys }: TenantsServiceDeps) {
   return {
     async create(body: CreateTenantBody) {
+      assertSlugNotUuid(body.slug);
       try {
         return await inTransaction(db, async (tx) => {
           const tenant = await tenants.insert(tx, { slug: body.slug, name: body.name.trim() });
@@ -69,8 +70,8 @@ export function createTenantsService({ db, secrets, apiKeys }: TenantsServiceDep
     async list(query: ListTenantsQuery) {
       const limit = query.limit ?? 50;
       const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
-      const afterDate = after ? new Date(String(after[0])) : undefined;
-      if (after && (Number.isNaN(afterDate?.getTime()) || !isUuid(String(after[1])))) {
+      const afterDate = after ? cursorTime(after[0]) : undefined;
+      if (after && (!afterDate || !isUuid(String(after[1])))) {
         throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
       }
       const rows = await tenants.list(

@@ -1,0 +1,238 @@
+import { pipeline, Transform } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { stringify } from 'csv-stringify';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { BadRequestError } from '../../lib/errors.js';
+import { Page } from '../../lib/schemas.js';
+import { principalOf } from '../../plugins/auth.js';
+import { changeContextOf } from '../../plugins/change-context.js';
+import { requireTenantPrincipal, type TenantPrincipal } from '../auth/principal.js';
+import type { AuditFilter } from './audit.repository.js';
+import {
+  AuditEventView,
+  type ExportAuditEventsQuery,
+  ExportAuditEventsQuery as ExportQuerySchema,
+  ListAuditEventsQuery,
+  VerifyQuery,
+  VerifyView,
+} from './audit.schemas.js';
+import type { AuditService } from './audit.service.js';
+import type { AuditRecord } from './audit-event.js';
+import type { ChangeRunner } from './audited-change.js';
+
+export interface AuditRoutesDeps {
+  readonly audit: AuditService;
+  readonly change: ChangeRunner;
+  /** Resolves an org reference (id or slug) the principal may see, or throws 404. */
+  readonly resolveOrg: (principal: TenantPrincipal, ref: string) => Promise<{ id: string }>;
+}
+
+const READERS = { roles: ['admin', 'auditor'] } as const;
+
+const CSV_COLUMNS = [
+  'chain',
+  'seq',
+  'id',
+  'tenantId',
+  'occurredAt',
+  'actorType',
+  'actorId',
+  'actorName',
+  'action',
+  'targetType',
+  'targetId',
+  'orgId',
+  'requestId',
+  'sourceIp',
+  'userAgent',
+  'outcome',
+  'diff',
+  'prevHash',
+  'hash',
+];
+
+interface ExportRow {
+  id: string;
+  chain: string;
+  seq: number;
+  tenantId: string | null;
+  occurredAt: Date;
+  actorType: 'api_key' | 'system';
+  actorId: string | null;
+  actorName: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  orgId: string | null;
+  requestId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  outcome: string;
+  diff: AuditRecord['diff'];
+  prevHash: string;
+  hash: string;
+}
+
+const toRecord = (r: ExportRow): AuditRecord => ({
+  id: r.id,
+  chain: r.chain,
+  seq: r.seq,
+  tenantId: r.tenantId,
+  occurredAt: r.occurredAt.toISOString(),
+  actor: { type: r.actorType, id: r.actorId, name: r.actorName },
+  action: r.action,
+  target: { type: r.targetType, id: r.targetId },
+  orgId: r.orgId,
+  requestId: r.requestId,
+  sourceIp: r.sourceIp,
+  userAgent: r.userAgent,
+  outcome: r.outcome,
+  diff: r.diff,
+  prevHash: r.prevHash,
+  hash: r.hash,
+});
+
+export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
+  app,
+  { audit, change, resolveOrg },
+) => {
+  async function filterOf(
+    principal: TenantPrincipal,
+    q: Omit<ExportAuditEventsQuery, 'format'>,
+  ): Promise<AuditFilter> {
+    const from = q.from ? new Date(q.from) : undefined;
+    const to = q.to ? new Date(q.to) : undefined;
+    if (from && to && from >= to) {
+      throw new BadRequestError('AUDIT_RANGE_INVALID', '`from` must be before `to`', {
+        errors: [{ pointer: '/query/to', detail: 'must be after from' }],
+      });
+    }
+    return {
+      chain: principal.tenantId,
+      orgScope: principal.orgScope,
+      orgId: q.org ? (await resolveOrg(principal, q.org)).id : undefined,
+      actorId: q.actor?.toLowerCase(),
+      actionPrefix: q.action,
+      targetType: q.targetType,
+      targetId: q.targetId,
+      from,
+      to,
+    };
+  }
+
+  app.get(
+    '/v1/audit-events',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit events, newest first, filtered',
+        querystring: ListAuditEventsQuery,
+        response: { 200: Page(AuditEventView, 'audit events') },
+      },
+    },
+    async (request) => {
+      const principal = requireTenantPrincipal(principalOf(request));
+      const { limit = 50, cursor, ...filters } = request.query;
+      const before = cursor ? Number(decodeCursor(cursor, ['number'])[0]) : undefined;
+      const page = await audit.page(await filterOf(principal, filters), limit, before);
+      return {
+        items: page.items,
+        nextCursor: page.nextBeforeSeq === null ? null : encodeCursor([page.nextBeforeSeq]),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/audit-events/export',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['audit'],
+        summary: 'Export audit events (NDJSON or CSV), oldest first, streamed; the export itself is audited',
+        description:
+          'Each line (NDJSON) or row (CSV) carries seq, prevHash and hash, so the export can be verified offline ' +
+          'with scripts/verify-audit-export.mjs.',
+        querystring: ExportQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const principal = requireTenantPrincipal(principalOf(request));
+      const { format = 'ndjson', ...filters } = request.query;
+      const filter = await filterOf(principal, filters);
+      await change(changeContextOf(request), async (_tx, trail) => {
+        await trail.record({
+          tenantId: principal.tenantId,
+          action: 'audit.exported',
+          target: { type: 'audit_trail', id: principal.tenantId },
+          orgId: filter.orgId ?? null,
+          diff: { after: { format, filters } },
+        });
+      });
+      const { rows, release } = await audit.exportRows(filter);
+      const toLines = new Transform({
+        writableObjectMode: true,
+        readableObjectMode: format === 'csv',
+        transform(row: ExportRow, _encoding, done) {
+          const record = toRecord(row);
+          if (format === 'ndjson') return done(null, `${JSON.stringify(record)}\n`);
+          const { actor, target, diff, ...rest } = record;
+          done(null, {
+            ...rest,
+            actorType: actor.type,
+            actorId: actor.id,
+            actorName: actor.name,
+            targetType: target.type,
+            targetId: target.id,
+            diff: JSON.stringify(diff),
+          });
+        },
+      });
+      const stages =
+        format === 'csv' ? [toLines, stringify({ header: true, columns: CSV_COLUMNS })] : [toLines];
+      const body = pipeline(
+        [rows, ...stages] as unknown as [NodeJS.ReadableStream, NodeJS.ReadWriteStream],
+        (error) => {
+          release();
+          if (error) request.log.warn({ err: error }, 'audit export stream ended early');
+        },
+      );
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      return reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="audit-${principal.tenantId}-${stamp}.${format}"`,
+        )
+        .send(body);
+    },
+  );
+
+  app.get(
+    '/v1/audit-events/verify',
+    {
+      config: { access: { ...READERS, unscoped: true } },
+      schema: {
+        tags: ['audit'],
+        summary:
+          'Recompute the tenant’s hash chain (optionally a range) and name the first event that does not match',
+        querystring: VerifyQuery,
+        response: { 200: VerifyView },
+      },
+    },
+    async (request) => {
+      const principal = requireTenantPrincipal(principalOf(request));
+      const { fromSeq, toSeq } = request.query;
+      if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) {
+        throw new BadRequestError('AUDIT_RANGE_INVALID', 'fromSeq must not be after toSeq');
+      }
+      const result = await audit.verify(principal.tenantId, { fromSeq, toSeq });
+      return {
+        ok: result.ok,
+        checked: result.checked,
+        firstMismatch: result.firstMismatch,
+        verifiedAt: new Date().toISOString(),
+      };
+    },
+  );
+};

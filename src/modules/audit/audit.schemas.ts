@@ -1,0 +1,91 @@
+import { type Static, Type } from 'typebox';
+import { SLUG_PATTERN, UUID_PATTERN } from '../../lib/identifiers.js';
+import { PageQuery, Timestamp, Uuid } from '../../lib/schemas.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const AuditEventView = Type.Object({
+  id: Uuid('Event id'),
+  chain: Type.String({ description: 'The tenant id, or "platform"' }),
+  seq: Type.Integer({ minimum: 1, description: 'Position in the chain: 1, 2, 3 … without gaps' }),
+  tenantId: Type.Union([Uuid(), Type.Null()]),
+  occurredAt: Timestamp,
+  actor: Type.Object({
+    type: Type.Union([Type.Literal('api_key'), Type.Literal('system')]),
+    id: Type.Union([Uuid(), Type.Null()]),
+    name: Type.String(),
+  }),
+  action: Type.String({ examples: ['org.created'] }),
+  target: Type.Object({ type: Type.String(), id: Type.String() }),
+  orgId: Type.Union([Uuid(), Type.Null()]),
+  requestId: Nullable(Type.String()),
+  sourceIp: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+  outcome: Type.String(),
+  diff: Type.Object(
+    { before: Type.Optional(Type.Unknown()), after: Type.Optional(Type.Unknown()) },
+    { description: 'What changed; secrets appear only as fingerprints' },
+  ),
+  prevHash: Type.String({ description: 'hash of the previous event of the chain (64 zeros for the first)' }),
+  hash: Type.String({ description: 'SHA-256 of the canonical serialisation of this event (see README)' }),
+});
+
+export const AuditFilterQuery = {
+  org: Type.Optional(
+    Type.String({
+      pattern: `(${UUID_PATTERN})|(${SLUG_PATTERN})`,
+      maxLength: 63,
+      description: 'Org id or slug',
+    }),
+  ),
+  actor: Type.Optional(Uuid('API key id of the actor')),
+  action: Type.Optional(
+    Type.String({
+      pattern: '^[a-z_]+(\\.[a-z_]*)?$',
+      maxLength: 64,
+      description: 'Action or its prefix, e.g. "org." or "org.created"',
+    }),
+  ),
+  targetType: Type.Optional(Type.String({ pattern: '^[a-z_]{1,40}$' })),
+  targetId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+};
+
+export const ListAuditEventsQuery = Type.Object(
+  { ...PageQuery, ...AuditFilterQuery },
+  { additionalProperties: false },
+);
+export type ListAuditEventsQuery = Static<typeof ListAuditEventsQuery>;
+
+export const ExportAuditEventsQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], { default: 'ndjson' })),
+    ...AuditFilterQuery,
+  },
+  { additionalProperties: false },
+);
+export type ExportAuditEventsQuery = Static<typeof ExportAuditEventsQuery>;
+
+export const VerifyQuery = Type.Object(
+  {
+    fromSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+    toSeq: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const VerifyView = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer({ description: 'Events recomputed' }),
+  firstMismatch: Type.Union([
+    Type.Object({
+      seq: Type.Integer(),
+      id: Uuid(),
+      reason: Type.Union([Type.Literal('hash'), Type.Literal('link'), Type.Literal('gap')]),
+      detail: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  verifiedAt: Timestamp,
+});

@@ -1,0 +1,48 @@
+/**
+ * How a change is made: one transaction in which the change and its audit event(s) are written.
+ * A change that records no event fails (and rolls back) unless it says it changed nothing, so an
+ * audit event cannot be forgotten by a new code path without the tests noticing.
+ */
+import type { Db, Tx } from '../../db/client.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { ChangeContext } from '../../lib/request-context.js';
+import type { AuditService } from './audit.service.js';
+import type { AuditEntry, AuditRecord } from './audit-event.js';
+
+export interface AuditTrailWriter {
+  /** Appends an event to the trail in this change's transaction. */
+  record(entry: AuditEntry): Promise<AuditRecord>;
+  /** Declares that the change turned out to change nothing (so no event is due). */
+  unchanged(): void;
+}
+
+export type ChangeRunner = <T>(
+  ctx: ChangeContext,
+  work: (tx: Tx, trail: AuditTrailWriter) => Promise<T>,
+) => Promise<T>;
+
+export class UnauditedChangeError extends Error {
+  constructor() {
+    super('A change reached commit without an audit event; it was rolled back');
+    this.name = 'UnauditedChangeError';
+  }
+}
+
+export function createChangeRunner(db: Db, audit: Pick<AuditService, 'append'>): ChangeRunner {
+  return (ctx, work) =>
+    inTransaction(db, async (tx) => {
+      let recorded = 0;
+      let unchanged = false;
+      const result = await work(tx, {
+        async record(entry) {
+          recorded += 1;
+          return audit.append(tx, ctx, entry);
+        },
+        unchanged() {
+          unchanged = true;
+        },
+      });
+      if (recorded === 0 && !unchanged) throw new UnauditedChangeError();
+      return result;
+    });
+}

@@ -1,0 +1,437 @@
+/**
+ * loadConfig(env) is the only reader of the environment (§9): defaults, one sentence per bad
+ * variable (all of them at once), production refusals, a frozen result — and ENCRYPTION_KEYS never
+ * echoed back in an error.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseAllowlist } from '../../src/config/config.js';
+import { parseKeyringSpec } from '../../src/modules/crypto/keyring.js';
+
+const KEY_A = Buffer.alloc(32, 0xa1).toString('base64');
+const KEY_B = Buffer.alloc(32, 0xb2).toString('base64');
+const GOOD_KEYS = `k1:${KEY_A}`;
+
+/** The ConfigError that `env` produces (fails the test when loadConfig accepts it). */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+/** Asserts that `env` is refused with exactly one problem, which names `variable`. */
+function expectRefused(env: Record<string, string>, variable: string): ConfigError {
+  const error = configError(env);
+  expect(error.code).toBe('CONFIG_INVALID');
+  expect(error.problems).toHaveLength(1);
+  expect(error.problems[0]).toMatch(new RegExp(`^${variable}\\b`));
+  expect(error.message).toContain(variable);
+  return error;
+}
+
+describe('loadConfig', () => {
+  it('fills every setting with its documented default from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      nodeEnv: 'development',
+      isProduction: false,
+      host: '127.0.0.1',
+      port: 3000,
+      logLevel: 'info',
+      dataDir: './.data',
+      databaseUrl: undefined,
+      dbPoolMax: 10,
+      encryptionKeys: undefined,
+      bootstrapAdminKey: undefined,
+      outbound: { allowlist: { hosts: [], cidrs: [] }, allowHttp: false, timeoutMs: 10_000 },
+      trustProxy: false,
+      shutdownTimeoutMs: 10_000,
+      idempotencyTtlSeconds: 86_400,
+      authFailures: { limit: 20, windowSeconds: 60 },
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      LOG_LEVEL: 'debug',
+      DATA_DIR: '/var/lib/sso',
+      DATABASE_URL: 'postgresql://sso:pw@db:5432/sso',
+      DB_POOL_MAX: '3',
+      ENCRYPTION_KEYS: GOOD_KEYS,
+      BOOTSTRAP_ADMIN_KEY: 'b'.repeat(32),
+      OUTBOUND_ALLOWLIST: 'idp.internal, 10.0.0.0/8',
+      OUTBOUND_ALLOW_HTTP: 'true',
+      OUTBOUND_TIMEOUT_MS: '2500',
+      TRUST_PROXY: 'true',
+      SHUTDOWN_TIMEOUT_MS: '500',
+      IDEMPOTENCY_TTL_SECONDS: '60',
+      AUTH_FAILURE_LIMIT: '5',
+      AUTH_FAILURE_WINDOW_SECONDS: '30',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'test',
+      isProduction: false,
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'debug',
+      dataDir: '/var/lib/sso',
+      databaseUrl: 'postgresql://sso:pw@db:5432/sso',
+      dbPoolMax: 3,
+      encryptionKeys: GOOD_KEYS,
+      bootstrapAdminKey: 'b'.repeat(32),
+      outbound: {
+        allowlist: { hosts: ['idp.internal'], cidrs: ['10.0.0.0/8'] },
+        allowHttp: true,
+        timeoutMs: 2500,
+      },
+      trustProxy: true,
+      shutdownTimeoutMs: 500,
+      idempotencyTtlSeconds: 60,
+      authFailures: { limit: 5, windowSeconds: 30 },
+    });
+  });
+
+  it('accepts postgres:// as well as postgresql:// database URLs', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/d' }).databaseUrl).toBe('postgres://u@h/d');
+  });
+
+  it('refuses PORT=abc naming PORT', () => {
+    expectRefused({ PORT: 'abc' }, 'PORT');
+  });
+
+  it('refuses LOG_LEVEL=loud naming LOG_LEVEL and the accepted levels', () => {
+    const error = expectRefused({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    expect(error.problems[0]).toContain('debug');
+  });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL', () => {
+    expectRefused({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
+  });
+
+  it('refuses a DATABASE_URL that is not a URL without echoing it', () => {
+    const error = expectRefused({ DATABASE_URL: 'not a url with s3cret' }, 'DATABASE_URL');
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it('refuses a malformed ENCRYPTION_KEYS entry without echoing the key', () => {
+    const error = expectRefused({ ENCRYPTION_KEYS: `k1=${KEY_A}` }, 'ENCRYPTION_KEYS');
+    expect(error.message).not.toContain(KEY_A);
+  });
+
+  it('refuses an ENCRYPTION_KEYS key that is not 32 bytes without echoing it', () => {
+    const short = Buffer.alloc(16, 0x5c).toString('base64');
+    const error = expectRefused({ ENCRYPTION_KEYS: `k1:${short}` }, 'ENCRYPTION_KEYS');
+    expect(error.problems[0]).toContain('k1');
+    expect(error.message).not.toContain(short);
+  });
+
+  it('refuses an ENCRYPTION_KEYS id listed twice without echoing either key', () => {
+    const error = expectRefused({ ENCRYPTION_KEYS: `k1:${KEY_A},k1:${KEY_B}` }, 'ENCRYPTION_KEYS');
+    expect(error.problems[0]).toContain('"k1"');
+    expect(error.message).not.toContain(KEY_A);
+    expect(error.message).not.toContain(KEY_B);
+  });
+
+  it('refuses an entry written backwards (key:id) without echoing the key as if it were an id', () => {
+    const urlSafe = Buffer.alloc(32, 0x42).toString('base64url');
+    const error = expectRefused({ ENCRYPTION_KEYS: `${urlSafe}:k1` }, 'ENCRYPTION_KEYS');
+    expect(error.message).not.toContain(urlSafe);
+    expect(error.problems[0]).toContain('entry 1');
+  });
+
+  it('refuses an empty ENCRYPTION_KEYS list', () => {
+    expectRefused({ ENCRYPTION_KEYS: ' , ' }, 'ENCRYPTION_KEYS');
+  });
+
+  it('refuses a BOOTSTRAP_ADMIN_KEY shorter than 32 characters without echoing it', () => {
+    const error = expectRefused({ BOOTSTRAP_ADMIN_KEY: 'too-short-key' }, 'BOOTSTRAP_ADMIN_KEY');
+    expect(error.message).not.toContain('too-short-key');
+  });
+
+  it('refuses a BOOTSTRAP_ADMIN_KEY containing spaces', () => {
+    expectRefused({ BOOTSTRAP_ADMIN_KEY: `${'a'.repeat(20)} ${'b'.repeat(20)}` }, 'BOOTSTRAP_ADMIN_KEY');
+  });
+
+  it.each([
+    'bad host!',
+    'http://idp.example.com',
+    '10.0.0.0/33',
+    'fd00::/129',
+    '10.0.0.0/8/1',
+    '10.0.0/8',
+    '-leading-dash.example',
+  ])('refuses the OUTBOUND_ALLOWLIST entry %j naming OUTBOUND_ALLOWLIST and the entry', (entry) => {
+    const error = expectRefused({ OUTBOUND_ALLOWLIST: `ok.example.com,${entry}` }, 'OUTBOUND_ALLOWLIST');
+    expect(error.problems[0]).toContain(entry.toLowerCase());
+  });
+
+  it('refuses OUTBOUND_ALLOW_HTTP=maybe', () => {
+    expectRefused({ OUTBOUND_ALLOW_HTTP: 'maybe' }, 'OUTBOUND_ALLOW_HTTP');
+  });
+
+  it.each([
+    ['DB_POOL_MAX', '0'],
+    ['OUTBOUND_TIMEOUT_MS', '-1'],
+    ['IDEMPOTENCY_TTL_SECONDS', '1.5'],
+    ['AUTH_FAILURE_LIMIT', '0'],
+  ])('refuses %s=%s (must be a positive whole number)', (name, value) => {
+    expectRefused({ [name]: value }, name);
+  });
+
+  it('reports several bad values all at once, one line each', () => {
+    const error = configError({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://x',
+      ENCRYPTION_KEYS: `k1:${KEY_A},k1:${KEY_B}`,
+      BOOTSTRAP_ADMIN_KEY: 'short',
+      OUTBOUND_ALLOWLIST: 'bad host!',
+      OUTBOUND_ALLOW_HTTP: 'maybe',
+    });
+    const named = error.problems.map((p) => p.split(' ')[0]).sort();
+    expect(named).toEqual(
+      [
+        'BOOTSTRAP_ADMIN_KEY',
+        'DATABASE_URL',
+        'ENCRYPTION_KEYS',
+        'LOG_LEVEL',
+        'OUTBOUND_ALLOWLIST',
+        'OUTBOUND_ALLOW_HTTP',
+        'PORT',
+      ].sort(),
+    );
+    expect(error.message.split('\n')).toHaveLength(1 + named.length);
+    expect(error.message).not.toContain(KEY_A);
+    expect(error.message).not.toContain(KEY_B);
+  });
+
+  it('refuses production without DATABASE_URL and ENCRYPTION_KEYS, naming both', () => {
+    const error = configError({ NODE_ENV: 'production' });
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems.some((p) => p.startsWith('DATABASE_URL'))).toBe(true);
+    expect(error.problems.some((p) => p.startsWith('ENCRYPTION_KEYS'))).toBe(true);
+  });
+
+  it('refuses production without ENCRYPTION_KEYS even when DATABASE_URL is set', () => {
+    expectRefused({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://h/d' }, 'ENCRYPTION_KEYS');
+  });
+
+  it('refuses production without DATABASE_URL even when ENCRYPTION_KEYS is set', () => {
+    expectRefused({ NODE_ENV: 'production', ENCRYPTION_KEYS: GOOD_KEYS }, 'DATABASE_URL');
+  });
+
+  it('refuses OUTBOUND_ALLOW_HTTP=true in production', () => {
+    expectRefused(
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgresql://h/d',
+        ENCRYPTION_KEYS: GOOD_KEYS,
+        OUTBOUND_ALLOW_HTTP: 'true',
+      },
+      'OUTBOUND_ALLOW_HTTP',
+    );
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://h/d',
+      ENCRYPTION_KEYS: GOOD_KEYS,
+    });
+    expect(config.isProduction).toBe(true);
+    expect(config.outbound.allowHttp).toBe(false);
+  });
+
+  it('returns a configuration frozen all the way down', () => {
+    const config = loadConfig({ OUTBOUND_ALLOWLIST: 'idp.internal,10.0.0.0/8' });
+    const frozen = (value: unknown): boolean =>
+      typeof value !== 'object' ||
+      value === null ||
+      (Object.isFrozen(value) && Object.values(value).every(frozen));
+    expect(frozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => (config.outbound.allowlist.hosts as string[]).push('evil.example')).toThrow(TypeError);
+    expect(config.outbound.allowlist.hosts).toEqual(['idp.internal']);
+  });
+
+  it('gives each call its own default allowlist', () => {
+    const first = loadConfig({});
+    const second = loadConfig({});
+    expect(Object.isFrozen(first.outbound.allowlist.cidrs)).toBe(true);
+    expect(second.outbound.allowlist).toEqual({ hosts: [], cidrs: [] });
+  });
+});
+
+describe('parseAllowlist', () => {
+  it('accepts hostnames and wildcard hosts, lower-cased and trimmed', () => {
+    expect(parseAllowlist(' IdP.Example.com , *.corp.example,localhost, cognigy_onprem.local ')).toEqual({
+      hosts: ['idp.example.com', '*.corp.example', 'localhost', 'cognigy_onprem.local'],
+      cidrs: [],
+    });
+  });
+
+  it('turns single IPv4 and IPv6 addresses into host-sized CIDRs', () => {
+    expect(parseAllowlist('127.0.0.1,::1,2001:DB8::5')).toEqual({
+      hosts: [],
+      cidrs: ['127.0.0.1/32', '::1/128', '2001:db8::5/128'],
+    });
+  });
+
+  it('accepts IPv4 and IPv6 CIDR ranges up to their full prefix length', () => {
+    expect(parseAllowlist('10.0.0.0/8,192.168.1.0/24,fd00::/8,::1/128,0.0.0.0/0,10.1.2.3/32')).toEqual({
+      hosts: [],
+      cidrs: ['10.0.0.0/8', '192.168.1.0/24', 'fd00::/8', '::1/128', '0.0.0.0/0', '10.1.2.3/32'],
+    });
+  });
+
+  it('ignores empty entries', () => {
+    expect(parseAllowlist(',, ,')).toEqual({ hosts: [], cidrs: [] });
+  });
+
+  it.each([
+    '10.0.0.0/',
+    '10.0.0.0/x',
+    '/8',
+    'host.example/8',
+    '1.2.3.4/33',
+    '::/129',
+    'a b',
+    '*',
+    '*.*.example',
+  ])('refuses %j', (entry) => {
+    expect(() => parseAllowlist(entry)).toThrow(Error);
+  });
+});
+
+describe('parseKeyringSpec (property)', () => {
+  const keyId = fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/);
+  const keyBytes = fc.uint8Array({ minLength: 32, maxLength: 32 });
+  const encoding = fc.constantFrom('base64', 'base64-unpadded', 'base64url') as fc.Arbitrary<
+    'base64' | 'base64-unpadded' | 'base64url'
+  >;
+  const encode = (bytes: Uint8Array, how: 'base64' | 'base64-unpadded' | 'base64url') => {
+    const buffer = Buffer.from(bytes);
+    if (how === 'base64url') return buffer.toString('base64url');
+    const standard = buffer.toString('base64');
+    return how === 'base64' ? standard : standard.replace(/=+$/, '');
+  };
+  const entries = fc.uniqueArray(fc.record({ id: keyId, bytes: keyBytes, how: encoding }), {
+    minLength: 1,
+    maxLength: 5,
+    selector: (e) => e.id,
+  });
+
+  it('round-trips generated specs: every id, every key, the last one active', () => {
+    fc.assert(
+      fc.property(entries, fc.constantFrom(',', ' , ', ',\n', ',,'), (list, separator) => {
+        const spec = list.map((e) => `${e.id}:${encode(e.bytes, e.how)}`).join(separator);
+        const keyring = parseKeyringSpec(spec);
+        expect(keyring.ids).toEqual(list.map((e) => e.id));
+        for (const e of list) expect(keyring.get(e.id).key.equals(Buffer.from(e.bytes))).toBe(true);
+        expect(keyring.active.id).toBe(list.at(-1)?.id);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  /** Damages one entry of a valid spec the ways people damage them. */
+  const damage = fc.constantFrom(
+    'truncate-key',
+    'extend-key',
+    'drop-colon',
+    'swap-id-and-key',
+    'duplicate-id',
+    'bad-id',
+    'bad-char-in-key',
+    'equals-instead-of-colon',
+    'newline-inside',
+    'empty-id',
+  );
+
+  it('refuses damaged specs with a plain Error whose message never contains key material', () => {
+    fc.assert(
+      fc.property(entries, damage, fc.nat(), (list, how, pick) => {
+        const materials = list.map((e) => encode(e.bytes, e.how));
+        const parts = list.map((e, i) => `${e.id}:${materials[i]}`);
+        const i = pick % parts.length;
+        const { id } = list[i]!;
+        const material = materials[i]!;
+        switch (how) {
+          case 'truncate-key':
+            parts[i] = `${id}:${material.slice(0, 20)}`;
+            break;
+          case 'extend-key':
+            parts[i] =
+              `${id}:${Buffer.concat([Buffer.from(list[i]!.bytes), Buffer.from('xyz')]).toString('base64')}`;
+            materials.push(parts[i].slice(id.length + 1));
+            break;
+          case 'drop-colon':
+            parts[i] = `${id}${material}`;
+            break;
+          case 'swap-id-and-key':
+            parts[i] = `${material}:${id}`;
+            break;
+          case 'duplicate-id':
+            parts.push(`${id}:${materials[0]}`);
+            break;
+          case 'bad-id':
+            parts[i] = `bad id!:${material}`;
+            break;
+          case 'bad-char-in-key':
+            parts[i] = `${id}:${material.slice(0, 10)}*${material.slice(11)}`;
+            break;
+          case 'equals-instead-of-colon':
+            parts[i] = `${id}=${material}`;
+            break;
+          case 'newline-inside':
+            parts[i] = `${id}:${material.slice(0, 22)}\n${material.slice(22)}`;
+            break;
+          case 'empty-id':
+            parts[i] = `:${material}`;
+            break;
+        }
+        let thrown: unknown;
+        try {
+          parseKeyringSpec(parts.join(','));
+        } catch (error) {
+          thrown = error;
+        }
+        // Rarely a damaged spec is still valid (a reversed entry whose id happens to be 43 base64
+        // characters); what is checked is that every refusal is a plain Error naming no key material.
+        if (thrown === undefined) return;
+        expect(thrown).toBeInstanceOf(Error);
+        expect(Object.getPrototypeOf(thrown)).toBe(Error.prototype);
+        const message = (thrown as Error).message;
+        expect(message.length).toBeGreaterThan(0);
+        for (const secret of materials) {
+          expect(message).not.toContain(secret);
+          // nor a recognisable piece of it (a damaged key is still mostly key material)
+          expect(message).not.toContain(secret.slice(0, 20));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws anything but an Error for arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (spec) => {
+        try {
+          parseKeyringSpec(spec);
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

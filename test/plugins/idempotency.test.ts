@@ -1,0 +1,323 @@
+/**
+ * Idempotency-Key on every POST (§3.1): a retry with the same key and body gets the first response
+ * and changes nothing; another body with the same key is 422; keys belong to the API key that used
+ * them; the kept response (which may hold a new API key) is sealed, never stored in plain text.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTenant,
+  createTestApp,
+  expectProblem,
+  PLATFORM_KEY,
+  type TenantFixture,
+  type TestApp,
+} from '../support/app.js';
+import { snapshotDatabase } from '../support/db-snapshot.js';
+
+let t: TestApp;
+let tenant: TenantFixture;
+let counter = 0;
+const freshKey = () => {
+  counter += 1;
+  return `idem-${counter}-${Math.random().toString(36).slice(2)}`;
+};
+
+function post(
+  url: string,
+  payload: object | string,
+  idempotencyKey: string | undefined,
+  key = tenant.adminKey,
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: 'POST',
+    url,
+    headers: {
+      ...bearer(key),
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      ...(typeof payload === 'string' ? { 'content-type': 'application/json' } : {}),
+    },
+    payload,
+  });
+}
+
+const replayed = (res: LightMyRequestResponse) => res.headers['idempotent-replayed'] === 'true';
+
+/** The parts of a response a replay must reproduce exactly. */
+const essence = (res: LightMyRequestResponse) => ({
+  status: res.statusCode,
+  body: res.body,
+  location: res.headers.location,
+  etag: res.headers.etag,
+  contentType: res.headers['content-type'],
+});
+
+const countRows = async (table: string) =>
+  Number((await t.database.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+beforeAll(async () => {
+  t = await createTestApp({}, 'idempotency');
+  tenant = await createTenant(t.app);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('a retry with the same key and body', () => {
+  test('gets the first response (status, body, Location, ETag) marked idempotent-replayed and creates no second org', async () => {
+    const key = freshKey();
+    const first = await post('/v1/orgs', { slug: 'once', name: 'Once' }, key);
+    expect(first.statusCode).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const before = await snapshotDatabase(t.database.pool);
+    const second = await post('/v1/orgs', { slug: 'once', name: 'Once' }, key);
+    const third = await post('/v1/orgs', { slug: 'once', name: 'Once' }, key);
+    for (const retry of [second, third]) {
+      expect(replayed(retry)).toBe(true);
+      expect(essence(retry)).toEqual(essence(first));
+    }
+    expect(await snapshotDatabase(t.database.pool)).toEqual(before);
+    expect(await t.database.prisma.org.count({ where: { slug: 'once' } })).toBe(1);
+  });
+
+  test('is recognised whatever the order of the body’s fields', async () => {
+    const key = freshKey();
+    const first = await post(
+      '/v1/orgs',
+      '{"slug":"ordered","name":"Ordered","labels":{"a":"1","b":"2"}}',
+      key,
+    );
+    const second = await post(
+      '/v1/orgs',
+      '{"labels":{"b":"2","a":"1"},"name":"Ordered","slug":"ordered"}',
+      key,
+    );
+    expect(first.statusCode).toBe(201);
+    expect(replayed(second)).toBe(true);
+    expect(second.body).toBe(first.body);
+  });
+
+  test('of an API key creation returns the same token, while the stored record holds it only sealed', async () => {
+    const key = freshKey();
+    const first = await post('/v1/api-keys', { name: 'ci', roles: ['editor'] }, key);
+    expect(first.statusCode).toBe(201);
+    const keysBefore = await countRows('api_keys');
+    const second = await post('/v1/api-keys', { name: 'ci', roles: ['editor'] }, key);
+    expect(replayed(second)).toBe(true);
+    expect(second.json().token).toBe(first.json().token);
+    expect(second.json().apiKey.id).toBe(first.json().apiKey.id);
+    expect(await countRows('api_keys')).toBe(keysBefore);
+
+    const token: string = first.json().token;
+    const records = await t.database.pool.query<{ row: string; sealed: string | null }>(
+      'SELECT to_jsonb(r)::text AS row, response_sealed AS sealed FROM idempotency_records r WHERE key = $1',
+      [key],
+    );
+    expect(records.rows).toHaveLength(1);
+    const record = records.rows[0] as { row: string; sealed: string | null };
+    expect(record.sealed).toBeTruthy();
+    for (const text of [token, token.slice(-43), Buffer.from(token).toString('base64')]) {
+      expect(record.row).not.toContain(text);
+    }
+    const all = (await t.database.pool.query('SELECT to_jsonb(r)::text AS row FROM idempotency_records r'))
+      .rows;
+    expect(all.map((r) => r.row).join('\n')).not.toContain(token.slice(-43));
+  });
+
+  test('of a tenant creation returns the same tenant and first admin key', async () => {
+    const key = freshKey();
+    const payload = { slug: 'idem-tenant', name: 'Idem' };
+    const first = await post('/v1/tenants', payload, key, PLATFORM_KEY);
+    expect(first.statusCode).toBe(201);
+    const tenantsBefore = await countRows('tenants');
+    const second = await post('/v1/tenants', payload, key, PLATFORM_KEY);
+    expect(replayed(second)).toBe(true);
+    expect(essence(second)).toEqual(essence(first));
+    expect(await countRows('tenants')).toBe(tenantsBefore);
+  });
+
+  test('after the first response was a 4xx, is answered with that 4xx again', async () => {
+    const taken = await createOrg(t.app, tenant.adminKey, 'taken-slug');
+    const key = freshKey();
+    const first = await post('/v1/orgs', { slug: 'taken-slug', name: 'Clash' }, key);
+    expectProblem(first, 409, 'ORG_SLUG_TAKEN');
+    // The clash is gone now, but the retry still gets the first answer and creates nothing.
+    await t.app.inject({ method: 'DELETE', url: `/v1/orgs/${taken.id}`, headers: bearer(tenant.adminKey) });
+    const orgsBefore = await countRows('orgs');
+    const second = await post('/v1/orgs', { slug: 'taken-slug', name: 'Clash' }, key);
+    expect(replayed(second)).toBe(true);
+    expect(essence(second)).toEqual(essence(first));
+    expect(await countRows('orgs')).toBe(orgsBefore);
+
+    const expiryKey = freshKey();
+    const payload = { name: 'old', roles: ['admin'], expiresAt: '2020-01-01T00:00:00Z' };
+    const refused = await post('/v1/api-keys', payload, expiryKey);
+    expectProblem(refused, 400, 'API_KEY_EXPIRY_INVALID');
+    const again = await post('/v1/api-keys', payload, expiryKey);
+    expect(replayed(again)).toBe(true);
+    expect(again.body).toBe(refused.body);
+  });
+});
+
+describe('the same key with another request', () => {
+  test('another body is 422 IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
+    const key = freshKey();
+    expect((await post('/v1/orgs', { slug: 'first-body', name: 'First' }, key)).statusCode).toBe(201);
+    const before = await snapshotDatabase(t.database.pool);
+    const res = await post('/v1/orgs', { slug: 'second-body', name: 'Second' }, key);
+    expectProblem(res, 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect(replayed(res)).toBe(false);
+    expect(await snapshotDatabase(t.database.pool)).toEqual(before);
+  });
+
+  test('another route is 422 too', async () => {
+    const key = freshKey();
+    expect((await post('/v1/orgs', { slug: 'route-one', name: 'One' }, key)).statusCode).toBe(201);
+    expectProblem(
+      await post('/v1/api-keys', { name: 'x', roles: ['admin'] }, key),
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+  });
+});
+
+describe('keys belong to the API key that used them', () => {
+  test('another key of the same tenant with the same Idempotency-Key runs normally', async () => {
+    const key = freshKey();
+    const second = await createKey(t.app, tenant.adminKey, ['admin']);
+    const third = await createKey(t.app, tenant.adminKey, ['admin']);
+    expect((await post('/v1/orgs', { slug: 'mine-first', name: 'Mine' }, key)).statusCode).toBe(201);
+    // Another body is not a reuse (422) for another key: it is that key's own new request ...
+    const different = await post('/v1/orgs', { slug: 'theirs-first', name: 'Theirs' }, key, second.token);
+    expect(different.statusCode).toBe(201);
+    expect(replayed(different)).toBe(false);
+    // ... and the same body is not replayed for another key: it runs, and meets the slug clash.
+    const same = await post('/v1/orgs', { slug: 'mine-first', name: 'Mine' }, key, third.token);
+    expectProblem(same, 409, 'ORG_SLUG_TAKEN');
+    expect(replayed(same)).toBe(false);
+    expect(
+      await t.database.prisma.org.count({ where: { slug: { in: ['mine-first', 'theirs-first'] } } }),
+    ).toBe(2);
+  });
+
+  test('a key of another tenant with the same Idempotency-Key and body gets its own result', async () => {
+    const key = freshKey();
+    const otherTenant = await createTenant(t.app);
+    const mine = await post('/v1/orgs', { slug: 'cross', name: 'Cross' }, key);
+    const theirs = await post('/v1/orgs', { slug: 'cross', name: 'Cross' }, key, otherTenant.adminKey);
+    expect(mine.statusCode).toBe(201);
+    expect(theirs.statusCode).toBe(201);
+    expect(replayed(theirs)).toBe(false);
+    expect(theirs.json().id).not.toBe(mine.json().id);
+  });
+});
+
+describe('what is not deduplicated', () => {
+  test('without Idempotency-Key, a repeated POST runs again', async () => {
+    const first = await post('/v1/api-keys', { name: 'twice', roles: ['auditor'] }, undefined);
+    const second = await post('/v1/api-keys', { name: 'twice', roles: ['auditor'] }, undefined);
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.json().token).not.toBe(first.json().token);
+  });
+
+  test('a request refused by schema validation does not use up the key', async () => {
+    const key = freshKey();
+    expectProblem(
+      await post('/v1/orgs', { slug: 'Not A Slug', name: 'x' }, key),
+      400,
+      'REQUEST_VALIDATION_FAILED',
+    );
+    const res = await post('/v1/orgs', { slug: 'after-invalid', name: 'Valid' }, key);
+    expect(res.statusCode).toBe(201);
+    expect(replayed(res)).toBe(false);
+  });
+
+  test('a request refused by authentication does not use up the key', async () => {
+    const key = freshKey();
+    expectProblem(await post('/v1/orgs', { slug: 'unauth', name: 'x' }, key, 'wrong-key-wrong-key'), 401);
+    expect((await post('/v1/orgs', { slug: 'unauth', name: 'x' }, key)).statusCode).toBe(201);
+  });
+
+  test('Idempotency-Key on PATCH is not recorded (PATCH is guarded by If-Match instead)', async () => {
+    const org = await createOrg(t.app, tenant.adminKey, 'patched-idem');
+    const key = freshKey();
+    const patch = (name: string) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${org.id}`,
+        headers: { ...bearer(tenant.adminKey), 'idempotency-key': key },
+        payload: { name },
+      });
+    expect((await patch('One')).statusCode).toBe(200);
+    const second = await patch('Two');
+    expect(second.statusCode).toBe(200);
+    expect(second.json().name).toBe('Two');
+    expect(await t.database.prisma.idempotencyRecord.count({ where: { key } })).toBe(0);
+  });
+});
+
+describe('concurrent retries', () => {
+  test('identical requests at once create one key: one 201, the rest replays or 409 IDEMPOTENCY_REQUEST_IN_PROGRESS', async () => {
+    const key = freshKey();
+    const before = await countRows('api_keys');
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => post('/v1/api-keys', { name: 'raced', roles: ['auditor'] }, key)),
+    );
+    expect(await countRows('api_keys')).toBe(before + 1);
+    const created = results.filter((r) => r.statusCode === 201);
+    const originals = created.filter((r) => !replayed(r));
+    expect(originals).toHaveLength(1);
+    const token = (originals[0] as LightMyRequestResponse).json().token;
+    for (const r of created) expect(r.json().token).toBe(token);
+    for (const r of results.filter((x) => x.statusCode !== 201)) {
+      expectProblem(r, 409, 'IDEMPOTENCY_REQUEST_IN_PROGRESS');
+      expect(r.headers['retry-after']).toBe('1');
+    }
+    const later = await post('/v1/api-keys', { name: 'raced', roles: ['auditor'] }, key);
+    expect(replayed(later)).toBe(true);
+    expect(later.json().token).toBe(token);
+    expect(await countRows('api_keys')).toBe(before + 1);
+  });
+
+  test('identical org creations at once never create two orgs', async () => {
+    const key = freshKey();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => post('/v1/orgs', { slug: 'raced-org', name: 'Raced' }, key)),
+    );
+    expect(await t.database.prisma.org.count({ where: { slug: 'raced-org' } })).toBe(1);
+    for (const r of results) expect([201, 409]).toContain(r.statusCode);
+    expect(results.filter((r) => r.statusCode === 201 && !replayed(r))).toHaveLength(1);
+  });
+});
+
+describe('expiry of kept responses', () => {
+  test('after IDEMPOTENCY_TTL_SECONDS the same key runs as a new request', async () => {
+    const short = await createTestApp({ IDEMPOTENCY_TTL_SECONDS: '1' }, 'idemttl');
+    try {
+      const owner = await createTenant(short.app);
+      const send = () =>
+        short.app.inject({
+          method: 'POST',
+          url: '/v1/api-keys',
+          headers: { ...bearer(owner.adminKey), 'idempotency-key': 'ttl-key' },
+          payload: { name: 'ttl', roles: ['auditor'] },
+        });
+      const first = await send();
+      const replay = await send();
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.json().token).toBe(first.json().token);
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const fresh = await send();
+      expect(fresh.statusCode).toBe(201);
+      expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+      expect(fresh.json().token).not.toBe(first.json().token);
+    } finally {
+      await short.close();
+    }
+  });
+});
