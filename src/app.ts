@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.js';
 import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
@@ -68,6 +69,11 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(tenantsRoutes, { tenants: container.tenants });
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(orgsRoutes, { orgs: container.orgs });
+  await app.register(auditRoutes, {
+    audit: container.audit,
+    change: container.change,
+    resolveOrg: (principal, ref) => container.orgs.find(principal, ref),
+  });
 
   await app.ready();
   return app;

@@ -8,6 +8,8 @@ import type { Config } from './config/config.js';
 import type { Database } from './db/client.js';
 import type { MigrationFile } from './db/migrator.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
+import { createAuditService } from './modules/audit/audit.service.js';
+import { createChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createSecretsService } from './modules/crypto/secrets.service.js';
@@ -33,9 +35,12 @@ export function createContainer({ config, logger, database, keyring, migrations 
   const authenticator = createAuthenticator(db);
   const idempotency = createIdempotencyService({ db, secrets, ttlSeconds: config.idempotencyTtlSeconds });
 
-  const apiKeys = createApiKeysService({ db, countActiveOrgs: orgsRepository.countActiveInScope });
-  const tenants = createTenantsService({ db, secrets, apiKeys });
-  const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp });
+  const audit = createAuditService({ db, pool: database.pool });
+  const change = createChangeRunner(db, audit);
+
+  const apiKeys = createApiKeysService({ db, countActiveOrgs: orgsRepository.countActiveInScope, change });
+  const tenants = createTenantsService({ db, secrets, apiKeys, change });
+  const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp, change });
 
   return {
     config,
@@ -45,6 +50,8 @@ export function createContainer({ config, logger, database, keyring, migrations 
     migrations,
     metrics,
     secrets,
+    audit,
+    change,
     authenticator,
     idempotency,
     apiKeys,

@@ -1,6 +1,7 @@
 /**
  * Bringing the service's dependencies up and down, shared by the server and the CLIs:
- * configuration → logger → database (external or embedded) → migrations → keyring.
+ * configuration → logger → database (external or embedded) → migrations. The keyring is loaded by
+ * the commands that need one (loadKeyring), so that db:migrate or audit:verify never create a key.
  */
 import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
@@ -8,14 +9,11 @@ import { type Database, openDatabase } from './db/client.js';
 import { resolveDatabaseSource } from './db/database-source.js';
 import { type MigrationFile, migrate, readMigrations } from './db/migrator.js';
 import { createLogger } from './lib/logger.js';
-import type { Keyring } from './modules/crypto/keyring.js';
-import { loadKeyring } from './modules/crypto/keyring-source.js';
 
 export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
   readonly database: Database;
-  readonly keyring: Keyring;
   readonly migrations: readonly MigrationFile[];
   readonly embedded: boolean;
   /** Closes the pool and stops an embedded database this process started. */
@@ -49,12 +47,10 @@ export async function startRuntime(
   try {
     const migrations = await readMigrations();
     if (options.migrate) await migrate(database.pool, logger, migrations);
-    const keyring = await loadKeyring(config, logger);
     return {
       config,
       logger,
       database,
-      keyring,
       migrations,
       embedded: source.embedded,
       async shutdown() {

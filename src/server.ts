@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { createContainer } from './container.js';
 import { ensurePlatformKey } from './modules/auth/platform-key.js';
+import { loadKeyring } from './modules/crypto/keyring-source.js';
 import { configOrExit, startRuntime } from './runtime.js';
 
 const config = configOrExit();
@@ -15,7 +16,8 @@ const { logger } = runtime;
 
 try {
   const platformKey = await ensurePlatformKey(runtime.database.prisma, config.bootstrapAdminKey);
-  const app = await buildApp(createContainer(runtime));
+  const keyring = await loadKeyring(config, logger);
+  const app = await buildApp(createContainer({ ...runtime, keyring }));
 
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');

@@ -31,6 +31,7 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
         { name: 'tenant', description: 'Settings of the caller’s tenant' },
         { name: 'api-keys', description: 'Credentials of a tenant' },
         { name: 'orgs', description: 'Customer organisations and their Cognigy target' },
+        { name: 'audit', description: 'The tamper-evident audit trail: query, export, verify' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
       ],
     },

@@ -113,6 +113,14 @@ describe('a Cognigy API key given to the service', () => {
     await call('DELETE', '/v1/orgs/initech', admin);
     await call('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'second-tenant', name: 'Second' });
     await call('GET', '/metrics', undefined);
+    // The audit trail records all of the above; reading and exporting it must not reveal the secret.
+    const events = await call('GET', '/v1/audit-events?limit=200', auditor.token);
+    expect(events.json().items.map((e: { action: string }) => e.action)).toContain('cognigy_target.updated');
+    await call('GET', `/v1/audit-events?org=${org.slug}&action=cognigy_target.`, admin);
+    const ndjson = await call('GET', '/v1/audit-events/export?format=ndjson', auditor.token);
+    expect(ndjson.body.split('\n').filter(Boolean).length).toBeGreaterThan(10);
+    await call('GET', '/v1/audit-events/export?format=csv', auditor.token);
+    expect((await call('GET', '/v1/audit-events/verify', auditor.token)).json().ok).toBe(true);
 
     // Error paths that could echo what they were given.
     await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, { apiBase: 'ftp://x', apiKey: SECRET });

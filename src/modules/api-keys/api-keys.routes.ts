@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Page } from '../../lib/schemas.js';
 import { principalOf } from '../../plugins/auth.js';
+import { changeContextOf } from '../../plugins/change-context.js';
 import { requireTenantPrincipal } from '../auth/principal.js';
 import {
   ApiKeyParams,
@@ -28,7 +29,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     },
     async (request, reply) => {
       const principal = requireTenantPrincipal(principalOf(request));
-      const { row, token } = await apiKeys.create(principal, request.body);
+      const { row, token } = await apiKeys.create(changeContextOf(request), principal, request.body);
       return reply
         .code(201)
         .header('location', `/v1/api-keys/${row.id}`)
@@ -80,7 +81,11 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
       },
     },
     async (request) => {
-      const { row } = await apiKeys.revoke(requireTenantPrincipal(principalOf(request)), request.params.id);
+      const { row } = await apiKeys.revoke(
+        changeContextOf(request),
+        requireTenantPrincipal(principalOf(request)),
+        request.params.id,
+      );
       return toApiKeyView(row);
     },
   );

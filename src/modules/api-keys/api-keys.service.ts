@@ -1,9 +1,11 @@
 /** API keys of a tenant (§3.3): issued once, stored hashed, revocable, optionally org-scoped. */
 import type { Db, Tx } from '../../db/client.js';
-import { inTransaction } from '../../db/transaction.js';
 import { cursorTime, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError, NotFoundError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/identifiers.js';
+import type { ChangeContext } from '../../lib/request-context.js';
+import type { AuditTrailWriter, ChangeRunner } from '../audit/audited-change.js';
+import { created } from '../audit/diff.js';
 import { issueApiKey } from '../auth/api-key-token.js';
 import { type Role, requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
 import { type ApiKeyRow, apiKeysRepository as keys } from './api-keys.repository.js';
@@ -13,6 +15,7 @@ export interface ApiKeysServiceDeps {
   readonly db: Db;
   /** How many of these org ids are active orgs of the tenant. */
   readonly countActiveOrgs: (db: Tx, tenantId: string, ids: readonly string[]) => Promise<number>;
+  readonly change: ChangeRunner;
   readonly now?: () => Date;
 }
 
@@ -34,11 +37,17 @@ export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
 
 const keyNotFound = () => new NotFoundError('API_KEY_NOT_FOUND', 'No such API key');
 
-export function createApiKeysService({ db, countActiveOrgs, now = () => new Date() }: ApiKeysServiceDeps) {
+export function createApiKeysService({
+  db,
+  countActiveOrgs,
+  change,
+  now = () => new Date(),
+}: ApiKeysServiceDeps) {
   return {
-    /** Issues a key in an existing transaction (also used when a tenant is created). */
+    /** Issues a key in an existing change (also used when a tenant is created), with its audit event. */
     async issue(
       tx: Tx,
+      trail: AuditTrailWriter,
       tenantId: string,
       createdById: string | null,
       input: { name: string; roles: readonly Role[]; orgScope?: readonly string[]; expiresAt?: Date | null },
@@ -55,10 +64,16 @@ export function createApiKeysService({ db, countActiveOrgs, now = () => new Date
         createdById,
         expiresAt: input.expiresAt ?? null,
       });
+      await trail.record({
+        tenantId,
+        action: 'api_key.created',
+        target: { type: 'api_key', id: row.id },
+        diff: created(toApiKeyView(row)),
+      });
       return { row, token: issued.token };
     },
 
-    async create(principal: TenantPrincipal, body: CreateApiKeyBody) {
+    async create(ctx: ChangeContext, principal: TenantPrincipal, body: CreateApiKeyBody) {
       requireUnscoped(principal);
       const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
       if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt <= now())) {
@@ -66,7 +81,7 @@ export function createApiKeysService({ db, countActiveOrgs, now = () => new Date
           errors: [{ pointer: '/body/expiresAt', detail: 'must be in the future' }],
         });
       }
-      return inTransaction(db, async (tx) => {
+      return change(ctx, async (tx, trail) => {
         if (body.orgScope) {
           const found = await countActiveOrgs(tx, principal.tenantId, body.orgScope);
           if (found !== body.orgScope.length) {
@@ -81,7 +96,7 @@ export function createApiKeysService({ db, countActiveOrgs, now = () => new Date
             );
           }
         }
-        return this.issue(tx, principal.tenantId, principal.keyId, {
+        return this.issue(tx, trail, principal.tenantId, principal.keyId, {
           name: body.name,
           roles: body.roles,
           orgScope: body.orgScope,
@@ -118,12 +133,22 @@ export function createApiKeysService({ db, countActiveOrgs, now = () => new Date
     },
 
     /** Revokes at once. Revoking a revoked key changes nothing and answers its state. */
-    async revoke(principal: TenantPrincipal, id: string) {
+    async revoke(ctx: ChangeContext, principal: TenantPrincipal, id: string) {
       requireUnscoped(principal);
-      return inTransaction(db, async (tx) => {
+      return change(ctx, async (tx, trail) => {
         const [row] = await keys.revoke(tx, principal.tenantId, id.toLowerCase(), principal.keyId);
         const current = row ?? (await keys.findById(tx, principal.tenantId, id.toLowerCase()));
         if (!current) throw keyNotFound();
+        if (row) {
+          await trail.record({
+            tenantId: principal.tenantId,
+            action: 'api_key.revoked',
+            target: { type: 'api_key', id: row.id },
+            diff: { before: { revokedAt: null }, after: { revokedAt: toApiKeyView(row).revokedAt } },
+          });
+        } else {
+          trail.unchanged();
+        }
         return { row: current, changed: row !== undefined };
       });
     },

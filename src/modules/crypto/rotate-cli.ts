@@ -1,13 +1,37 @@
 /**
- * `npm run keys:rotate`: re-wraps every data key with the newest master key in ENCRYPTION_KEYS.
+ * `npm run keys:rotate`: re-wraps every data key with the newest master key in ENCRYPTION_KEYS and
+ * records the rotation in the audit trail (the platform's chain, and each affected tenant's).
  * Procedure: append a new key to ENCRYPTION_KEYS on every process, run this, then remove the old key.
  */
+import { systemContext } from '../../lib/request-context.js';
 import { configOrExit, startRuntime } from '../../runtime.js';
+import { createAuditService } from '../audit/audit.service.js';
+import { createChangeRunner } from '../audit/audited-change.js';
+import { loadKeyring } from './keyring-source.js';
 import { rotateMasterKey } from './rotation.js';
 
 const runtime = await startRuntime(configOrExit(), { applicationName: 'cognigy-sso-rotate', migrate: true });
 try {
-  const report = await rotateMasterKey(runtime.database.prisma, runtime.keyring, runtime.logger);
+  const { prisma, pool } = runtime.database;
+  const report = await rotateMasterKey(
+    prisma,
+    await loadKeyring(runtime.config, runtime.logger),
+    runtime.logger,
+  );
+  const change = createChangeRunner(prisma, createAuditService({ db: prisma, pool }));
+  await change(systemContext('keys:rotate'), async (_tx, trail) => {
+    const target = { type: 'keyring', id: report.activeKeyId };
+    const { byTenant, ...summary } = report;
+    await trail.record({ tenantId: null, action: 'keys.rotated', target, diff: { after: summary } });
+    for (const [tenantId, rewrapped] of Object.entries(byTenant)) {
+      await trail.record({
+        tenantId,
+        action: 'keys.rotated',
+        target,
+        diff: { after: { activeKeyId: report.activeKeyId, rewrappedKeys: rewrapped } },
+      });
+    }
+  });
   if (report.remaining > 0) {
     runtime.logger.warn(
       { remaining: report.remaining },

@@ -18,6 +18,8 @@ export interface RotationReport {
   readonly idempotentResponses: number;
   /** Rows still sealed by another key after the run (0 unless rows were added concurrently). */
   readonly remaining: number;
+  /** Keys re-wrapped per tenant (its org data keys and its fingerprint key), for its audit trail. */
+  readonly byTenant: Readonly<Record<string, number>>;
 }
 
 interface Batch<Row> {
@@ -47,6 +49,11 @@ export async function rotateMasterKey(
   batchSize = 500,
 ): Promise<RotationReport> {
   const active = keyring.active;
+  const byTenant: Record<string, number> = {};
+  const counted = (tenantId: string, done: boolean) => {
+    if (done) byTenant[tenantId] = (byTenant[tenantId] ?? 0) + 1;
+    return done;
+  };
   const stale = { masterKeyId: { not: active.id } };
   const rewrap = (masterKeyId: string, wrapped: string, aad: string) =>
     seal(active.key, open(keyring.get(masterKeyId).key, wrapped, aad), aad);
@@ -66,7 +73,7 @@ export async function rotateMasterKey(
             rewrappedAt: new Date(),
           },
         });
-        return count === 1;
+        return counted(row.tenantId, count === 1);
       },
     },
     logger,
@@ -88,7 +95,7 @@ export async function rotateMasterKey(
             rewrappedAt: new Date(),
           },
         });
-        return count === 1;
+        return counted(row.tenantId, count === 1);
       },
     },
     logger,
@@ -119,7 +126,14 @@ export async function rotateMasterKey(
     (await db.orgDataKey.count({ where: stale })) +
     (await db.tenantSecretKey.count({ where: stale })) +
     (await db.idempotencyRecord.count({ where: staleResponse }));
-  const report = { activeKeyId: active.id, orgDataKeys, tenantKeys, idempotentResponses, remaining };
+  const report = {
+    activeKeyId: active.id,
+    orgDataKeys,
+    tenantKeys,
+    idempotentResponses,
+    remaining,
+    byTenant,
+  };
   logger.info(report, 'key rotation: finished');
   return report;
 }

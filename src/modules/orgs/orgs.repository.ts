@@ -15,6 +15,8 @@ const orgColumns = {
   cognigy: {
     select: { apiBase: true, organisationId: true, apiKeyFingerprint: true, updatedAt: true },
   },
+  // Whether the org's secrets can still be decrypted (the data key is gone after crypto-shredding).
+  dataKey: { select: { orgId: true } },
 } as const;
 
 export type OrgRow = Prisma.OrgGetPayload<{ select: typeof orgColumns }>;

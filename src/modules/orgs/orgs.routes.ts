@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
 import { principalOf } from '../../plugins/auth.js';
+import { changeContextOf } from '../../plugins/change-context.js';
 import { requireTenantPrincipal } from '../auth/principal.js';
 import {
   ArchiveOrgQuery,
@@ -28,7 +29,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       schema: { tags: ['orgs'], summary: 'Create an org', body: CreateOrgBody, response: { 201: OrgView } },
     },
     async (request, reply) => {
-      const row = await orgs.create(tenantCaller(request), request.body);
+      const row = await orgs.create(changeContextOf(request), tenantCaller(request), request.body);
       return reply
         .code(201)
         .header('location', `/v1/orgs/${row.id}`)
@@ -86,7 +87,13 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
     },
     async (request, reply) => {
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
-      const row = await orgs.update(tenantCaller(request), request.params.org, request.body, expected);
+      const row = await orgs.update(
+        changeContextOf(request),
+        tenantCaller(request),
+        request.params.org,
+        request.body,
+        expected,
+      );
       return reply.header('etag', etagOf(row.revision)).send(toOrgView(row));
     },
   );
@@ -107,6 +114,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
     async (request, reply) => {
       const expected = expectedRevision(request.headers['if-match']);
       const row = await orgs.archive(
+        changeContextOf(request),
         tenantCaller(request),
         request.params.org,
         request.query.shredSecrets ?? false,
@@ -134,6 +142,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
     async (request, reply) => {
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
       const row = await orgs.putCognigyTarget(
+        changeContextOf(request),
         tenantCaller(request),
         request.params.org,
         request.body,

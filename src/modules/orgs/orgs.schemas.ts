@@ -22,7 +22,7 @@ export const CognigyTargetView = Type.Object({
   apiBase: Type.String({ description: 'e.g. https://api-trial.cognigy.ai/new' }),
   organisationId: Type.Union([Type.String(), Type.Null()]),
   apiKey: Type.Object({
-    set: Type.Boolean(),
+    set: Type.Boolean({ description: 'false once the org’s secrets were crypto-shredded' }),
     fingerprint: Type.String({
       description: 'Keyed HMAC of the API key: shows that it changed, never what it is',
     }),

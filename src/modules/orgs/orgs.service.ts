@@ -4,11 +4,13 @@
  */
 import type { Db, Tx } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
-import { inTransaction } from '../../db/transaction.js';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
 import { assertSlugNotUuid, isUuid } from '../../lib/identifiers.js';
+import type { ChangeContext } from '../../lib/request-context.js';
 import type { Labels } from '../../lib/schemas.js';
+import type { ChangeRunner } from '../audit/audited-change.js';
+import { changes, created } from '../audit/diff.js';
 import { canSeeOrg, requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
 import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
 import { normaliseApiBase } from './cognigy-api-base.js';
@@ -26,6 +28,7 @@ export interface OrgsServiceDeps {
   readonly db: Db;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint' | 'shredOrg'>;
   readonly allowHttp: boolean;
+  readonly change: ChangeRunner;
 }
 
 /** The Cognigy credentials in plain text, for the one call that needs them (forwarding). */
@@ -56,7 +59,7 @@ export function toOrgView(row: OrgRow): OrgView {
       ? {
           apiBase: row.cognigy.apiBase,
           organisationId: row.cognigy.organisationId,
-          apiKey: { set: true, fingerprint: row.cognigy.apiKeyFingerprint },
+          apiKey: { set: row.dataKey !== null, fingerprint: row.cognigy.apiKeyFingerprint },
           updatedAt: row.cognigy.updatedAt.toISOString(),
         }
       : null,
@@ -74,7 +77,7 @@ function parseLabelFilters(pairs: readonly string[] | undefined): Labels {
 
 const orgNotFound = () => new NotFoundError('ORG_NOT_FOUND', 'No such org');
 
-export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
+export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServiceDeps) {
   /** Finds an org by id or slug, as the principal may see it. */
   async function find(principal: TenantPrincipal, ref: string): Promise<OrgRow> {
     const row = isUuid(ref)
@@ -124,17 +127,25 @@ export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
   return {
     find,
 
-    async create(principal: TenantPrincipal, body: CreateOrgBody): Promise<OrgRow> {
+    async create(ctx: ChangeContext, principal: TenantPrincipal, body: CreateOrgBody): Promise<OrgRow> {
       requireUnscoped(principal);
       assertSlugNotUuid(body.slug);
       try {
-        return await inTransaction(db, (tx) =>
-          orgs.insert(tx, principal.tenantId, {
+        return await change(ctx, async (tx, trail) => {
+          const row = await orgs.insert(tx, principal.tenantId, {
             slug: body.slug,
             name: body.name.trim(),
             labels: body.labels ?? {},
-          }),
-        );
+          });
+          await trail.record({
+            tenantId: principal.tenantId,
+            action: 'org.created',
+            target: { type: 'org', id: row.id },
+            orgId: row.id,
+            diff: created(toOrgView(row)),
+          });
+          return row;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(body.slug);
         throw error;
@@ -164,16 +175,30 @@ export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
       };
     },
 
-    async update(principal: TenantPrincipal, ref: string, body: UpdateOrgBody, expected: number | undefined) {
+    async update(
+      ctx: ChangeContext,
+      principal: TenantPrincipal,
+      ref: string,
+      body: UpdateOrgBody,
+      expected: number | undefined,
+    ) {
       if (body.slug !== undefined) assertSlugNotUuid(body.slug);
       try {
-        return await inTransaction(db, async (tx) => {
+        return await change(ctx, async (tx, trail) => {
           const row = await lockForWrite(tx, principal, ref, expected);
-          return orgs.update(tx, row.id, {
+          const updated = await orgs.update(tx, row.id, {
             ...(body.slug !== undefined ? { slug: body.slug } : {}),
             ...(body.name !== undefined ? { name: body.name.trim() } : {}),
             ...(body.labels !== undefined ? { labels: body.labels } : {}),
           });
+          await trail.record({
+            tenantId: principal.tenantId,
+            action: 'org.updated',
+            target: { type: 'org', id: row.id },
+            orgId: row.id,
+            diff: changes(toOrgView(row), toOrgView(updated)),
+          });
+          return updated;
         });
       } catch (error) {
         if (isUniqueViolation(error) && body.slug) throw slugTaken(body.slug);
@@ -183,26 +208,45 @@ export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
 
     /** Archives (never deletes); with `shredSecrets` also destroys the org's data key. */
     async archive(
+      ctx: ChangeContext,
       principal: TenantPrincipal,
       ref: string,
       shredSecrets: boolean,
       expected: number | undefined,
     ) {
-      return inTransaction(db, async (tx) => {
+      return change(ctx, async (tx, trail) => {
         const row = await lockForWrite(tx, principal, ref, expected);
-        if (shredSecrets) await secrets.shredOrg(tx, row.id);
-        return orgs.update(tx, row.id, { archivedAt: new Date() });
+        const target = { type: 'org', id: row.id };
+        if (shredSecrets && (await secrets.shredOrg(tx, row.id))) {
+          await trail.record({
+            tenantId: principal.tenantId,
+            action: 'org.secrets_shredded',
+            target,
+            orgId: row.id,
+            diff: { before: { dataKey: 'present' }, after: { dataKey: 'destroyed' } },
+          });
+        }
+        const archived = await orgs.update(tx, row.id, { archivedAt: new Date() });
+        await trail.record({
+          tenantId: principal.tenantId,
+          action: 'org.archived',
+          target,
+          orgId: row.id,
+          diff: changes(toOrgView(row), toOrgView(archived)),
+        });
+        return archived;
       });
     },
 
     async putCognigyTarget(
+      ctx: ChangeContext,
       principal: TenantPrincipal,
       ref: string,
       body: PutCognigyTargetBody,
       expected: number | undefined,
     ): Promise<OrgRow> {
       const apiBase = normaliseApiBase(body.apiBase, allowHttp);
-      return inTransaction(db, async (tx) => {
+      return change(ctx, async (tx, trail) => {
         const row = await lockForWrite(tx, principal, ref, expected);
         const existing = await targets.find(tx, principal.tenantId, row.id);
         const location = cognigyApiKeyLocation(principal.tenantId, row.id);
@@ -232,7 +276,15 @@ export function createOrgsService({ db, secrets, allowHttp }: OrgsServiceDeps) {
             body.organisationId === undefined ? (existing?.organisationId ?? null) : body.organisationId,
           updatedById: principal.keyId,
         });
-        return orgs.update(tx, row.id, {});
+        const updated = await orgs.update(tx, row.id, {});
+        await trail.record({
+          tenantId: principal.tenantId,
+          action: 'cognigy_target.updated',
+          target: { type: 'cognigy_target', id: row.id },
+          orgId: row.id,
+          diff: changes({ cognigy: toOrgView(row).cognigy }, { cognigy: toOrgView(updated).cognigy }),
+        });
+        return updated;
       });
     },
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
 import { principalOf } from '../../plugins/auth.js';
+import { changeContextOf } from '../../plugins/change-context.js';
 import { toApiKeyView } from '../api-keys/api-keys.service.js';
 import { requireTenantPrincipal } from '../auth/principal.js';
 import {
@@ -30,7 +31,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
       },
     },
     async (request, reply) => {
-      const { tenant, adminKey } = await tenants.create(request.body);
+      const { tenant, adminKey } = await tenants.create(changeContextOf(request), request.body);
       return reply
         .code(201)
         .header('location', `/v1/tenants/${tenant.id}`)
@@ -103,7 +104,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
     async (request, reply) => {
       const principal = requireTenantPrincipal(principalOf(request));
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
-      const row = await tenants.updateSettings(principal, request.body, expected);
+      const row = await tenants.updateSettings(changeContextOf(request), principal, request.body, expected);
       return reply.header('etag', etagOf(row.revision)).send(toTenantView(row));
     },
   );

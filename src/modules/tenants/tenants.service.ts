@@ -4,11 +4,13 @@
  */
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
-import { inTransaction } from '../../db/transaction.js';
 import { cursorTime, decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
 import { assertSlugNotUuid, isUuid } from '../../lib/identifiers.js';
+import type { ChangeContext } from '../../lib/request-context.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { ChangeRunner } from '../audit/audited-change.js';
+import { changes, created } from '../audit/diff.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { SecretsService } from '../crypto/secrets.service.js';
 import { type TenantRow, tenantsRepository as tenants } from './tenants.repository.js';
@@ -23,6 +25,7 @@ export interface TenantsServiceDeps {
   readonly db: Db;
   readonly secrets: Pick<SecretsService, 'createTenantKey'>;
   readonly apiKeys: Pick<ApiKeysService, 'issue'>;
+  readonly change: ChangeRunner;
 }
 
 export function toTenantView(row: TenantRow): TenantView {
@@ -39,15 +42,21 @@ export function toTenantView(row: TenantRow): TenantView {
 
 const tenantNotFound = () => new NotFoundError('TENANT_NOT_FOUND', 'No such tenant');
 
-export function createTenantsService({ db, secrets, apiKeys }: TenantsServiceDeps) {
+export function createTenantsService({ db, secrets, apiKeys, change }: TenantsServiceDeps) {
   return {
-    async create(body: CreateTenantBody) {
+    async create(ctx: ChangeContext, body: CreateTenantBody) {
       assertSlugNotUuid(body.slug);
       try {
-        return await inTransaction(db, async (tx) => {
+        return await change(ctx, async (tx, trail) => {
           const tenant = await tenants.insert(tx, { slug: body.slug, name: body.name.trim() });
           await secrets.createTenantKey(tx, tenant.id);
-          const adminKey = await apiKeys.issue(tx, tenant.id, null, {
+          await trail.record({
+            tenantId: tenant.id,
+            action: 'tenant.created',
+            target: { type: 'tenant', id: tenant.id },
+            diff: created(toTenantView(tenant)),
+          });
+          const adminKey = await apiKeys.issue(tx, trail, tenant.id, null, {
             name: body.firstAdminKeyName ?? 'first admin',
             roles: ['admin'],
           });
@@ -102,11 +111,12 @@ export function createTenantsService({ db, secrets, apiKeys }: TenantsServiceDep
     },
 
     async updateSettings(
+      ctx: ChangeContext,
       principal: TenantPrincipal,
       body: UpdateTenantSettingsBody,
       expected: number | undefined,
     ) {
-      return inTransaction(db, async (tx) => {
+      return change(ctx, async (tx, trail) => {
         const row = await tenants.lock(tx, principal.tenantId);
         if (!row) throw tenantNotFound();
         if (expected !== undefined && expected !== row.revision) {
@@ -116,10 +126,17 @@ export function createTenantsService({ db, secrets, apiKeys }: TenantsServiceDep
             { body: { current: toTenantView(row) } },
           );
         }
-        return tenants.update(tx, row.id, {
+        const updated = await tenants.update(tx, row.id, {
           ...(body.name !== undefined ? { name: body.name.trim() } : {}),
           ...(body.allowSelfApproval !== undefined ? { allowSelfApproval: body.allowSelfApproval } : {}),
         });
+        await trail.record({
+          tenantId: row.id,
+          action: 'tenant.updated',
+          target: { type: 'tenant', id: row.id },
+          diff: changes(toTenantView(row), toTenantView(updated)),
+        });
+        return updated;
       });
     },
   };

@@ -388,6 +388,14 @@ describe('the keys:rotate CLI', () => {
 
       const onlyK2 = await appOn(url, K2);
       try {
+        // The rotation is in the audit trail: the platform's chain and the affected tenant's.
+        const rotated = await onlyK2.database.pool.query<{
+          chain: string;
+          diff: { after: Record<string, unknown> };
+        }>(`SELECT chain, diff FROM audit_events WHERE action = 'keys.rotated' ORDER BY chain`);
+        expect(rotated.rows.map((r) => r.chain).sort()).toEqual(['platform', tenant.id].sort());
+        const forTenant = rotated.rows.find((r) => r.chain === tenant.id);
+        expect(forTenant?.diff.after).toEqual({ activeKeyId: 'k2', rewrappedKeys: 3 });
         for (const secret of secrets) {
           const credentials = await onlyK2.container.orgs.loadCognigyCredentials(tenant.id, secret.id);
           expect(credentials?.apiKey).toBe(secret.apiKey);

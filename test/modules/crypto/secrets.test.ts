@@ -244,7 +244,7 @@ describe('secrets at rest', () => {
       headers: bearer(tenantA.adminKey),
     });
     expect(view.statusCode, view.body).toBe(200);
-    expect(view.json().cognigy.apiKey).toEqual({ set: true, fingerprint: org.fingerprint });
+    expect(view.json().cognigy.apiKey).toEqual({ set: false, fingerprint: org.fingerprint });
   });
 
   it('keeps the secret of an org archived without shredSecrets', async () => {

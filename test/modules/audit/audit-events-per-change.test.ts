@@ -1,0 +1,283 @@
+/**
+ * Acceptance (issue 3): every mutating endpoint writes its audit event (actor, action, target, diff,
+ * request id, source) in the transaction of the change, and a failing request leaves no event.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTenant,
+  createTestApp,
+  PLATFORM_KEY,
+  type TenantFixture,
+  type TestApp,
+} from '../../support/app.js';
+import { chainOf, countEvents, type StoredEvent } from '../../support/audit.js';
+
+let t: TestApp;
+let tenant: TenantFixture;
+let auditor: { id: string; token: string };
+
+beforeAll(async () => {
+  t = await createTestApp({}, 'auditchange');
+  tenant = await createTenant(t.app);
+  auditor = await createKey(t.app, tenant.adminKey, ['auditor']);
+});
+afterAll(async () => t?.close());
+
+const UA = 'audit-test-agent/1.0';
+
+async function send(
+  method: string,
+  url: string,
+  key: string,
+  payload?: object,
+  headers: Record<string, string> = {},
+) {
+  return t.app.inject({
+    method: method as 'POST',
+    url,
+    headers: { ...bearer(key), 'user-agent': UA, ...headers },
+    ...(payload ? { payload } : {}),
+  });
+}
+
+async function newEvents(tenantId: string, since: number): Promise<StoredEvent[]> {
+  return (await chainOf(t.database.pool, tenantId)).filter((e) => e.seq > since);
+}
+
+async function headSeq(tenantId: string): Promise<number> {
+  return (await chainOf(t.database.pool, tenantId)).at(-1)?.seq ?? 0;
+}
+
+/** Runs a successful change and returns the events it wrote; runs a failing one and checks it wrote none. */
+async function expectAudited(
+  change: () => Promise<{ statusCode: number; headers: Record<string, unknown> }>,
+  tenantId = tenant.id,
+) {
+  const before = await headSeq(tenantId);
+  const res = await change();
+  expect(res.statusCode).toBeLessThan(300);
+  const events = await newEvents(tenantId, before);
+  expect(events.length).toBeGreaterThan(0);
+  for (const e of events) {
+    expect(e.request_id).toBe(res.headers['x-request-id']);
+    expect(e.user_agent).toBe(UA);
+    expect(e.source_ip).toBe('127.0.0.1');
+  }
+  return events;
+}
+
+async function expectNoEvent(change: () => Promise<{ statusCode: number }>, status: number) {
+  const before = await countEvents(t.database.pool);
+  const res = await change();
+  expect(res.statusCode).toBe(status);
+  expect(await countEvents(t.database.pool)).toBe(before);
+}
+
+describe('the audit event of each change', () => {
+  test('POST /v1/tenants records tenant.created and api_key.created in the new tenant’s chain, by the platform key', async () => {
+    const res = await send('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'audited-tenant', name: 'Audited' });
+    expect(res.statusCode).toBe(201);
+    const id = res.json().tenant.id;
+    const events = await chainOf(t.database.pool, id);
+    expect(events.map((e) => e.action)).toEqual(['tenant.created', 'api_key.created']);
+    expect(events[0]).toMatchObject({
+      seq: 1,
+      target_type: 'tenant',
+      target_id: id,
+      actor_name: expect.stringContaining('platform'),
+    });
+    expect(events[0]?.diff.after).toMatchObject({ slug: 'audited-tenant', name: 'Audited' });
+    expect(events[1]?.diff.after).toMatchObject({ roles: ['admin'], id: res.json().adminKey.apiKey.id });
+    expect(JSON.stringify(events)).not.toContain(res.json().adminKey.token);
+    await expectNoEvent(
+      () => send('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'audited-tenant', name: 'Again' }),
+      409,
+    );
+  });
+
+  test('PATCH /v1/tenant records tenant.updated with only what changed', async () => {
+    const [event] = await expectAudited(() =>
+      send('PATCH', '/v1/tenant', tenant.adminKey, { allowSelfApproval: true }),
+    );
+    expect(event).toMatchObject({
+      action: 'tenant.updated',
+      target_type: 'tenant',
+      target_id: tenant.id,
+      actor_id: tenant.adminKeyId,
+    });
+    expect(event?.diff).toEqual({
+      before: { settings: { allowSelfApproval: false }, revision: 1 },
+      after: { settings: { allowSelfApproval: true }, revision: 2 },
+    });
+    await expectNoEvent(
+      () => send('PATCH', '/v1/tenant', tenant.adminKey, { name: 'X' }, { 'if-match': '"1"' }),
+      409,
+    );
+    await expectNoEvent(() => send('PATCH', '/v1/tenant', auditor.token, { name: 'X' }), 403);
+  });
+
+  test('POST /v1/api-keys records api_key.created without the token; DELETE records api_key.revoked once', async () => {
+    let created: { apiKey: { id: string }; token: string } | undefined;
+    const [event] = await expectAudited(async () => {
+      const res = await send('POST', '/v1/api-keys', tenant.adminKey, { name: 'ci', roles: ['editor'] });
+      created = res.json();
+      return res;
+    });
+    expect(event).toMatchObject({
+      action: 'api_key.created',
+      target_type: 'api_key',
+      target_id: created?.apiKey.id,
+    });
+    expect(event?.diff.after).toMatchObject({ name: 'ci', roles: ['editor'] });
+    expect(JSON.stringify(event)).not.toContain(created?.token.slice(-43));
+    await expectNoEvent(
+      () => send('POST', '/v1/api-keys', tenant.adminKey, { name: 'x', roles: ['root'] }),
+      400,
+    );
+
+    const [revoked] = await expectAudited(() =>
+      send('DELETE', `/v1/api-keys/${created?.apiKey.id}`, tenant.adminKey),
+    );
+    expect(revoked).toMatchObject({ action: 'api_key.revoked', target_id: created?.apiKey.id });
+    expect(revoked?.diff.before).toEqual({ revokedAt: null });
+    expect(typeof revoked?.diff.after?.revokedAt).toBe('string');
+    // Revoking again changes nothing, so it records nothing.
+    await expectNoEvent(() => send('DELETE', `/v1/api-keys/${created?.apiKey.id}`, tenant.adminKey), 200);
+  });
+
+  test('POST, PATCH and DELETE /v1/orgs record org.created, org.updated, org.archived (+ org.secrets_shredded)', async () => {
+    let orgId = '';
+    const [createdEvent] = await expectAudited(async () => {
+      const res = await send('POST', '/v1/orgs', tenant.adminKey, {
+        slug: 'acme',
+        name: 'Acme',
+        labels: { env: 'prod' },
+      });
+      orgId = res.json().id;
+      return res;
+    });
+    expect(createdEvent).toMatchObject({
+      action: 'org.created',
+      target_type: 'org',
+      target_id: orgId,
+      org_id: orgId,
+    });
+    expect(createdEvent?.diff.after).toMatchObject({ slug: 'acme', labels: { env: 'prod' } });
+    await expectNoEvent(() => send('POST', '/v1/orgs', tenant.adminKey, { slug: 'acme', name: 'Dup' }), 409);
+
+    const [updated] = await expectAudited(() =>
+      send('PATCH', '/v1/orgs/acme', tenant.adminKey, { name: 'Acme Corp' }),
+    );
+    expect(updated).toMatchObject({ action: 'org.updated', org_id: orgId });
+    expect(updated?.diff).toEqual({
+      before: { name: 'Acme', revision: 1 },
+      after: { name: 'Acme Corp', revision: 2 },
+    });
+    await expectNoEvent(
+      () => send('PATCH', '/v1/orgs/acme', tenant.adminKey, { name: 'Y' }, { 'if-match': '"1"' }),
+      409,
+    );
+
+    await send('PUT', '/v1/orgs/acme/cognigy', tenant.adminKey, {
+      apiBase: 'https://api.example.com/new',
+      apiKey: 'k'.repeat(20),
+    });
+    const events = await expectAudited(() =>
+      send('DELETE', '/v1/orgs/acme?shredSecrets=true', tenant.adminKey),
+    );
+    expect(events.map((e) => e.action)).toEqual(['org.secrets_shredded', 'org.archived']);
+    expect(events[1]?.diff.before).toMatchObject({ archivedAt: null });
+    await expectNoEvent(() => send('DELETE', `/v1/orgs/${orgId}`, tenant.adminKey), 409);
+  });
+
+  test('PUT /v1/orgs/:org/cognigy records cognigy_target.updated with the key only as a fingerprint', async () => {
+    const org = await createOrg(t.app, tenant.adminKey, 'globex');
+    const secret = 'cognigy-api-key-visible-nowhere-0001';
+    const [first] = await expectAudited(() =>
+      send('PUT', '/v1/orgs/globex/cognigy', tenant.adminKey, {
+        apiBase: 'https://api.example.com/new',
+        apiKey: secret,
+      }),
+    );
+    expect(first).toMatchObject({
+      action: 'cognigy_target.updated',
+      target_type: 'cognigy_target',
+      target_id: org.id,
+      org_id: org.id,
+    });
+    expect(first?.diff.before).toEqual({ cognigy: null });
+    const after = first?.diff.after?.cognigy as { apiKey: { fingerprint: string } };
+    expect(after.apiKey.fingerprint).toMatch(/^hmac-sha256:/);
+    const [second] = await expectAudited(() =>
+      send('PUT', '/v1/orgs/globex/cognigy', tenant.adminKey, {
+        apiBase: 'https://api.example.com/new',
+        apiKey: `${secret}-2`,
+      }),
+    );
+    const fingerprints = [second?.diff.before?.cognigy, second?.diff.after?.cognigy].map(
+      (c) => (c as { apiKey: { fingerprint: string } }).apiKey.fingerprint,
+    );
+    expect(fingerprints[0]).not.toBe(fingerprints[1]);
+    expect(JSON.stringify(await chainOf(t.database.pool, tenant.id))).not.toContain(secret);
+    await expectNoEvent(
+      () => send('PUT', '/v1/orgs/globex/cognigy', tenant.adminKey, { apiBase: 'ftp://x' }),
+      400,
+    );
+    await expectNoEvent(
+      () => send('PUT', '/v1/orgs/globex/cognigy', auditor.token, { apiBase: 'https://a.example' }),
+      403,
+    );
+  });
+
+  test('GET /v1/audit-events/export is itself audited (audit.exported, with the filters)', async () => {
+    const [event] = await expectAudited(() =>
+      send('GET', '/v1/audit-events/export?format=csv&action=org.', auditor.token),
+    );
+    expect(event).toMatchObject({
+      action: 'audit.exported',
+      actor_id: auditor.id,
+      target_type: 'audit_trail',
+    });
+    expect(event?.diff.after).toMatchObject({ format: 'csv', filters: { action: 'org.' } });
+  });
+
+  test('covers every mutating route the API documents', () => {
+    const covered = new Set([
+      'POST /v1/tenants',
+      'PATCH /v1/tenant',
+      'POST /v1/api-keys',
+      'DELETE /v1/api-keys/{id}',
+      'POST /v1/orgs',
+      'PATCH /v1/orgs/{org}',
+      'DELETE /v1/orgs/{org}',
+      'PUT /v1/orgs/{org}/cognigy',
+    ]);
+    const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
+      Object.keys(ops as object)
+        .filter((m) => ['post', 'put', 'patch', 'delete'].includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(new Set(mutating)).toEqual(covered);
+  });
+});
+
+describe('a change that records no audit event', () => {
+  test('is rolled back (the trail cannot be forgotten)', async () => {
+    const before = await t.database.prisma.org.count();
+    await expect(
+      t.container.change(
+        {
+          actor: { type: 'system', id: null, name: 'test' },
+          requestId: null,
+          sourceIp: null,
+          userAgent: null,
+        },
+        (tx) => tx.org.create({ data: { tenantId: tenant.id, slug: 'unaudited', name: 'Unaudited' } }),
+      ),
+    ).rejects.toThrow(/without an audit event/);
+    expect(await t.database.prisma.org.count()).toBe(before);
+  });
+});
