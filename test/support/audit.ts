@@ -27,15 +27,26 @@ export async function countEvents(pool: pg.Pool): Promise<number> {
   return Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM audit_events')).rows[0]?.n);
 }
 
+export interface ManyEventsOptions {
+  /** Orgs the events are spread over (round robin); none: events without an org. */
+  readonly orgIds?: readonly string[];
+  /** Actors (API key ids) the events are spread over. */
+  readonly actorIds?: readonly string[];
+  readonly actions?: readonly string[];
+  /** Called after every batch with the number of events written so far. */
+  readonly onProgress?: (done: number) => void;
+}
+
 /**
- * Appends `count` correctly chained events to a tenant's chain with multi-row INSERTs, as the
- * service would have written them one by one (for volume tests; the chain verifies).
+ * Appends `count` correctly chained events to a tenant's chain, in batches of 5,000 rows sent as one
+ * JSON parameter each (far faster than one bind parameter per column), exactly as the service would
+ * have written them one by one: the chain verifies.
  */
 export async function appendManyEvents(
   pool: pg.Pool,
   tenantId: string,
   count: number,
-  orgId: string | null = null,
+  options: ManyEventsOptions = {},
 ) {
   const head = await pool.query<{ seq: number; hash: string }>(
     'SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1',
@@ -43,22 +54,28 @@ export async function appendManyEvents(
   );
   let seq = head.rows[0]?.seq ?? 0;
   let prevHash = head.rows[0]?.hash ?? GENESIS_HASH;
-  const start = Date.now();
-  const batchSize = 1000;
+  const start = Date.now() - count; // one event per millisecond, ending now
+  const actors = options.actorIds ?? [randomUUID()];
+  const actions = options.actions ?? ['org.created', 'org.updated'];
+  const batchSize = 5000;
   for (let done = 0; done < count; done += batchSize) {
-    const values: unknown[] = [];
-    const rows: string[] = [];
+    const rows: Record<string, unknown>[] = [];
     for (let i = 0; i < Math.min(batchSize, count - done); i += 1) {
       seq += 1;
+      const orgId = options.orgIds ? (options.orgIds[seq % options.orgIds.length] as string) : null;
       const unhashed: Omit<AuditRecord, 'hash'> = {
         id: randomUUID(),
         chain: tenantId,
         seq,
         tenantId,
-        occurredAt: new Date(start + seq).toISOString(),
-        actor: { type: 'api_key', id: randomUUID(), name: `bulk writer ${seq % 7}` },
-        action: seq % 2 === 0 ? 'org.updated' : 'org.created',
-        target: { type: 'org', id: orgId ?? randomUUID() },
+        occurredAt: new Date(start + done + i).toISOString(),
+        actor: {
+          type: 'api_key',
+          id: actors[seq % actors.length] as string,
+          name: `writer ${seq % actors.length}`,
+        },
+        action: actions[seq % actions.length] as string,
+        target: { type: 'org', id: orgId ?? tenantId },
         orgId,
         requestId: `req-${seq}`,
         sourceIp: '127.0.0.1',
@@ -72,37 +89,33 @@ export async function appendManyEvents(
       };
       const hash = hashOf(unhashed);
       prevHash = hash;
-      const r = { ...unhashed, hash };
-      const base = values.length;
-      values.push(
-        r.id,
-        r.chain,
-        r.seq,
-        r.tenantId,
-        r.occurredAt,
-        r.actor.type,
-        r.actor.id,
-        r.actor.name,
-        r.action,
-        r.target.type,
-        r.target.id,
-        r.orgId,
-        r.requestId,
-        r.sourceIp,
-        r.userAgent,
-        r.outcome,
-        JSON.stringify(r.diff),
-        r.prevHash,
-        r.hash,
-      );
-      rows.push(`(${Array.from({ length: 19 }, (_, k) => `$${base + k + 1}`).join(',')})`);
+      rows.push({
+        id: unhashed.id,
+        chain: tenantId,
+        seq,
+        tenant_id: tenantId,
+        occurred_at: unhashed.occurredAt,
+        actor_type: unhashed.actor.type,
+        actor_id: unhashed.actor.id,
+        actor_name: unhashed.actor.name,
+        action: unhashed.action,
+        target_type: unhashed.target.type,
+        target_id: unhashed.target.id,
+        org_id: orgId,
+        request_id: unhashed.requestId,
+        source_ip: unhashed.sourceIp,
+        user_agent: unhashed.userAgent,
+        outcome: unhashed.outcome,
+        diff: unhashed.diff,
+        prev_hash: unhashed.prevHash,
+        hash,
+      });
     }
     await pool.query(
-      `INSERT INTO audit_events (id, chain, seq, tenant_id, occurred_at, actor_type, actor_id, actor_name, action,
-         target_type, target_id, org_id, request_id, source_ip, user_agent, outcome, diff, prev_hash, hash)
-       VALUES ${rows.join(',')}`,
-      values,
+      'INSERT INTO audit_events SELECT * FROM jsonb_populate_recordset(NULL::audit_events, $1::jsonb)',
+      [JSON.stringify(rows)],
     );
+    options.onProgress?.(done + rows.length);
   }
   return { lastSeq: seq };
 }

@@ -1,6 +1,6 @@
 import type { DbOrTx, Tx } from '../../db/client.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { AuditRecord } from './audit-event.js';
+import { type AuditRecord, PLATFORM_CHAIN } from './audit-event.js';
 
 export type AuditRow = Prisma.AuditEventGetPayload<object>;
 
@@ -45,6 +45,9 @@ export function whereOf(f: AuditFilter): Prisma.AuditEventWhereInput {
     : undefined;
   return {
     chain: f.chain,
+    // Redundant with chain for a tenant's chain, but lets the (tenant_id, org_id | actor_id | action,
+    // seq) indexes serve filtered pages.
+    ...(f.chain !== PLATFORM_CHAIN ? { tenantId: f.chain } : {}),
     ...(orgIds ? { orgId: { in: orgIds } } : f.orgId ? { orgId: f.orgId } : {}),
     ...(f.actorId ? { actorId: f.actorId } : {}),
     ...(f.actionPrefix ? { action: { startsWith: f.actionPrefix } } : {}),

@@ -113,6 +113,7 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
       const client = await pool.connect();
       const params: unknown[] = [filter.chain];
       const where = ['chain = $1'];
+      if (filter.chain !== PLATFORM_CHAIN) where.push('tenant_id = $1::uuid');
       const add = (sql: string, value: unknown) => {
         params.push(value);
         where.push(sql.replace('?', `$${params.length}`));
