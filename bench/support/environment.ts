@@ -6,7 +6,7 @@
 import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -66,7 +66,10 @@ export function machine(): string {
   try {
     commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   } catch {}
-  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, commit ${commit}`;
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, commit ${commit}, load average at the end ${load} (1/5/15 min)`;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
