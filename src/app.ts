@@ -10,6 +10,7 @@ import type { Container } from './container.js';
 import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
@@ -74,6 +75,10 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     change: container.change,
     resolveOrg: (principal, ref) => container.orgs.find(principal, ref),
   });
+  await app.register(discoveryRoutes, { discovery: container.discovery });
+
+  // Sockets to other hosts (discovery, later Cognigy) close with the app: graceful shutdown, tests.
+  app.addHook('onClose', async () => container.outbound.close());
 
   await app.ready();
   return app;

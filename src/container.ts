@@ -13,9 +13,11 @@ import { createChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createSecretsService } from './modules/crypto/secrets.service.js';
+import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { orgsRepository } from './modules/orgs/orgs.repository.js';
 import { createOrgsService } from './modules/orgs/orgs.service.js';
+import { createOutboundFetch, type OutboundClient } from './modules/outbound/outbound-client.js';
 import { createTenantsService } from './modules/tenants/tenants.service.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
 
@@ -25,9 +27,12 @@ export interface ContainerInput {
   readonly database: Database;
   readonly keyring: Keyring;
   readonly migrations: readonly MigrationFile[];
+  /** Replaces the policy-checked outbound client (tests that must never reach another host). */
+  readonly outbound?: OutboundClient;
 }
 
-export function createContainer({ config, logger, database, keyring, migrations }: ContainerInput) {
+export function createContainer(input: ContainerInput) {
+  const { config, logger, database, keyring, migrations } = input;
   const db = database.prisma;
   const metrics: Registry = createMetricsRegistry();
 
@@ -41,6 +46,16 @@ export function createContainer({ config, logger, database, keyring, migrations 
   const apiKeys = createApiKeysService({ db, countActiveOrgs: orgsRepository.countActiveInScope, change });
   const tenants = createTenantsService({ db, secrets, apiKeys, change });
   const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp, change });
+
+  // Every outbound request passes the network policy (§8); discovery validates issuers through it (§5).
+  const outbound = input.outbound ?? createOutboundFetch(config.outbound);
+  const discovery = createDiscoveryValidator({
+    fetch: outbound,
+    allowHttp: config.outbound.allowHttp,
+    cacheTtlMs: config.discoveryCache.ttlSeconds * 1000,
+    maxCacheEntries: config.discoveryCache.maxEntries,
+    metrics,
+  });
 
   return {
     config,
@@ -57,6 +72,8 @@ export function createContainer({ config, logger, database, keyring, migrations 
     apiKeys,
     tenants,
     orgs,
+    outbound,
+    discovery,
   };
 }
 

@@ -33,6 +33,8 @@ export interface Config {
     readonly allowHttp: boolean;
     readonly timeoutMs: number;
   };
+  /** Discovery documents and JWKS are cached per issuer (§5). */
+  readonly discoveryCache: { readonly ttlSeconds: number; readonly maxEntries: number };
   readonly trustProxy: boolean;
   readonly shutdownTimeoutMs: number;
   readonly idempotencyTtlSeconds: number;
@@ -127,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       OUTBOUND_ALLOWLIST: allowlist({ default: { hosts: [], cidrs: [] } }),
       OUTBOUND_ALLOW_HTTP: bool({ default: false }),
       OUTBOUND_TIMEOUT_MS: num({ default: 10_000 }),
+      DISCOVERY_CACHE_TTL_SECONDS: num({ default: 300 }),
+      DISCOVERY_CACHE_MAX_ENTRIES: num({ default: 1000 }),
       TRUST_PROXY: bool({ default: false }),
       SHUTDOWN_TIMEOUT_MS: num({ default: 10_000 }),
       IDEMPOTENCY_TTL_SECONDS: num({ default: 24 * 3600 }),
@@ -148,6 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const positive: Array<[string, number]> = [
     ['DB_POOL_MAX', cleaned.DB_POOL_MAX],
     ['OUTBOUND_TIMEOUT_MS', cleaned.OUTBOUND_TIMEOUT_MS],
+    ['DISCOVERY_CACHE_TTL_SECONDS', cleaned.DISCOVERY_CACHE_TTL_SECONDS],
+    ['DISCOVERY_CACHE_MAX_ENTRIES', cleaned.DISCOVERY_CACHE_MAX_ENTRIES],
     ['SHUTDOWN_TIMEOUT_MS', cleaned.SHUTDOWN_TIMEOUT_MS],
     ['IDEMPOTENCY_TTL_SECONDS', cleaned.IDEMPOTENCY_TTL_SECONDS],
     ['AUTH_FAILURE_LIMIT', cleaned.AUTH_FAILURE_LIMIT],
@@ -189,6 +195,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
       allowHttp: cleaned.OUTBOUND_ALLOW_HTTP,
       timeoutMs: cleaned.OUTBOUND_TIMEOUT_MS,
+    }),
+    discoveryCache: Object.freeze({
+      ttlSeconds: cleaned.DISCOVERY_CACHE_TTL_SECONDS,
+      maxEntries: cleaned.DISCOVERY_CACHE_MAX_ENTRIES,
     }),
     trustProxy: cleaned.TRUST_PROXY,
     shutdownTimeoutMs: cleaned.SHUTDOWN_TIMEOUT_MS,

@@ -19,6 +19,7 @@ export function installIdempotency(app: FastifyInstance, service: IdempotencySer
     if (typeof key !== 'string') return;
     const outcome = await service.begin(
       request.principal.keyId,
+      request.principal.kind === 'tenant' ? request.principal.tenantId : null,
       key,
       request.method,
       request.url,

@@ -46,6 +46,7 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
     path: '/v1/orgs/{org}/cognigy',
     valid: () => ({ apiBase: 'https://api-trial.cognigy.ai/other', apiKey: 'replacement-key-123' }),
   },
+  { method: 'POST', path: '/v1/discovery/check', valid: () => ({ issuer: 'https://idp.example.invalid' }) },
 ];
 
 const LIST_ROUTES = [

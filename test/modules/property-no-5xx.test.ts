@@ -18,6 +18,7 @@ import {
   type TenantFixture,
   type TestApp,
 } from '../support/app.js';
+import { refuseAllOutbound } from '../support/outbound.js';
 
 /** Runs per property; two properties per route. Each property also stops after TIME_LIMIT_MS. */
 const NUM_RUNS = 400;
@@ -302,7 +303,8 @@ function expectNo5xx(res: LightMyRequestResponse, what: string) {
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ AUTH_FAILURE_LIMIT: '1000000' }, 'property');
+  // Fuzzed issuers can be public addresses: this test must never send them a request.
+  t = await createTestApp({ AUTH_FAILURE_LIMIT: '1000000' }, 'property', { outbound: refuseAllOutbound() });
   tenant = await createTenant(t.app);
   org = await createOrg(t.app, tenant.adminKey, 'fuzz-target', { env: 'prod' });
   keyId = (await createKey(t.app, tenant.adminKey, ['editor'])).id;

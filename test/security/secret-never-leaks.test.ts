@@ -112,6 +112,11 @@ describe('a Cognigy API key given to the service', () => {
     await call('POST', '/v1/orgs', admin, { slug: 'initech', name: 'Initech' }, { 'idempotency-key': 'o-1' });
     await call('DELETE', '/v1/orgs/initech', admin);
     await call('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'second-tenant', name: 'Second' });
+    // A credential probe carries a client secret; the issuer does not resolve, so nothing is sent.
+    await call('POST', '/v1/discovery/check', admin, {
+      issuer: 'https://idp.example.invalid',
+      probe: { clientId: 'cognigy', clientSecret: SECRET },
+    });
     await call('GET', '/metrics', undefined);
     // The audit trail records all of the above; reading and exporting it must not reveal the secret.
     const events = await call('GET', '/v1/audit-events?limit=200', auditor.token);

@@ -5,7 +5,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { type Container, createContainer } from '../../src/container.js';
+import { type Container, type ContainerInput, createContainer } from '../../src/container.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { migrate, readMigrations } from '../../src/db/migrator.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -27,7 +27,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}, label = 'app'): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  label = 'app',
+  overrides: Pick<ContainerInput, 'outbound'> = {},
+): Promise<TestApp> {
   const testDb = await createTestDatabase(label);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -45,7 +49,7 @@ export async function createTestApp(env: Record<string, string> = {}, label = 'a
   await migrate(database.pool, logger, migrations);
   await ensurePlatformKey(database.prisma, config.bootstrapAdminKey);
   const keyring = parseKeyringSpec(config.encryptionKeys as string);
-  const container = createContainer({ config, logger, database, keyring, migrations });
+  const container = createContainer({ config, logger, database, keyring, migrations, ...overrides });
   const app = await buildApp(container);
   return {
     app,

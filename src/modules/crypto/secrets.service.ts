@@ -23,7 +23,7 @@ export interface SecretsService {
   /** @throws CryptoError when the value was not sealed for exactly this location, or the org was shredded. */
   openSecret(db: DbOrTx, location: SecretLocation, sealed: string): Promise<string>;
   /** Keyed fingerprint of a secret, stable for the tenant's lifetime (across master-key rotations). */
-  fingerprint(tx: Tx, tenantId: string, secret: string): Promise<Fingerprint>;
+  fingerprint(db: DbOrTx, tenantId: string, secret: string): Promise<Fingerprint>;
   /** Creates the tenant's fingerprint key (called when the tenant is created). */
   createTenantKey(tx: Tx, tenantId: string): Promise<void>;
   /** Deletes the org's data key: every secret of the org becomes unrecoverable. */

@@ -29,16 +29,24 @@ export type BeginOutcome =
 
 export interface IdempotencyServiceDeps {
   readonly db: Db;
-  readonly secrets: Pick<SecretsService, 'sealWithMasterKey' | 'openWithMasterKey'>;
+  readonly secrets: Pick<SecretsService, 'sealWithMasterKey' | 'openWithMasterKey' | 'fingerprint'>;
   readonly ttlSeconds: number;
   readonly now?: () => Date;
 }
 
+/**
+ * What identifies a request. Bodies may carry secrets (a client secret to probe, soon SSO versions),
+ * so for a tenant's key the digest is keyed with the tenant's fingerprint key (HMAC): a database
+ * reader cannot test guesses against it. Platform requests (tenant creation) carry no secrets.
+ */
 export function requestHash(method: string, path: string, body: unknown): string {
   return createHash('sha256')
-    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
+    .update(requestText(method, path, body))
     .digest('hex');
 }
+
+const requestText = (method: string, path: string, body: unknown) =>
+  `${method} ${path}\n${canonicalJson(body ?? null)}`;
 
 export function createIdempotencyService({
   db,
@@ -47,14 +55,18 @@ export function createIdempotencyService({
   now = () => new Date(),
 }: IdempotencyServiceDeps) {
   return {
+    /** @param tenantId the caller's tenant (keys the request digest), null for the platform key */
     async begin(
       scope: string,
+      tenantId: string | null,
       key: string,
       method: string,
       path: string,
       body: unknown,
     ): Promise<BeginOutcome> {
-      const hash = requestHash(method, path, body);
+      const hash = tenantId
+        ? await secrets.fingerprint(db, tenantId, requestText(method, path, body))
+        : requestHash(method, path, body);
       for (let attempt = 0; attempt < 3; attempt += 1) {
         const at = now();
         const claimed = await records.claim(db, {

@@ -244,8 +244,16 @@ describe('the audit event of each change', () => {
     expect(event?.diff.after).toMatchObject({ format: 'csv', filters: { action: 'org.' } });
   });
 
+  test('POST /v1/discovery/check stores nothing, so it writes no event', async () => {
+    await expectNoEvent(
+      () => send('POST', '/v1/discovery/check', tenant.adminKey, { issuer: 'https://idp.example.invalid' }),
+      200,
+    );
+  });
+
   test('covers every mutating route the API documents', () => {
     const covered = new Set([
+      'POST /v1/discovery/check', // a check, not a change: proven above to write no event
       'POST /v1/tenants',
       'PATCH /v1/tenant',
       'POST /v1/api-keys',
