@@ -375,7 +375,8 @@ function describeDocumentFailure(
     put(
       'network_policy',
       'fail',
-      `The network policy refuses to contact ${quote(url)}: ${detail}.${reason === 'address' ? ' If this IdP runs on your own network, an operator can allow it with OUTBOUND_ALLOWLIST.' : ''}`,
+      // The policy's own sentence already says how an operator opens an exception.
+      `The network policy refuses to contact ${quote(url)}: ${detail}.`,
       details,
     );
     put('document_fetched', 'skip', 'Skipped: the network policy refused the request.');
