@@ -212,8 +212,11 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
           });
         },
       });
-      const stages =
-        format === 'csv' ? [toLines, stringify({ header: true, columns: CSV_COLUMNS })] : [toLines];
+      const stages = [
+        toLines,
+        ...(format === 'csv' ? [stringify({ header: true, columns: CSV_COLUMNS })] : []),
+        coalesce(64 * 1024),
+      ];
       const body = pipeline(
         [rows, ...stages] as unknown as [NodeJS.ReadableStream, NodeJS.ReadWriteStream],
         (error) => {
