@@ -62,7 +62,12 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     failureLimit: container.config.authFailures.limit,
     failureWindowSeconds: container.config.authFailures.windowSeconds,
   });
-  installIdempotency(app, container.idempotency);
+  // Expired records are purged at a tenth of their lifetime, at most every 15 minutes.
+  installIdempotency(
+    app,
+    container.idempotency,
+    Math.min(15 * 60_000, (container.config.idempotencyTtlSeconds * 1000) / 10),
+  );
   installMetrics(app, container.metrics);
   await installSwagger(app);
 

@@ -3,6 +3,9 @@
  * Clients must not build them; a cursor that does not decode is a 400, not a 500.
  */
 import { BadRequestError } from './errors.js';
+import { UUID_PATTERN } from './identifiers.js';
+
+const UUID = new RegExp(UUID_PATTERN);
 
 export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
@@ -39,4 +42,35 @@ export function cursorTime(value: string | number | undefined): Date | undefined
     return undefined;
   const time = new Date(value);
   return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+/** The position after a row in (createdAt, id) order, as lists of tenants and API keys use it. */
+export interface TimeIdPosition {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+const invalidCursor = () =>
+  new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued', {
+    errors: [{ pointer: '/query/cursor', detail: 'Use nextCursor from a previous page unchanged' }],
+  });
+
+/** Decodes a cursor made by `timeIdCursor`, or refuses it with 400. */
+export function decodeTimeIdCursor(cursor: string | undefined): TimeIdPosition | undefined {
+  if (cursor === undefined) return undefined;
+  const [time, id] = decodeCursor(cursor, ['string', 'string']);
+  const createdAt = cursorTime(time);
+  if (!createdAt || !UUID.test(String(id))) throw invalidCursor();
+  return { createdAt, id: String(id) };
+}
+
+export const timeIdCursor = (row: TimeIdPosition) => encodeCursor([row.createdAt.toISOString(), row.id]);
+
+/**
+ * One page from rows fetched with `limit + 1`: the extra row only tells that a next page exists.
+ */
+export function pageOf<T>(rows: readonly T[], limit: number, cursorOf: (last: T) => string) {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }

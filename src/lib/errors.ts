@@ -53,11 +53,6 @@ export class ConflictError extends AppError {
   readonly title = 'Conflict';
 }
 
-export class PreconditionRequiredError extends AppError {
-  readonly status = 428;
-  readonly title = 'Precondition required';
-}
-
 export class UnprocessableError extends AppError {
   readonly status = 422;
   readonly title = 'Unprocessable content';
@@ -72,6 +67,3 @@ export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly title = 'Service unavailable';
 }
-
-export const notFound = (what: string) =>
-  new NotFoundError(`${what.toUpperCase()}_NOT_FOUND`, `No such ${what}`);

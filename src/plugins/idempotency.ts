@@ -10,8 +10,30 @@ declare module 'fastify' {
   }
 }
 
-export function installIdempotency(app: FastifyInstance, service: IdempotencyService): void {
+/**
+ * @param purgeEveryMs how often expired records are deleted (every process does it; deleting the
+ * same rows twice is harmless). Without it the table would only grow.
+ */
+export function installIdempotency(
+  app: FastifyInstance,
+  service: IdempotencyService,
+  purgeEveryMs: number,
+): void {
   app.decorateRequest('idempotencyRecordId', undefined);
+
+  const purge = () =>
+    service.purgeExpired().then(
+      ({ count }) => {
+        if (count > 0) app.log.info({ count }, 'idempotency: expired records deleted');
+      },
+      (err: unknown) => app.log.warn({ err }, 'idempotency: purging expired records failed; will retry'),
+    );
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    timer = setInterval(purge, purgeEveryMs);
+    timer.unref();
+  });
+  app.addHook('onClose', async () => clearInterval(timer));
 
   app.addHook('preHandler', async (request: FastifyRequest, reply) => {
     if (request.method !== 'POST' || !request.principal) return;

@@ -320,4 +320,30 @@ describe('expiry of kept responses', () => {
       await short.close();
     }
   });
+
+  test('expired records are deleted by the housekeeping timer, unexpired ones are kept', async () => {
+    const short = await createTestApp({ IDEMPOTENCY_TTL_SECONDS: '1' }, 'idempurge');
+    try {
+      const owner = await createTenant(short.app);
+      const post = (key: string) =>
+        short.app.inject({
+          method: 'POST',
+          url: '/v1/api-keys',
+          headers: { ...bearer(owner.adminKey), 'idempotency-key': key },
+          payload: { name: key, roles: ['auditor'] },
+        });
+      await post('old-1');
+      await post('old-2');
+      const count = () => short.database.prisma.idempotencyRecord.count();
+      expect(await count()).toBe(2);
+      // With a 1 s lifetime the timer runs every 100 ms: the two expire, then disappear.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await count()).toBe(0);
+      await post('new-1');
+      expect(await count()).toBe(1);
+      expect(short.logs.some((l) => l.includes('idempotency: expired records deleted'))).toBe(true);
+    } finally {
+      await short.close();
+    }
+  });
 });

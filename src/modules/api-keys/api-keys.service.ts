@@ -1,8 +1,7 @@
 /** API keys of a tenant (§3.3): issued once, stored hashed, revocable, optionally org-scoped. */
 import type { Db, Tx } from '../../db/client.js';
-import { cursorTime, decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { decodeTimeIdCursor, pageOf, timeIdCursor } from '../../lib/cursor.js';
 import { BadRequestError, NotFoundError } from '../../lib/errors.js';
-import { isUuid } from '../../lib/identifiers.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { AuditTrailWriter, ChangeRunner } from '../audit/audited-change.js';
 import { created } from '../audit/diff.js';
@@ -107,23 +106,12 @@ export function createApiKeysService({
 
     async list(principal: TenantPrincipal, query: ListApiKeysQuery) {
       const limit = query.limit ?? 50;
-      const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
-      const afterDate = after ? cursorTime(after[0]) : undefined;
-      if (after && (!afterDate || !isUuid(String(after[1])))) {
-        throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
-      }
       const rows = await keys.list(db, principal.tenantId, {
         limit: limit + 1,
         includeRevoked: query.includeRevoked ?? false,
-        after: after && afterDate ? { createdAt: afterDate, id: String(after[1]) } : undefined,
+        after: decodeTimeIdCursor(query.cursor),
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page,
-        nextCursor:
-          rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-      };
+      return pageOf(rows, limit, timeIdCursor);
     },
 
     async get(principal: TenantPrincipal, id: string) {

@@ -114,15 +114,4 @@ export const auditRepository = {
 
   bySeq: (db: DbOrTx, chain: string, seq: number) =>
     db.auditEvent.findUnique({ where: { chain_seq: { chain, seq } } }),
-
-  chains: async (db: DbOrTx) =>
-    (
-      await db.auditEvent.findMany({
-        distinct: ['chain'],
-        select: { chain: true },
-        orderBy: { chain: 'asc' },
-      })
-    ).map((r) => r.chain),
-
-  count: (db: DbOrTx, chain: string) => db.auditEvent.count({ where: { chain } }),
 };

@@ -24,12 +24,6 @@ export interface TenantPrincipal {
 
 export type Principal = PlatformPrincipal | TenantPrincipal;
 
-/** Who did something, as recorded with the change. */
-export interface Actor {
-  readonly keyId: string;
-  readonly keyName: string;
-}
-
 export function requireTenantPrincipal(principal: Principal): TenantPrincipal {
   if (principal.kind !== 'tenant') {
     throw new ForbiddenError(
@@ -70,8 +64,4 @@ export function canSeeOrg(principal: TenantPrincipal, orgId: string): boolean {
 /** An org outside the key's scope is indistinguishable from one that does not exist. */
 export function assertOrgVisible(principal: TenantPrincipal, orgId: string): void {
   if (!canSeeOrg(principal, orgId)) throw new NotFoundError('ORG_NOT_FOUND', 'No such org');
-}
-
-export function actorOf(principal: Principal): Actor {
-  return { keyId: principal.keyId, keyName: principal.keyName };
 }

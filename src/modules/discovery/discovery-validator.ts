@@ -48,8 +48,6 @@ import { clause, quote } from './wording.js';
 /** Largest discovery document or JWKS read (SPEC §5). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 /** Defaults for the composition root: reuse a discovery result for 5 minutes, for at most 1000 issuers. */
-export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
-export const DEFAULT_MAX_CACHE_ENTRIES = 1000;
 /** Redirects followed for the document and the JWKS (each re-checked by the policy); none for the probe. */
 const MAX_REDIRECTS = 3;
 

@@ -4,9 +4,9 @@
  */
 import type { Db, Tx } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
-import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
-import { assertSlugNotUuid, isUuid } from '../../lib/identifiers.js';
+import { isUuid } from '../../lib/identifiers.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { Labels } from '../../lib/schemas.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
@@ -129,7 +129,6 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
 
     async create(ctx: ChangeContext, principal: TenantPrincipal, body: CreateOrgBody): Promise<OrgRow> {
       requireUnscoped(principal);
-      assertSlugNotUuid(body.slug);
       try {
         return await change(ctx, async (tx, trail) => {
           const row = await orgs.insert(tx, principal.tenantId, {
@@ -167,12 +166,7 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
         after: after ? { slug: String(after[0]), id: String(after[1]) } : undefined,
         limit: limit + 1,
       });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page,
-        nextCursor: rows.length > limit && last ? encodeCursor([last.slug, last.id]) : null,
-      };
+      return pageOf(rows, limit, (last) => encodeCursor([last.slug, last.id]));
     },
 
     async update(
@@ -182,7 +176,6 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
       body: UpdateOrgBody,
       expected: number | undefined,
     ) {
-      if (body.slug !== undefined) assertSlugNotUuid(body.slug);
       try {
         return await change(ctx, async (tx, trail) => {
           const row = await lockForWrite(tx, principal, ref, expected);

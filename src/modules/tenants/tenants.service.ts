@@ -4,9 +4,8 @@
  */
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
-import { cursorTime, decodeCursor, encodeCursor } from '../../lib/cursor.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
-import { assertSlugNotUuid, isUuid } from '../../lib/identifiers.js';
+import { decodeTimeIdCursor, pageOf, timeIdCursor } from '../../lib/cursor.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
@@ -45,7 +44,6 @@ const tenantNotFound = () => new NotFoundError('TENANT_NOT_FOUND', 'No such tena
 export function createTenantsService({ db, secrets, apiKeys, change }: TenantsServiceDeps) {
   return {
     async create(ctx: ChangeContext, body: CreateTenantBody) {
-      assertSlugNotUuid(body.slug);
       try {
         return await change(ctx, async (tx, trail) => {
           const tenant = await tenants.insert(tx, { slug: body.slug, name: body.name.trim() });
@@ -78,23 +76,8 @@ export function createTenantsService({ db, secrets, apiKeys, change }: TenantsSe
 
     async list(query: ListTenantsQuery) {
       const limit = query.limit ?? 50;
-      const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
-      const afterDate = after ? cursorTime(after[0]) : undefined;
-      if (after && (!afterDate || !isUuid(String(after[1])))) {
-        throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
-      }
-      const rows = await tenants.list(
-        db,
-        limit + 1,
-        after && afterDate ? { createdAt: afterDate, id: String(after[1]) } : undefined,
-      );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page,
-        nextCursor:
-          rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-      };
+      const rows = await tenants.list(db, limit + 1, decodeTimeIdCursor(query.cursor));
+      return pageOf(rows, limit, timeIdCursor);
     },
 
     async get(id: string) {
