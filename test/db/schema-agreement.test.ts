@@ -546,6 +546,7 @@ describe('the generated client on the migrated database', () => {
     const orgId = randomUUID();
     const keyId = randomUUID();
     const platformKeyId = randomUUID();
+    const versionId = randomUUID();
 
     // One row per model, in an order that satisfies the foreign keys. Every value differs from the
     // field's default (and timestamps carry milliseconds, the precision of timestamptz(3)).
@@ -555,6 +556,7 @@ describe('the generated client on the migrated database', () => {
         slug: 'schema-agreement',
         name: 'Schema agreement tenant',
         allowSelfApproval: true,
+        allowRollbackApproval: true,
         revision: 7,
         createdAt: at('2026-01-02T03:04:05.678Z'),
         updatedAt: at('2026-02-03T04:05:06.789Z'),
@@ -646,6 +648,50 @@ describe('the generated client on the migrated database', () => {
         prevHash: '0'.repeat(64),
         hash: 'a'.repeat(64),
       },
+      // The trigger lets a version be written whole once; every value here is set at insert.
+      SsoVersion: {
+        id: versionId,
+        tenantId,
+        orgId,
+        number: 2,
+        kind: 'saml',
+        content: { idpIssuer: 'urn:schema', idpDisableRequestedAuthnContext: true, list: [1, null] },
+        clientSecretSealed: 'v1.sealed.client.secret',
+        clientSecretFingerprint: 'hmac-sha256:00112233445566778899aabbccddeeff',
+        clientSecretChangedIn: 1,
+        decryptionKeySealed: 'v1.sealed.decryption.key',
+        decryptionKeyFingerprint: 'hmac-sha256:ffeeddccbbaa99887766554433221100',
+        decryptionKeyChangedIn: 2,
+        contentHash: `sha256:${'b'.repeat(64)}`,
+        baseVersion: 1,
+        rollbackOf: 1,
+        bulkId: randomUUID(),
+        note: 'schema note',
+        createdById: keyId,
+        createdByName: 'schema key',
+        createdAt: at('2026-01-14T00:00:00.321Z'),
+        reviewState: 'superseded',
+        reviewedById: keyId,
+        reviewedByName: 'schema approver',
+        reviewedAt: at('2026-01-15T00:00:00.432Z'),
+        reviewComment: 'looks right',
+        overrideReason: 'IdP offline during review',
+        selfApproved: true,
+        approvedHash: `sha256:${'b'.repeat(64)}`,
+        supersededBy: 3,
+        supersededAt: at('2026-01-16T00:00:00.543Z'),
+      },
+      SsoValidation: {
+        id: randomUUID(),
+        tenantId,
+        orgId,
+        versionId,
+        status: 'warn',
+        report: { status: 'warn', checks: [{ name: 'x', status: 'warn' }] },
+        checkedAt: at('2026-01-14T00:00:01.654Z'),
+        requestedById: keyId,
+        requestedByName: 'schema key',
+      },
     } satisfies Record<Prisma.ModelName, Record<string, unknown>>;
 
     const read: Record<string, unknown> = {
@@ -673,6 +719,12 @@ describe('the generated client on the migrated database', () => {
       AuditEvent: await db.auditEvent
         .create({ data: rows.AuditEvent })
         .then(() => db.auditEvent.findUniqueOrThrow({ where: { id: rows.AuditEvent.id } })),
+      SsoVersion: await db.ssoVersion
+        .create({ data: rows.SsoVersion })
+        .then(() => db.ssoVersion.findUniqueOrThrow({ where: { id: versionId } })),
+      SsoValidation: await db.ssoValidation
+        .create({ data: rows.SsoValidation })
+        .then(() => db.ssoValidation.findUniqueOrThrow({ where: { id: rows.SsoValidation.id } })),
     };
 
     // every model is covered, every scalar field of it is written, and it reads back unchanged
@@ -707,7 +759,7 @@ describe('the generated client on the migrated database', () => {
     const db = database.prisma;
     const before = Date.now() - 60_000;
     const tenant = await db.tenant.create({ data: { slug: 'schema-defaults', name: 'Defaults' } });
-    expect(tenant).toMatchObject({ allowSelfApproval: false, revision: 1 });
+    expect(tenant).toMatchObject({ allowSelfApproval: false, allowRollbackApproval: false, revision: 1 });
     expect(tenant.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/); // uuid(7), made by the client
     expect(tenant.createdAt.getTime()).toBeGreaterThan(before);
     const org = await db.org.create({
@@ -724,5 +776,29 @@ describe('the generated client on the migrated database', () => {
       },
     });
     expect(key).toMatchObject({ kind: 'tenant', orgScope: [], roles: [], expiresAt: null });
+    const version = await db.ssoVersion.create({
+      data: {
+        tenantId: tenant.id,
+        orgId: org.id,
+        number: 1,
+        kind: 'disabled',
+        content: {},
+        contentHash: `sha256:${'c'.repeat(64)}`,
+        createdByName: 'k',
+      },
+    });
+    expect(version).toMatchObject({ reviewState: 'draft', selfApproved: false, baseVersion: null });
+    expect(version.createdAt.getTime()).toBeGreaterThan(before);
+    const validation = await db.ssoValidation.create({
+      data: {
+        tenantId: tenant.id,
+        orgId: org.id,
+        versionId: version.id,
+        status: 'pass',
+        report: {},
+        requestedByName: 'k',
+      },
+    });
+    expect(validation.checkedAt.getTime()).toBeGreaterThan(before);
   });
 });
