@@ -13,6 +13,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
+import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
 import { installAuth } from './plugins/auth.js';
 import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
@@ -81,6 +82,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     resolveOrg: (principal, ref) => container.orgs.find(principal, ref),
   });
   await app.register(discoveryRoutes, { discovery: container.discovery });
+  await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
 
   // Sockets to other hosts (discovery, later Cognigy) close with the app: graceful shutdown, tests.
   app.addHook('onClose', async () => container.outbound.close());

@@ -17,7 +17,14 @@ import { createDiscoveryValidator } from './modules/discovery/discovery-validato
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { orgsRepository } from './modules/orgs/orgs.repository.js';
 import { createOrgsService } from './modules/orgs/orgs.service.js';
+import {
+  compileAllowlist,
+  isAddressAllowlisted,
+  isHostAllowlisted,
+} from './modules/outbound/address-policy.js';
 import { createOutboundFetch, type OutboundClient } from './modules/outbound/outbound-client.js';
+import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
+import { createSsoVersionsService } from './modules/sso-versions/sso-versions.service.js';
 import { createTenantsService } from './modules/tenants/tenants.service.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
 
@@ -57,6 +64,22 @@ export function createContainer(input: ContainerInput) {
     metrics,
   });
 
+  // SSO versions (§4): drafts validated through discovery, reviewed, diffed, rolled back.
+  const allowlist = compileAllowlist(config.outbound.allowlist);
+  const ssoValidator = createSsoValidator({
+    discovery,
+    allowHttp: config.outbound.allowHttp,
+    isAllowlistedHost: (host) => isHostAllowlisted(host, allowlist) || isAddressAllowlisted(host, allowlist),
+  });
+  const ssoVersions = createSsoVersionsService({
+    db,
+    change,
+    secrets,
+    orgs,
+    validator: ssoValidator,
+    allowHttp: config.outbound.allowHttp,
+  });
+
   return {
     config,
     logger,
@@ -74,6 +97,7 @@ export function createContainer(input: ContainerInput) {
     orgs,
     outbound,
     discovery,
+    ssoVersions,
   };
 }
 

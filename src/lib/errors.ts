@@ -53,6 +53,12 @@ export class ConflictError extends AppError {
   readonly title = 'Conflict';
 }
 
+/** A write that must name the state it expects (If-Match or baseVersion) did not. */
+export class PreconditionRequiredError extends AppError {
+  readonly status = 428;
+  readonly title = 'Precondition required';
+}
+
 export class UnprocessableError extends AppError {
   readonly status = 422;
   readonly title = 'Unprocessable content';

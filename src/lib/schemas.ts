@@ -18,6 +18,22 @@ export const Slug = (description: string) =>
     examples: ['acme-eu'],
   });
 
+/** One of `values` (anyOf of consts), typed as their union. */
+export const literals = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T>(
+    Type.Union(
+      values.map((v) => Type.Literal(v)),
+      options,
+    ),
+  );
+
+/** Printable ASCII (VSCHAR): what OAuth client ids and secrets are made of (RFC 6749 §A.1, §A.2). */
+export const VSCHAR_PATTERN = '^[\\x20-\\x7e]+$';
+
+/** Text without control characters (and not only white space). */
+export const PRINTABLE_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$';
+
 export const Timestamp = Type.String({ format: 'date-time' });
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 

@@ -44,6 +44,12 @@ function pointerOf(part: string, e: AjvError): FieldError {
   switch (e.keyword) {
     case 'required':
       return { pointer: `${base}/${token(e.params.missingProperty)}`, detail: 'is required' };
+    case 'discriminator':
+      return {
+        pointer: `${base}/${token(e.params.tag)}`,
+        detail:
+          e.params.error === 'mapping' ? 'is not one of the known kinds' : 'is required and must be a string',
+      };
     case 'additionalProperties':
       return { pointer: `${base}/${token(e.params.additionalProperty)}`, detail: 'is not a known field' };
     default:

@@ -10,13 +10,20 @@
  */
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError, type FieldError } from '../lib/errors.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const common: Options = { allErrors: true, strict: false, useDefaults: true, removeAdditional: false };
+// discriminator: a oneOf keyed by a property (e.g. `kind`) reports only the errors of the branch it names.
+const common: Options = {
+  allErrors: true,
+  strict: false,
+  useDefaults: true,
+  removeAdditional: false,
+  discriminator: true,
+};
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
@@ -53,6 +60,14 @@ function unexpectedBody(body: unknown): FieldError[] {
     }));
   }
   return [{ pointer: '/body', detail: 'this route takes no body' }];
+}
+
+/**
+ * For routes whose body is optional: no body at all is read as `{}` (a route-level preValidation
+ * hook, which runs before the body schema). A body of `null` or any other value is still validated.
+ */
+export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined) request.body = {};
 }
 
 export function installValidators(app: FastifyInstance): void {

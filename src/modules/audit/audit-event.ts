@@ -16,6 +16,14 @@ export type AuditAction =
   | 'org.archived'
   | 'org.secrets_shredded'
   | 'cognigy_target.updated'
+  | 'sso_version.created'
+  | 'sso_version.rollback_created'
+  | 'sso_version.validated'
+  | 'sso_version.approved'
+  | 'sso_version.rejected'
+  | 'sso_version.superseded'
+  | 'sso_bulk.drafted'
+  | 'sso_bulk.approved'
   | 'keys.rotated'
   | 'audit.exported';
 

@@ -1,25 +1,19 @@
 import { type Static, Type } from 'typebox';
+import { literals, VSCHAR_PATTERN } from '../../lib/schemas.js';
 import { CHECK_NAMES } from './discovery-report.js';
 import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from './oidc-options.js';
 
-/** One of `values` (anyOf of consts), typed as their union. */
-const literals = <T extends string>(values: readonly T[], options: Record<string, unknown> = {}) =>
-  Type.Unsafe<T>(
-    Type.Union(
-      values.map((v) => Type.Literal(v)),
-      options,
-    ),
-  );
-
-/** Printable ASCII (VSCHAR): what OAuth client ids and secrets are made of (RFC 6749 §A.1, §A.2). */
-const VSCHAR = '^[\\x20-\\x7e]+$';
+const VSCHAR = VSCHAR_PATTERN;
 
 /**
  * The rough shape of an issuer, so that what is plainly not one is refused before any request:
  * an optional http(s) scheme, a host (name, IPv4 or [IPv6], optional port), an optional path, no
  * white space or control characters. The validator explains everything finer in its report.
  */
-const ISSUER_SHAPE =
+/** Scope tokens (RFC 6749 §3.3) separated by single spaces. */
+export const SCOPE_PATTERN = '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$';
+
+export const ISSUER_SHAPE =
   '^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:[A-Za-z0-9\\u00a1-\\uffff._~%-]+|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?(?:[/?#][^\\s\\u0000-\\u001f\\u007f]*)?$';
 
 export const CheckDiscoveryBody = Type.Object(
@@ -43,7 +37,7 @@ export const CheckDiscoveryBody = Type.Object(
     additionalScope: Type.Optional(
       Type.String({
         maxLength: 1024,
-        pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$',
+        pattern: SCOPE_PATTERN,
         description: 'Extra scopes beyond openid, separated by single spaces',
       }),
     ),

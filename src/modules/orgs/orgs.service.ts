@@ -126,6 +126,7 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
 
   return {
     find,
+    lockForWrite,
 
     async create(ctx: ChangeContext, principal: TenantPrincipal, body: CreateOrgBody): Promise<OrgRow> {
       requireUnscoped(principal);

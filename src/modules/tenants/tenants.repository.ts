@@ -30,6 +30,10 @@ export const tenantsRepository = {
     return rows.length === 0 ? null : tx.tenant.findUnique({ where: { id } });
   },
 
-  update: (tx: Tx, id: string, data: { name?: string; allowSelfApproval?: boolean }) =>
+  update: (
+    tx: Tx,
+    id: string,
+    data: { name?: string; allowSelfApproval?: boolean; allowRollbackApproval?: boolean },
+  ) =>
     tx.tenant.update({ where: { id }, data: { ...data, revision: { increment: 1 }, updatedAt: new Date() } }),
 };

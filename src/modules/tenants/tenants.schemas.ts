@@ -10,6 +10,10 @@ export const TenantView = Type.Object({
     allowSelfApproval: Type.Boolean({
       description: 'Approvers may approve versions they created (marked in the audit trail)',
     }),
+    allowRollbackApproval: Type.Boolean({
+      description:
+        'An approver who rolls an org back may approve the rollback draft in the same call (marked in the audit trail)',
+    }),
   }),
   revision: Type.Integer(),
   createdAt: Timestamp,
@@ -41,6 +45,7 @@ export const UpdateTenantSettingsBody = Type.Object(
   {
     name: Type.Optional(DisplayName('Display name')),
     allowSelfApproval: Type.Optional(Type.Boolean()),
+    allowRollbackApproval: Type.Optional(Type.Boolean()),
     revision: Type.Optional(Type.Integer({ minimum: 1, description: 'Alternative to If-Match' })),
   },
   { additionalProperties: false, minProperties: 1 },

@@ -32,7 +32,10 @@ export function toTenantView(row: TenantRow): TenantView {
     id: row.id,
     slug: row.slug,
     name: row.name,
-    settings: { allowSelfApproval: row.allowSelfApproval },
+    settings: {
+      allowSelfApproval: row.allowSelfApproval,
+      allowRollbackApproval: row.allowRollbackApproval,
+    },
     revision: row.revision,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -112,6 +115,9 @@ export function createTenantsService({ db, secrets, apiKeys, change }: TenantsSe
         const updated = await tenants.update(tx, row.id, {
           ...(body.name !== undefined ? { name: body.name.trim() } : {}),
           ...(body.allowSelfApproval !== undefined ? { allowSelfApproval: body.allowSelfApproval } : {}),
+          ...(body.allowRollbackApproval !== undefined
+            ? { allowRollbackApproval: body.allowRollbackApproval }
+            : {}),
         });
         await trail.record({
           tenantId: row.id,

@@ -109,8 +109,8 @@ describe('the audit event of each change', () => {
       actor_id: tenant.adminKeyId,
     });
     expect(event?.diff).toEqual({
-      before: { settings: { allowSelfApproval: false }, revision: 1 },
-      after: { settings: { allowSelfApproval: true }, revision: 2 },
+      before: { settings: { allowSelfApproval: false, allowRollbackApproval: false }, revision: 1 },
+      after: { settings: { allowSelfApproval: true, allowRollbackApproval: false }, revision: 2 },
     });
     await expectNoEvent(
       () => send('PATCH', '/v1/tenant', tenant.adminKey, { name: 'X' }, { 'if-match': '"1"' }),

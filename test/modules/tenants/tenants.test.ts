@@ -38,7 +38,7 @@ describe('creating a tenant', () => {
       id: expect.any(String),
       slug: 'msp-one',
       name: 'MSP One',
-      settings: { allowSelfApproval: false },
+      settings: { allowSelfApproval: false, allowRollbackApproval: false },
       revision: 1,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
@@ -171,7 +171,7 @@ describe('the caller’s tenant (/v1/tenant)', () => {
     expect(res.json()).toMatchObject({
       id: tenant.id,
       name: 'Renamed MSP',
-      settings: { allowSelfApproval: true },
+      settings: { allowSelfApproval: true, allowRollbackApproval: false },
       revision: before.body.revision + 1,
     });
     expect(res.headers.etag).toBe(`"${before.body.revision + 1}"`);

@@ -1,0 +1,146 @@
+/**
+ * From a draft body to the content a version stores (§4.1), and the content hash (§4.2). Pure: the
+ * clock is a parameter; nothing here reads a secret's value beyond checking its shape.
+ */
+import { createHash, createPrivateKey } from 'node:crypto';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { canonicalJson } from '../../lib/canonical-json.js';
+import { BadRequestError, type FieldError } from '../../lib/errors.js';
+import { parseIssuerUrl } from '../discovery/issuer-url.js';
+import { DEFAULT_ID_TOKEN_ALG, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD } from '../discovery/oidc-options.js';
+import type { SsoContent } from '../forwarding/cognigy-request.js';
+import { type CertificateCheck, parseSamlCertificate } from './saml-certificate.js';
+import type { CreateDraftBody } from './sso-versions.schemas.js';
+
+export type { SsoContent } from '../forwarding/cognigy-request.js';
+
+/** The secret fields of a version, by their Cognigy names. */
+export const SECRET_FIELDS = ['idpClientSecret', 'decryptionPrivateKey'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
+/** The secrets a draft body supplies: a value, `null` (remove) or absent (carry over). */
+export interface SuppliedSecrets {
+  readonly idpClientSecret?: string;
+  readonly decryptionPrivateKey?: string | null;
+}
+
+export interface NormalisedDraft {
+  readonly content: SsoContent;
+  readonly secrets: SuppliedSecrets;
+  /** SAML only: what the certificate check found. */
+  readonly certificate: CertificateCheck | null;
+}
+
+const urlFormat = fullFormats.url as RegExp;
+
+/** Whether Cognigy's own API (ajv-formats `url`) accepts `value` as a URL. */
+export const cognigyAcceptsUrl = (value: string): boolean => urlFormat.test(value);
+
+function invalid(errors: FieldError[]): never {
+  throw new BadRequestError(
+    'SSO_CONFIGURATION_INVALID',
+    `The configuration is invalid: ${errors.map((e) => `${e.pointer.replace('/body/', '')} ${e.detail}`).join('; ')}`,
+    { errors },
+  );
+}
+
+function checkHttps(
+  value: string | null | undefined,
+  field: string,
+  allowHttp: boolean,
+  errors: FieldError[],
+) {
+  if (value === null || value === undefined) return;
+  const scheme = value.slice(0, value.indexOf(':')).toLowerCase();
+  if (scheme === 'https' || (scheme === 'http' && allowHttp)) return;
+  errors.push({ pointer: `/body/${field}`, detail: 'must be an https URL' });
+}
+
+function isPrivateKey(pem: string): boolean {
+  try {
+    return createPrivateKey({ key: pem, format: 'pem' }).type === 'private';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks what the schema cannot (issuer syntax, https, the certificate, the private key) and fills
+ * the defaults. @throws BadRequestError naming each offending field.
+ */
+export function normaliseDraft(
+  body: CreateDraftBody,
+  options: { allowHttp: boolean; now: Date },
+): NormalisedDraft {
+  const errors: FieldError[] = [];
+  if (body.kind === 'disabled') return { content: { kind: 'disabled' }, secrets: {}, certificate: null };
+
+  if (body.kind === 'oidc') {
+    const issuer = parseIssuerUrl(body.idpIssuer, { allowHttp: options.allowHttp });
+    if (!issuer.ok) errors.push({ pointer: '/body/idpIssuer', detail: issuer.message });
+    checkHttps(body.idpFrontChannelLogoutUrl, 'idpFrontChannelLogoutUrl', options.allowHttp, errors);
+    if (errors.length > 0) invalid(errors);
+    return {
+      content: {
+        kind: 'oidc',
+        idpIssuer: issuer.ok ? issuer.issuer : body.idpIssuer,
+        idpClientId: body.idpClientId,
+        idpIdTokenSignedResponseAlg: body.idpIdTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALG,
+        idpTokenEndpointAuthMethod: body.idpTokenEndpointAuthMethod ?? DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
+        idpAdditionalScope: body.idpAdditionalScope ?? null,
+        idpFrontChannelLogoutUrl: body.idpFrontChannelLogoutUrl ?? null,
+      },
+      secrets: body.idpClientSecret === undefined ? {} : { idpClientSecret: body.idpClientSecret },
+      certificate: null,
+    };
+  }
+
+  checkHttps(body.idpLoginEndpoint, 'idpLoginEndpoint', options.allowHttp, errors);
+  checkHttps(body.idpLogoutEndpoint, 'idpLogoutEndpoint', options.allowHttp, errors);
+  const certificate = parseSamlCertificate(body.idpCertificate, options.now);
+  if (certificate.base64Der === null) {
+    errors.push({ pointer: '/body/idpCertificate', detail: certificate.check.message });
+  }
+  if (typeof body.decryptionPrivateKey === 'string' && !isPrivateKey(body.decryptionPrivateKey)) {
+    // Never echo the value: it may be a real key with a typo.
+    errors.push({ pointer: '/body/decryptionPrivateKey', detail: 'is not a PEM private key' });
+  }
+  if (errors.length > 0) invalid(errors);
+  return {
+    content: {
+      kind: 'saml',
+      idpIssuer: body.idpIssuer,
+      idpLoginEndpoint: body.idpLoginEndpoint,
+      idpLogoutEndpoint: body.idpLogoutEndpoint ?? null,
+      idpCertificate: certificate.base64Der as string,
+      wantAuthnResponseSigned: body.wantAuthnResponseSigned ?? null,
+      idpDisableRequestedAuthnContext: body.idpDisableRequestedAuthnContext ?? false,
+    },
+    secrets:
+      body.decryptionPrivateKey === undefined ? {} : { decryptionPrivateKey: body.decryptionPrivateKey },
+    certificate: certificate.check,
+  };
+}
+
+/** The stored JSON of a content (its `kind` lives in a column of its own). */
+export function contentFields(content: SsoContent): Record<string, unknown> {
+  const { kind: _kind, ...fields } = content;
+  return fields;
+}
+
+export function contentOf(kind: string, fields: unknown): SsoContent {
+  return { kind, ...(fields as object) } as SsoContent;
+}
+
+export type SecretFingerprints = Readonly<Record<SecretField, string | null>>;
+
+/**
+ * §4.2: sha256 over the canonical content, the secrets' fingerprints and the org. Equal hashes mean
+ * the same configuration for the same org — a rollback has the hash of the version it restores.
+ */
+export function contentHash(orgId: string, content: SsoContent, secrets: SecretFingerprints): string {
+  const digest = createHash('sha256')
+    .update(canonicalJson({ orgId, content, secrets }), 'utf8')
+    .digest('hex');
+  return `sha256:${digest}`;
+}

@@ -1,0 +1,131 @@
+import type { DbOrTx, Tx } from '../../db/client.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+
+export type VersionRow = Prisma.SsoVersionGetPayload<object>;
+export type ValidationRow = Prisma.SsoValidationGetPayload<object>;
+
+export interface NewVersion {
+  readonly tenantId: string;
+  readonly orgId: string;
+  readonly number: number;
+  readonly kind: string;
+  readonly content: Prisma.InputJsonValue;
+  readonly clientSecretSealed: string | null;
+  readonly clientSecretFingerprint: string | null;
+  readonly clientSecretChangedIn: number | null;
+  readonly decryptionKeySealed: string | null;
+  readonly decryptionKeyFingerprint: string | null;
+  readonly decryptionKeyChangedIn: number | null;
+  readonly contentHash: string;
+  readonly baseVersion: number | null;
+  readonly rollbackOf: number | null;
+  readonly bulkId: string | null;
+  readonly note: string | null;
+  readonly createdById: string;
+  readonly createdByName: string;
+}
+
+export interface NewValidation {
+  readonly tenantId: string;
+  readonly orgId: string;
+  readonly versionId: string;
+  readonly status: string;
+  readonly report: Prisma.InputJsonValue;
+  readonly requestedById: string;
+  readonly requestedByName: string;
+}
+
+export const ssoVersionsRepository = {
+  /** The org's newest version (any review state). */
+  head: (db: DbOrTx, orgId: string) =>
+    db.ssoVersion.findFirst({ where: { orgId }, orderBy: { number: 'desc' } }),
+
+  get: (db: DbOrTx, orgId: string, number: number) =>
+    db.ssoVersion.findUnique({ where: { orgId_number: { orgId, number } } }),
+
+  latestApproved: (db: DbOrTx, orgId: string) =>
+    db.ssoVersion.findFirst({ where: { orgId, reviewState: 'approved' }, orderBy: { number: 'desc' } }),
+
+  draftsAbove: (db: DbOrTx, orgId: string, above: number) =>
+    db.ssoVersion.findMany({
+      where: { orgId, reviewState: 'draft', number: { gt: above } },
+      orderBy: { number: 'asc' },
+      select: { number: true },
+    }),
+
+  /** A page in descending number order. */
+  list: (db: DbOrTx, orgId: string, filter: { state?: string; before?: number; limit: number }) =>
+    db.ssoVersion.findMany({
+      where: {
+        orgId,
+        ...(filter.state ? { reviewState: filter.state } : {}),
+        ...(filter.before !== undefined ? { number: { lt: filter.before } } : {}),
+      },
+      orderBy: { number: 'desc' },
+      take: filter.limit,
+    }),
+
+  insert: (tx: Tx, data: NewVersion) => tx.ssoVersion.create({ data }),
+
+  latestValidation: (db: DbOrTx, versionId: string) =>
+    db.ssoValidation.findFirst({ where: { versionId }, orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] }),
+
+  /** The newest report of each version, in one query. */
+  async latestValidations(db: DbOrTx, versionIds: readonly string[]): Promise<Map<string, ValidationRow>> {
+    if (versionIds.length === 0) return new Map();
+    const rows = await db.ssoValidation.findMany({
+      where: { versionId: { in: [...versionIds] } },
+      orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }],
+      distinct: ['versionId'],
+    });
+    return new Map(rows.map((r) => [r.versionId, r]));
+  },
+
+  insertValidation: (tx: Tx, data: NewValidation) => tx.ssoValidation.create({ data }),
+
+  /** Moves a draft to approved or rejected; the trigger refuses anything else. */
+  review: (
+    tx: Tx,
+    id: string,
+    data: Pick<
+      Prisma.SsoVersionUpdateInput,
+      | 'reviewState'
+      | 'reviewedById'
+      | 'reviewedByName'
+      | 'reviewedAt'
+      | 'reviewComment'
+      | 'overrideReason'
+      | 'selfApproved'
+      | 'approvedHash'
+    >,
+  ) => tx.ssoVersion.update({ where: { id }, data }),
+
+  /**
+   * Approved versions older than `number` that were not forwarded become superseded. (Until
+   * forwarding exists nothing has been forwarded; the forwarding issue narrows this to versions
+   * without a successful deployment.)
+   */
+  async supersedeOlderApproved(tx: Tx, orgId: string, number: number): Promise<VersionRow[]> {
+    const older = await tx.ssoVersion.findMany({
+      where: { orgId, reviewState: 'approved', number: { lt: number } },
+      orderBy: { number: 'asc' },
+    });
+    const at = new Date();
+    const superseded: VersionRow[] = [];
+    for (const v of older) {
+      superseded.push(
+        await tx.ssoVersion.update({
+          where: { id: v.id },
+          data: { reviewState: 'superseded', supersededBy: number, supersededAt: at },
+        }),
+      );
+    }
+    return superseded;
+  },
+
+  tenantSettings: (db: DbOrTx, tenantId: string) =>
+    db.tenant.findUniqueOrThrow({
+      where: { id: tenantId },
+      select: { allowSelfApproval: true, allowRollbackApproval: true },
+    }),
+};
