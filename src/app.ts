@@ -13,6 +13,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
+import { ssoBulkRoutes } from './modules/sso-versions/sso-bulk.routes.js';
 import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
 import { installAuth } from './plugins/auth.js';
@@ -83,6 +84,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   });
   await app.register(discoveryRoutes, { discovery: container.discovery });
   await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
+  await app.register(ssoBulkRoutes, { bulk: container.ssoBulk });
 
   // Sockets to other hosts (discovery, later Cognigy) close with the app: graceful shutdown, tests.
   app.addHook('onClose', async () => container.outbound.close());

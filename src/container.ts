@@ -23,6 +23,7 @@ import {
   isHostAllowlisted,
 } from './modules/outbound/address-policy.js';
 import { createOutboundFetch, type OutboundClient } from './modules/outbound/outbound-client.js';
+import { createSsoBulkService } from './modules/sso-versions/sso-bulk.service.js';
 import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
 import { createSsoVersionsService } from './modules/sso-versions/sso-versions.service.js';
 import { createTenantsService } from './modules/tenants/tenants.service.js';
@@ -79,6 +80,7 @@ export function createContainer(input: ContainerInput) {
     validator: ssoValidator,
     allowHttp: config.outbound.allowHttp,
   });
+  const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
 
   return {
     config,
@@ -98,6 +100,7 @@ export function createContainer(input: ContainerInput) {
     outbound,
     discovery,
     ssoVersions,
+    ssoBulk,
   };
 }
 

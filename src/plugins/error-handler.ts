@@ -5,14 +5,8 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../lib/errors.js';
+import { type AjvError, fieldErrorsOf } from '../lib/json-schema.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../lib/problem.js';
-
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
 
 const FRAMEWORK_CODES: Record<string, { code: string; detail: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
@@ -35,27 +29,6 @@ const FRAMEWORK_CODES: Record<string, { code: string; detail: string }> = {
     detail: 'A path parameter is longer than any identifier of this API',
   },
 };
-
-/** A property name as one reference token of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`). */
-const token = (name: unknown) => String(name).replace(/~/g, '~0').replace(/\//g, '~1');
-
-function pointerOf(part: string, e: AjvError): FieldError {
-  const base = `/${part}${e.instancePath}`;
-  switch (e.keyword) {
-    case 'required':
-      return { pointer: `${base}/${token(e.params.missingProperty)}`, detail: 'is required' };
-    case 'discriminator':
-      return {
-        pointer: `${base}/${token(e.params.tag)}`,
-        detail:
-          e.params.error === 'mapping' ? 'is not one of the known kinds' : 'is required and must be a string',
-      };
-    case 'additionalProperties':
-      return { pointer: `${base}/${token(e.params.additionalProperty)}`, detail: 'is not a known field' };
-    default:
-      return { pointer: base, detail: e.message ?? `fails ${e.keyword}` };
-  }
-}
 
 interface ProblemOut {
   status: number;
@@ -99,8 +72,7 @@ function describe(error: FastifyError | Error): ProblemOut {
   const fe = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (fe.validation) {
     const part = fe.validationContext ?? 'body';
-    const errors = fe.validation.map((e) => pointerOf(part, e));
-    const unique = [...new Map(errors.map((e) => [`${e.pointer} ${e.detail}`, e])).values()];
+    const unique = fieldErrorsOf(part, fe.validation);
     return {
       status: 400,
       code: 'REQUEST_VALIDATION_FAILED',

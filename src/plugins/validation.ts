@@ -8,27 +8,12 @@
  * (U+0000, or half of a UTF-16 surrogate pair): it would fail in the database as a 500, or be
  * silently replaced.
  */
-import { Ajv, type Options } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError, type FieldError } from '../lib/errors.js';
-
-// ajv-formats is CommonJS with a default export.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
-// discriminator: a oneOf keyed by a property (e.g. `kind`) reports only the errors of the branch it names.
-const common: Options = {
-  allErrors: true,
-  strict: false,
-  useDefaults: true,
-  removeAdditional: false,
-  discriminator: true,
-};
+import { createBodyAjv, createStringPartsAjv, pointerToken } from '../lib/json-schema.js';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
-
-const pointerPart = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** The pointer of the first key or string in `value` that PostgreSQL cannot store (iterative: bodies may nest deeply). */
 function unstorableText(value: unknown, pointer: string): string | undefined {
@@ -43,8 +28,8 @@ function unstorableText(value: unknown, pointer: string): string | undefined {
       });
     } else if (item !== null && typeof item === 'object') {
       for (const [k, v] of Object.entries(item)) {
-        if (unstorable(k)) return `${at}/${pointerPart(k)}`;
-        pending.push([v, `${at}/${pointerPart(k)}`]);
+        if (unstorable(k)) return `${at}/${pointerToken(k)}`;
+        pending.push([v, `${at}/${pointerToken(k)}`]);
       }
     }
   }
@@ -55,7 +40,7 @@ function unexpectedBody(body: unknown): FieldError[] {
   if (body === undefined || body === null) return [];
   if (typeof body === 'object' && !Array.isArray(body)) {
     return Object.keys(body).map((k) => ({
-      pointer: `/body/${pointerPart(k)}`,
+      pointer: `/body/${pointerToken(k)}`,
       detail: 'is not a known field',
     }));
   }
@@ -71,8 +56,8 @@ export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> 
 }
 
 export function installValidators(app: FastifyInstance): void {
-  const strictBody = addFormats(new Ajv({ ...common, coerceTypes: false }));
-  const stringParts = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+  const strictBody = createBodyAjv();
+  const stringParts = createStringPartsAjv();
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strictBody : stringParts).compile(schema as object),
   );

@@ -282,6 +282,48 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
       });
     },
 
+    /**
+     * The active orgs a bulk operation acts on: by id or slug, by labels, or both (orgs that match
+     * both). Refs the principal cannot see are reported as missing, like refs that do not exist.
+     * @throws BadRequestError when more than `max` orgs match.
+     */
+    async select(
+      principal: TenantPrincipal,
+      selector: { readonly orgs?: readonly string[]; readonly labels?: Labels },
+      max: number,
+    ): Promise<{ found: OrgRow[]; missing: string[] }> {
+      const tooMany = () =>
+        new BadRequestError(
+          'BULK_SELECTION_TOO_LARGE',
+          `The selection matches more than ${max} orgs; narrow it`,
+        );
+      let byLabels: OrgRow[] | undefined;
+      if (selector.labels) {
+        byLabels = await orgs.list(db, {
+          tenantId: principal.tenantId,
+          orgScope: principal.orgScope,
+          archived: false,
+          labels: selector.labels,
+          limit: max + 1,
+        });
+        if (byLabels.length > max) throw tooMany();
+      }
+      if (!selector.orgs) return { found: byLabels ?? [], missing: [] };
+      const labelled = byLabels ? new Set(byLabels.map((o) => o.id)) : undefined;
+      const found = new Map<string, OrgRow>();
+      const missing: string[] = [];
+      for (const ref of selector.orgs) {
+        const row = await find(principal, ref).catch((error: unknown) => {
+          if (error instanceof NotFoundError) return null;
+          throw error;
+        });
+        if (!row || row.archivedAt) missing.push(ref);
+        else if (!labelled || labelled.has(row.id)) found.set(row.id, row);
+      }
+      if (found.size > max) throw tooMany();
+      return { found: [...found.values()], missing };
+    },
+
     /** Decrypts the org's Cognigy API key; only the forwarder (and tests proving decryption) call this. */
     async loadCognigyCredentials(tenantId: string, orgId: string): Promise<CognigyCredentials | null> {
       const target = await targets.find(db, tenantId, orgId);

@@ -123,6 +123,24 @@ export const ssoVersionsRepository = {
     return superseded;
   },
 
+  /** The drafts a bulk operation created that are still drafts. */
+  draftsOfBulk: (db: DbOrTx, tenantId: string, bulkId: string) =>
+    db.ssoVersion.findMany({
+      where: { tenantId, bulkId, reviewState: 'draft' },
+      select: { orgId: true, number: true },
+    }),
+
+  /** The newest version number of each org (orgs without versions are absent). */
+  async heads(db: DbOrTx, orgIds: readonly string[]): Promise<Map<string, number>> {
+    if (orgIds.length === 0) return new Map();
+    const rows = await db.ssoVersion.groupBy({
+      by: ['orgId'],
+      where: { orgId: { in: [...orgIds] } },
+      _max: { number: true },
+    });
+    return new Map(rows.map((r) => [r.orgId, r._max.number as number]));
+  },
+
   tenantSettings: (db: DbOrTx, tenantId: string) =>
     db.tenant.findUniqueOrThrow({
       where: { id: tenantId },

@@ -438,6 +438,15 @@ export const BulkDraftBody = Type.Object(
         idpClientId: Type.Optional(
           Type.String({ minLength: 1, maxLength: COGNIGY_MAX, description: templated('Client id') }),
         ),
+        idpClientSecret: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: COGNIGY_MAX,
+            pattern: VSCHAR_PATTERN,
+            description:
+              'Write-only: one new secret for every selected org (e.g. a new multi-tenant IdP app). Omit to keep each org’s own.',
+          }),
+        ),
         idpIdTokenSignedResponseAlg: Type.Optional(literals(ID_TOKEN_ALGS)),
         idpTokenEndpointAuthMethod: Type.Optional(literals(TOKEN_ENDPOINT_AUTH_METHODS)),
         idpAdditionalScope: Type.Optional(Nullable(Type.String({ maxLength: COGNIGY_MAX }))),
@@ -453,7 +462,7 @@ export const BulkDraftBody = Type.Object(
       {
         additionalProperties: false,
         description:
-          'Fields to set on each org’s newest version (secrets are carried over; set them per org). Each resulting draft is validated like a single one.',
+          'Fields to set on each org’s newest version (secrets not given are carried over). Each resulting draft is validated like a single one.',
       },
     ),
     note: Type.Optional(Note),
