@@ -216,7 +216,7 @@ export function createSsoBulkService({ db, change, orgs, versions: service, logg
       const total = found.length + missing.length;
       logger.info({ bulkId, orgs: found.length, missing: missing.length, dryRun }, 'bulk draft: starting');
       const tick = progress('bulk draft', bulkId, total);
-      missing.forEach(() => tick('failed'));
+      for (const _ref of missing) tick('failed');
 
       // Build every body first, then validate one org per distinct issuer before the rest run in
       // parallel: discovery is cached per issuer, so each IdP is asked once, not once per org.
