@@ -28,6 +28,8 @@ interface WriteRoute {
   /** As in the OpenAPI document. */
   readonly path: string;
   readonly platform?: boolean;
+  /** The role of the key that calls it (default admin): refusals must come from validation, not a role. */
+  readonly role?: 'editor' | 'approver';
   /** A body the route accepts (absent: the route takes none). */
   readonly valid?: () => Record<string, unknown>;
 }
@@ -47,6 +49,48 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
     valid: () => ({ apiBase: 'https://api-trial.cognigy.ai/other', apiKey: 'replacement-key-123' }),
   },
   { method: 'POST', path: '/v1/discovery/check', valid: () => ({ issuer: 'https://idp.example.invalid' }) },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions',
+    role: 'editor',
+    valid: () => ({ kind: 'disabled', baseVersion: 1, note: 'off' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/validate',
+    role: 'editor',
+    valid: () => ({ refresh: false }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/approve',
+    role: 'approver',
+    valid: () => ({ comment: 'fine' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/reject',
+    role: 'approver',
+    valid: () => ({ comment: 'no' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/rollback',
+    role: 'editor',
+    valid: () => ({ note: 'back' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/sso/bulk',
+    role: 'editor',
+    valid: () => ({ selector: { orgs: ['target-org'] }, change: { idpClientId: 'x' } }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/sso/bulk/approve',
+    role: 'approver',
+    valid: () => ({ selector: { orgs: ['target-org'] } }),
+  },
 ];
 
 const LIST_ROUTES = [
@@ -63,8 +107,11 @@ let org: { id: string; slug: string };
 let victimKeyId: string;
 let baseline: DatabaseSnapshot;
 
-const keyFor = (route: { platform?: boolean }) => (route.platform ? PLATFORM_KEY : tenant.adminKey);
-const urlOf = (route: WriteRoute) => route.path.replace('{org}', org.id).replace('{id}', victimKeyId);
+const roleKeys = {} as Record<'editor' | 'approver', string>;
+const keyFor = (route: { platform?: boolean; role?: 'editor' | 'approver' }) =>
+  route.platform ? PLATFORM_KEY : route.role ? roleKeys[route.role] : tenant.adminKey;
+const urlOf = (route: WriteRoute) =>
+  route.path.replace('{org}', org.id).replace('{id}', victimKeyId).replace('{number}', '1');
 
 function send(
   route: WriteRoute,
@@ -97,19 +144,41 @@ const pointers = (body: { errors?: Array<{ pointer: string }> }) => (body.errors
 interface PropertySchema {
   type?: string;
   anyOf?: Array<{ type?: string }>;
+  const?: unknown;
+  enum?: unknown[];
+}
+
+interface ObjectSchema {
+  properties: Record<string, PropertySchema>;
 }
 
 interface Operation {
-  requestBody?: { content?: Record<string, { schema?: { properties: Record<string, PropertySchema> } }> };
+  requestBody?: {
+    content?: Record<
+      string,
+      { schema?: ObjectSchema | { oneOf: ObjectSchema[]; discriminator: { propertyName: string } } }
+    >;
+  };
 }
 
-/** The JSON Schema of a route's body, from the OpenAPI document. */
-function bodySchema(route: WriteRoute): { properties: Record<string, PropertySchema> } {
+/**
+ * The JSON Schema of a route's body, from the OpenAPI document. For a body with a discriminator
+ * (oneOf by `kind`), the branch of the route's valid body, and the discriminating property, which
+ * must keep its valid value for the branch's other fields to be checked at all.
+ */
+function bodySchema(route: WriteRoute): ObjectSchema & { tag?: string } {
   const paths = (t.app.swagger() as { paths: Record<string, Record<string, Operation>> }).paths;
   const schema =
     paths[route.path]?.[route.method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema;
   if (!schema) throw new Error(`${name(route)} documents no JSON body`);
-  return schema;
+  if (!('oneOf' in schema)) return schema;
+  const tag = schema.discriminator.propertyName;
+  const value = (route.valid?.() ?? {})[tag];
+  const branch = schema.oneOf.find(
+    (b) => b.properties[tag]?.const === value || b.properties[tag]?.enum?.includes(value),
+  );
+  if (!branch) throw new Error(`${name(route)}: no branch for ${tag}=${String(value)}`);
+  return { ...branch, tag };
 }
 
 /** A value of a JSON type the property does not accept. */
@@ -130,6 +199,15 @@ beforeAll(async () => {
   });
   expect(put.statusCode).toBe(200);
   victimKeyId = (await createKey(t.app, tenant.adminKey, ['editor'])).id;
+  roleKeys.editor = (await createKey(t.app, tenant.adminKey, ['editor'])).token;
+  roleKeys.approver = (await createKey(t.app, tenant.adminKey, ['approver'])).token;
+  const draft = await t.app.inject({
+    method: 'POST',
+    url: `/v1/orgs/${org.id}/sso/versions`,
+    headers: bearer(roleKeys.editor),
+    payload: { kind: 'disabled', baseVersion: 0 },
+  });
+  expect(draft.statusCode, draft.body).toBe(201);
   baseline = await snapshotDatabase(t.database.pool);
 });
 
@@ -182,11 +260,12 @@ describe.each(WRITE_ROUTES.map((r) => [name(r), r] as const))('%s', (_name, rout
   if (route.valid) {
     test('wrong types in every field are 400 with one pointer per field', async () => {
       const schema = bodySchema(route);
-      const props = Object.keys(schema.properties);
+      const props = Object.keys(schema.properties).filter((p) => p !== schema.tag);
       expect(props.length).toBeGreaterThan(0);
       const payload = Object.fromEntries(
         props.map((p) => [p, wrongTypeFor(schema.properties[p] as PropertySchema)]),
       );
+      if (schema.tag) payload[schema.tag] = route.valid?.()[schema.tag];
       const body = expectRefused(await send(route, { payload }), 400, 'REQUEST_VALIDATION_FAILED');
       for (const p of props) expect(pointers(body), p).toContain(`/body/${p}`);
     });
@@ -295,8 +374,8 @@ describe('bad identifiers in the path', () => {
     async (_method, _path, slug, route) => {
       const res = await t.app.inject({
         method: route.method,
-        url: route.path.replace('{org}', slug),
-        headers: bearer(tenant.adminKey),
+        url: route.path.replace('{org}', slug).replace('{number}', '1'),
+        headers: bearer(keyFor(route)),
         ...(route.valid ? { payload: route.valid() } : {}),
       });
       expect([400, 404], res.body).toContain(res.statusCode);

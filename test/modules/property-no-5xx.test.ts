@@ -27,6 +27,7 @@ const TIME_LIMIT_MS = 4_000;
 interface JsonSchema {
   type?: string;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
   const?: unknown;
   enum?: unknown[];
   pattern?: string;
@@ -171,6 +172,7 @@ function fromSchema(schema: JsonSchema): fc.Arbitrary<unknown> {
     return fc.oneof(fc.constantFrom(...schema.examples), fromSchema({ ...schema, examples: undefined }));
   }
   if (schema.anyOf) return fc.oneof(...schema.anyOf.map(fromSchema));
+  if (schema.oneOf) return fc.oneof(...schema.oneOf.map(fromSchema));
   if (schema.const !== undefined) return fc.constant(schema.const);
   if (schema.enum) return fc.constantFrom(...schema.enum);
   switch (schema.type) {
@@ -219,7 +221,8 @@ function fromSchema(schema: JsonSchema): fc.Arbitrary<unknown> {
 
 /** A body from the schema with one field replaced by junk, removed, or one unknown field added. */
 function mutatedFromSchema(schema: JsonSchema): fc.Arbitrary<unknown> {
-  const fields = [...Object.keys(schema.properties ?? {}), 'unknownField'];
+  const branches = [schema, ...(schema.oneOf ?? [])];
+  const fields = [...new Set(branches.flatMap((s) => Object.keys(s.properties ?? {}))), 'unknownField'];
   return fc
     .tuple(fromSchema(schema), fc.constantFrom(...fields), fc.option(junk, { freq: 5 }), fc.nat(4))
     .map(([valid, field, replacement, mode]) => {
@@ -236,6 +239,8 @@ let t: TestApp;
 let tenant: TenantFixture;
 let org: { id: string; slug: string };
 let keyId: string;
+/** Every tenant role, so that requests reach the services instead of stopping at a role check. */
+let allRoles: string;
 
 function writeOperations(): WriteOperation[] {
   const paths = (
@@ -267,7 +272,15 @@ function pathArbitrary(path: string): fc.Arbitrary<string> {
     fc.constantFrom('%E0%A4%A', '%zz', '..', '.', 'x'.repeat(250)),
   );
   const known = (param: string) =>
-    param === 'org' ? [org.id, org.slug] : param === 'id' ? [keyId] : param === 'tenant' ? [tenant.id] : [];
+    param === 'org'
+      ? [org.id, org.slug]
+      : param === 'id'
+        ? [keyId]
+        : param === 'tenant'
+          ? [tenant.id]
+          : param === 'number'
+            ? ['1', '2', '3']
+            : [];
   return fc
     .tuple(
       ...params.map((p) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known(p), 'x') }, random)),
@@ -277,7 +290,7 @@ function pathArbitrary(path: string): fc.Arbitrary<string> {
 
 function send(op: WriteOperation, url: string, text: string, idempotencyKey: string | null) {
   const headers: Record<string, string> = {
-    ...bearer(op.path.startsWith('/v1/tenants') ? PLATFORM_KEY : tenant.adminKey),
+    ...bearer(op.path.startsWith('/v1/tenants') ? PLATFORM_KEY : allRoles),
     'content-type': 'application/json',
   };
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
@@ -312,6 +325,14 @@ beforeAll(async () => {
   tenant = await createTenant(t.app);
   org = await createOrg(t.app, tenant.adminKey, 'fuzz-target', { env: 'prod' });
   keyId = (await createKey(t.app, tenant.adminKey, ['editor'])).id;
+  allRoles = (await createKey(t.app, tenant.adminKey, ['admin', 'editor', 'approver', 'auditor'])).token;
+  const draft = await t.app.inject({
+    method: 'POST',
+    url: `/v1/orgs/${org.id}/sso/versions`,
+    headers: bearer(allRoles),
+    payload: { kind: 'disabled', baseVersion: 0 },
+  });
+  expect(draft.statusCode, draft.body).toBe(201);
 });
 
 afterAll(async () => {
@@ -326,6 +347,9 @@ test('the routes under test are every POST, PUT and PATCH of the OpenAPI documen
       'POST /v1/orgs',
       'PUT /v1/orgs/{org}/cognigy',
       'PATCH /v1/tenant',
+      'POST /v1/orgs/{org}/sso/versions',
+      'POST /v1/orgs/{org}/sso/versions/{number}/approve',
+      'POST /v1/sso/bulk',
     ]),
   );
 });

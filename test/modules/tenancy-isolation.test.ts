@@ -97,6 +97,71 @@ const OPERATIONS: readonly Operation[] = [
     unscoped: true,
   },
   { method: 'DELETE', path: '/v1/api-keys/{id}', addresses: 'key', roles: ['admin'], unscoped: true },
+  // SSO versions: alpha has version 1 (a disabled draft), so `{number}` is 1.
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions',
+    addresses: 'org',
+    roles: ['editor'],
+    unscoped: false,
+    body: () => ({ kind: 'disabled', baseVersion: 1 }),
+  },
+  { method: 'GET', path: '/v1/orgs/{org}/sso/versions', addresses: 'org', roles: ALL, unscoped: false },
+  {
+    method: 'GET',
+    path: '/v1/orgs/{org}/sso/versions/{number}',
+    addresses: 'org',
+    roles: ALL,
+    unscoped: false,
+  },
+  {
+    method: 'GET',
+    path: '/v1/orgs/{org}/sso/versions/{number}/diff',
+    addresses: 'org',
+    roles: ALL,
+    unscoped: false,
+    query: 'against=1',
+  },
+  {
+    method: 'GET',
+    path: '/v1/orgs/{org}/sso/versions/{number}/cognigy-request',
+    addresses: 'org',
+    roles: ALL,
+    unscoped: false,
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/validate',
+    addresses: 'org',
+    roles: ['editor', 'approver'],
+    unscoped: false,
+    body: () => ({}),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/approve',
+    addresses: 'org',
+    roles: ['approver'],
+    unscoped: false,
+    body: () => ({ comment: 'intruder approves' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/reject',
+    addresses: 'org',
+    roles: ['approver'],
+    unscoped: false,
+    body: () => ({ comment: 'intruder rejects' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/sso/versions/{number}/rollback',
+    addresses: 'org',
+    roles: ['editor'],
+    unscoped: false,
+    body: () => ({}),
+  },
+  { method: 'GET', path: '/v1/orgs/{org}/sso', addresses: 'org', roles: ALL, unscoped: false },
 ];
 
 const nameOf = (op: Operation) => `${op.method} ${op.path}`;
@@ -109,13 +174,16 @@ let alpha: { id: string; slug: string };
 let beta: { id: string; slug: string };
 /** A key of tenant A that the key operations aim at. */
 let victimKey: { id: string; token: string };
+/** Tenant B's key with every role: what refuses it on tenant A's resources is the tenant, never a role. */
+let tenantBAll: string;
 /** Single-role keys of tenant A. */
 const roleKeys = {} as Record<Role, string>;
 let counter = 0;
 
 function urlOf(op: Operation, target: Target): string {
   let url = op.path;
-  if (target.kind === 'org') url = url.replace('{org}', encodeURIComponent(target.ref));
+  if (target.kind === 'org')
+    url = url.replace('{org}', encodeURIComponent(target.ref)).replace('{number}', '1');
   if (target.kind === 'key') url = url.replace('{id}', target.id);
   return op.query ? `${url}?${op.query}` : url;
 }
@@ -159,6 +227,14 @@ beforeAll(async () => {
   });
   expect(put.statusCode).toBe(200);
   victimKey = await createKey(t.app, tenantA.adminKey, ['editor']);
+  tenantBAll = (await createKey(t.app, tenantB.adminKey, [...ROLES])).token;
+  const draft = await t.app.inject({
+    method: 'POST',
+    url: `/v1/orgs/${alpha.id}/sso/versions`,
+    headers: bearer(victimKey.token),
+    payload: { kind: 'disabled', baseVersion: 0 },
+  });
+  expect(draft.statusCode, draft.body).toBe(201);
   for (const role of ROLES) roleKeys[role] = (await createKey(t.app, tenantA.adminKey, [role])).token;
 });
 
@@ -215,15 +291,15 @@ describe("another tenant's key gets 404 and changes nothing", () => {
   const addressed = OPERATIONS.filter((op) => op.addresses !== 'collection');
 
   test.each(addressed.map((op) => [nameOf(op), op] as const))(
-    "%s with tenant B's admin key on tenant A's resource by id is 404, like a resource that does not exist",
+    "%s with tenant B's all-roles key on tenant A's resource by id is 404, like a resource that does not exist",
     async (_name, op) => {
-      const res = await expectUnchanged(() => call(op, tenantB.adminKey, targetOfA(op, 'id')));
+      const res = await expectUnchanged(() => call(op, tenantBAll, targetOfA(op, 'id')));
       const body = expectProblem(res, 404);
       const missing: Target =
         op.addresses === 'org'
           ? { kind: 'org', ref: '01900000-0000-7000-8000-000000000000' }
           : { kind: 'key', id: '01900000-0000-7000-8000-000000000000' };
-      const none = expectProblem(await call(op, tenantB.adminKey, missing), 404);
+      const none = expectProblem(await call(op, tenantBAll, missing), 404);
       expect({ code: body.code, detail: body.detail, title: body.title }).toEqual({
         code: none.code,
         detail: none.detail,
@@ -233,9 +309,9 @@ describe("another tenant's key gets 404 and changes nothing", () => {
   );
 
   test.each(addressed.filter((op) => op.addresses === 'org').map((op) => [nameOf(op), op] as const))(
-    "%s with tenant B's admin key on tenant A's org by slug is 404",
+    "%s with tenant B's all-roles key on tenant A's org by slug is 404",
     async (_name, op) => {
-      const res = await expectUnchanged(() => call(op, tenantB.adminKey, targetOfA(op, 'slug')));
+      const res = await expectUnchanged(() => call(op, tenantBAll, targetOfA(op, 'slug')));
       expectProblem(res, 404, 'ORG_NOT_FOUND');
     },
   );
@@ -360,7 +436,8 @@ describe('an org-scoped key sees only its orgs', () => {
   let scopedAuditor: string;
 
   beforeAll(async () => {
-    scopedAdmin = (await createKey(t.app, tenantA.adminKey, ['admin'], [alpha.id])).token;
+    // Every role, so that what refuses an org outside the scope is the scope, never a missing role.
+    scopedAdmin = (await createKey(t.app, tenantA.adminKey, [...ROLES], [alpha.id])).token;
     scopedAuditor = (await createKey(t.app, tenantA.adminKey, ['auditor'], [alpha.id])).token;
   });
 

@@ -4,6 +4,7 @@
  * every endpoint has been exercised — including the error paths that might echo input.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { versionSecretLocation } from '../../src/modules/sso-versions/sso-versions.service.js';
 import {
   bearer,
   createKey,
@@ -16,6 +17,9 @@ import {
 
 const SECRET = 'COGNIGY-SECRET-d3adb33f-7h15-15-n07-f0r-y0ur-3y35';
 const SECOND_SECRET = 'COGNIGY-SECRET-second-0f-7w0-c0ff33c0ff33';
+/** An OIDC client secret of an SSO version. */
+const CLIENT_SECRET = 'OIDC-CLIENT-SECRET-5ecr3t-c1i3n7-n07-y0ur5-42';
+const SECRETS = [SECRET, SECOND_SECRET, CLIENT_SECRET];
 const encodings = (s: string) => [
   s,
   Buffer.from(s).toString('base64'),
@@ -117,6 +121,71 @@ describe('a Cognigy API key given to the service', () => {
       issuer: 'https://idp.example.invalid',
       probe: { clientId: 'cognigy', clientSecret: SECRET },
     });
+    // SSO versions: a client secret given once, carried over, rolled back, approved, dry-run.
+    const editor = await createKey(t.app, admin, ['editor', 'approver']);
+    const approver = await createKey(t.app, admin, ['approver']);
+    const versions = `/v1/orgs/${org.slug}/sso/versions`;
+    const oidc = {
+      kind: 'oidc',
+      idpIssuer: 'https://idp.example.invalid',
+      idpClientId: 'cognigy',
+      idpClientSecret: CLIENT_SECRET,
+    };
+    expect(
+      (await call('POST', versions, editor.token, { ...oidc, baseVersion: 0, probe: true })).statusCode,
+    ).toBe(201);
+    expect(
+      (
+        await call('POST', versions, editor.token, {
+          ...oidc,
+          idpClientSecret: undefined,
+          idpClientId: 'c2',
+          baseVersion: 1,
+        })
+      ).statusCode,
+    ).toBe(201);
+    await call('GET', versions, auditor.token);
+    await call('GET', `${versions}/2`, auditor.token);
+    await call('POST', `${versions}/2/validate`, editor.token);
+    await call('POST', `${versions}/1/reject`, approver.token, { comment: 'old' });
+    await call('POST', `${versions}/2/approve`, approver.token, {
+      overrideReason: 'IdP not reachable from here',
+    });
+    await call('GET', `${versions}/2/diff?against=1`, auditor.token);
+    await call('GET', `${versions}/2/cognigy-request`, auditor.token);
+    await call('POST', `${versions}/1/rollback`, editor.token, { note: 'back' });
+    await call('GET', `/v1/orgs/${org.slug}/sso`, auditor.token);
+    await call('POST', '/v1/sso/bulk', editor.token, {
+      selector: { orgs: [org.slug] },
+      change: { idpClientId: 'c3' },
+    });
+    await call('POST', '/v1/sso/bulk/approve', approver.token, {
+      selector: { orgs: [org.slug] },
+      overrideReason: 'offline',
+    });
+    // … and error paths that might echo it
+    await call('POST', versions, editor.token, {
+      ...oidc,
+      idpClientSecret: `${CLIENT_SECRET}\u0001`,
+      baseVersion: 9,
+    });
+    await call('POST', versions, editor.token, { ...oidc, baseVersion: 9 });
+    await call('POST', versions, editor.token, {
+      ...oidc,
+      idpIssuer: `https://${CLIENT_SECRET}@x.example`,
+      baseVersion: 5,
+    });
+    await call('POST', '/v1/sso/bulk', editor.token, {
+      selector: { orgs: [org.slug] },
+      change: { idpClientSecret: CLIENT_SECRET, idpIssuer: 'not an issuer {org.labels.none}' },
+    });
+    // Stored, and decryptable (so the test is not passing because nothing was kept).
+    const v1 = await t.database.prisma.ssoVersion.findFirstOrThrow({ where: { orgId: org.id, number: 1 } });
+    const location = versionSecretLocation(tenant.id, org.id, 1, 'idpClientSecret');
+    expect(
+      await t.container.secrets.openSecret(t.database.prisma, location, v1.clientSecretSealed as string),
+    ).toBe(CLIENT_SECRET);
+
     await call('GET', '/metrics', undefined);
     // The audit trail records all of the above; reading and exporting it must not reveal the secret.
     const events = await call('GET', '/v1/audit-events?limit=200', auditor.token);
@@ -177,7 +246,7 @@ describe('a Cognigy API key given to the service', () => {
     expect((await t.container.orgs.loadCognigyCredentials(tenant.id, org.id))?.apiKey).toBe(SECRET);
 
     // Nowhere in responses or logs.
-    for (const form of [...encodings(SECRET), ...encodings(SECOND_SECRET)]) {
+    for (const form of SECRETS.flatMap(encodings)) {
       for (const r of responses)
         expect(r.includes(form), `response contains the secret: ${r.slice(0, 300)}`).toBe(false);
       for (const line of t.logs)
@@ -195,7 +264,7 @@ describe('a Cognigy API key given to the service', () => {
         `SELECT row_to_json(t)::text AS row FROM "${table_name}" t`,
       );
       for (const { row } of rows.rows) {
-        for (const form of [...encodings(SECRET), ...encodings(SECOND_SECRET)]) {
+        for (const form of SECRETS.flatMap(encodings)) {
           expect(row.includes(form), `${table_name} holds the secret in plain text`).toBe(false);
         }
       }

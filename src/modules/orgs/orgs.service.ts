@@ -2,7 +2,7 @@
  * Organisations and their Cognigy target. Role checks happen at the route (declared access);
  * here: tenant isolation, org scope, optimistic concurrency, and secrets that never leave sealed.
  */
-import type { Db, Tx } from '../../db/client.js';
+import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
@@ -78,11 +78,15 @@ function parseLabelFilters(pairs: readonly string[] | undefined): Labels {
 const orgNotFound = () => new NotFoundError('ORG_NOT_FOUND', 'No such org');
 
 export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServiceDeps) {
-  /** Finds an org by id or slug, as the principal may see it. */
-  async function find(principal: TenantPrincipal, ref: string): Promise<OrgRow> {
+  /**
+   * Finds an org by id or slug, as the principal may see it.
+   * @param client the transaction when called inside one (a second connection from the pool while
+   * holding one deadlocks once every connection is held by a transaction waiting for another)
+   */
+  async function find(principal: TenantPrincipal, ref: string, client: DbOrTx = db): Promise<OrgRow> {
     const row = isUuid(ref)
-      ? await orgs.findById(db, principal.tenantId, ref.toLowerCase())
-      : await orgs.findActiveBySlug(db, principal.tenantId, ref);
+      ? await orgs.findById(client, principal.tenantId, ref.toLowerCase())
+      : await orgs.findActiveBySlug(client, principal.tenantId, ref);
     if (!row || !canSeeOrg(principal, row.id)) throw orgNotFound();
     return row;
   }
@@ -97,7 +101,7 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
     ref: string,
     expected: number | undefined,
   ): Promise<OrgRow> {
-    const found = await find(principal, ref);
+    const found = await find(principal, ref, tx);
     const row = await orgs.lock(tx, principal.tenantId, found.id);
     if (!row) throw orgNotFound();
     if (row.archivedAt) {

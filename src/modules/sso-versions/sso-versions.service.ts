@@ -3,7 +3,7 @@
  * a second person, diffed, rolled back. Every change is one transaction with its audit events; no
  * network call happens inside one (validation runs before, forwarding after).
  */
-import type { Db, Tx } from '../../db/client.js';
+import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import {
   BadRequestError,
@@ -202,12 +202,16 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     }
   }
 
-  async function openVersionSecret(row: VersionRow, field: SecretField): Promise<string | null> {
+  async function openVersionSecret(
+    row: VersionRow,
+    field: SecretField,
+    client: DbOrTx = db,
+  ): Promise<string | null> {
     const sealed = row[COLUMNS[field].sealed];
     if (sealed === null) return null;
     try {
       return await secrets.openSecret(
-        db,
+        client,
         versionSecretLocation(row.tenantId, row.orgId, row.number, field),
         sealed,
       );
@@ -269,7 +273,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
         plain = source.plain;
         fingerprint = await secrets.fingerprint(tx, tenantId, plain);
       } else if (source.kind === 'carry') {
-        plain = await openVersionSecret(source.from, field);
+        plain = await openVersionSecret(source.from, field, tx);
         fingerprint = source.from[c.fingerprint];
       }
       if (plain === null || fingerprint === null) {

@@ -251,6 +251,121 @@ describe('the audit event of each change', () => {
     );
   });
 
+  describe('SSO versions', () => {
+    let editor: { id: string; token: string };
+    let approver: { id: string; token: string };
+    let org: { id: string; slug: string };
+    const versions = () => `/v1/orgs/${org.id}/sso/versions`;
+
+    beforeAll(async () => {
+      editor = await createKey(t.app, tenant.adminKey, ['editor']);
+      approver = await createKey(t.app, tenant.adminKey, ['approver']);
+      org = await createOrg(t.app, tenant.adminKey, 'audited-sso', { wave: 'one' });
+    });
+
+    test('POST …/sso/versions records sso_version.created with the version and its validation status', async () => {
+      const [event] = await expectAudited(() =>
+        send('POST', versions(), editor.token, { kind: 'disabled', baseVersion: 0, note: 'off for now' }),
+      );
+      expect(event).toMatchObject({
+        action: 'sso_version.created',
+        target_type: 'sso_version',
+        org_id: org.id,
+        actor_id: editor.id,
+      });
+      expect(event?.diff.after).toMatchObject({
+        number: 1,
+        kind: 'disabled',
+        note: 'off for now',
+        validationStatus: 'pass',
+      });
+      await expectNoEvent(
+        () => send('POST', versions(), editor.token, { kind: 'disabled', baseVersion: 0 }),
+        409,
+      );
+      await expectNoEvent(() => send('POST', versions(), editor.token, { kind: 'disabled' }), 428);
+    });
+
+    test('POST …/validate records sso_version.validated', async () => {
+      const [event] = await expectAudited(() => send('POST', `${versions()}/1/validate`, editor.token));
+      expect(event).toMatchObject({ action: 'sso_version.validated', org_id: org.id });
+      expect(event?.diff).toMatchObject({
+        before: { validationStatus: 'pass' },
+        after: { validationStatus: 'pass' },
+      });
+      await expectNoEvent(() => send('POST', `${versions()}/9/validate`, editor.token), 404);
+    });
+
+    test('POST …/approve records sso_version.approved with the hash approved; a refused approval records nothing', async () => {
+      await send('PATCH', '/v1/tenant', tenant.adminKey, { allowSelfApproval: false });
+      const both = await createKey(t.app, tenant.adminKey, ['editor', 'approver']);
+      const own = await send('POST', versions(), both.token, { kind: 'disabled', baseVersion: 1 });
+      expect(own.statusCode).toBe(201);
+      await expectNoEvent(() => send('POST', `${versions()}/2/approve`, both.token, {}), 403);
+      const [event] = await expectAudited(() =>
+        send('POST', `${versions()}/2/approve`, approver.token, { comment: 'go' }),
+      );
+      expect(event).toMatchObject({ action: 'sso_version.approved', actor_id: approver.id });
+      expect(event?.diff).toMatchObject({
+        before: { review: { state: 'draft' } },
+        after: {
+          review: {
+            state: 'approved',
+            approvedHash: own.json().contentHash,
+            comment: 'go',
+            selfApproved: false,
+          },
+        },
+      });
+    });
+
+    test('POST …/reject records sso_version.rejected with the comment', async () => {
+      const [event] = await expectAudited(() =>
+        send('POST', `${versions()}/1/reject`, approver.token, { comment: 'superseded by v2' }),
+      );
+      expect(event).toMatchObject({ action: 'sso_version.rejected' });
+      expect(event?.diff.after).toMatchObject({ review: { state: 'rejected', comment: 'superseded by v2' } });
+      await expectNoEvent(
+        () => send('POST', `${versions()}/1/reject`, approver.token, { comment: 'again' }),
+        409,
+      );
+    });
+
+    test('POST …/rollback records sso_version.rollback_created naming the version restored', async () => {
+      const [event] = await expectAudited(() => send('POST', `${versions()}/1/rollback`, editor.token, {}));
+      expect(event).toMatchObject({ action: 'sso_version.rollback_created' });
+      expect(event?.diff.after).toMatchObject({ number: 3, rollbackOf: 1, note: 'Rollback to v1' });
+      await expectNoEvent(
+        () => send('POST', `${versions()}/1/rollback`, editor.token, { baseVersion: 1 }),
+        409,
+      );
+    });
+
+    test('POST /v1/sso/bulk records each draft and one sso_bulk.drafted; bulk approve records each approval and sso_bulk.approved', async () => {
+      const drafted = await expectAudited(() =>
+        send('POST', '/v1/sso/bulk', editor.token, {
+          selector: { labels: { wave: 'one' } },
+          change: { kind: 'disabled' },
+        }),
+      );
+      // v3 is already disabled: the org is skipped, and the operation itself is still recorded
+      expect(drafted.map((e) => e.action)).toEqual(['sso_bulk.drafted']);
+      expect(drafted[0]?.diff.after).toMatchObject({ selected: 1, skipped: 1, change: { kind: 'disabled' } });
+      const approved = await expectAudited(() =>
+        send('POST', '/v1/sso/bulk/approve', approver.token, { selector: { orgs: [org.slug] } }),
+      );
+      expect(approved.map((e) => e.action)).toEqual([
+        'sso_version.approved',
+        'sso_version.superseded',
+        'sso_bulk.approved',
+      ]);
+      await expectNoEvent(
+        () => send('POST', '/v1/sso/bulk', approver.token, { selector: { orgs: [org.slug] }, change: {} }),
+        403,
+      );
+    });
+  });
+
   test('covers every mutating route the API documents', () => {
     const covered = new Set([
       'POST /v1/discovery/check', // a check, not a change: proven above to write no event
@@ -262,6 +377,13 @@ describe('the audit event of each change', () => {
       'PATCH /v1/orgs/{org}',
       'DELETE /v1/orgs/{org}',
       'PUT /v1/orgs/{org}/cognigy',
+      'POST /v1/orgs/{org}/sso/versions',
+      'POST /v1/orgs/{org}/sso/versions/{number}/validate',
+      'POST /v1/orgs/{org}/sso/versions/{number}/approve',
+      'POST /v1/orgs/{org}/sso/versions/{number}/reject',
+      'POST /v1/orgs/{org}/sso/versions/{number}/rollback',
+      'POST /v1/sso/bulk',
+      'POST /v1/sso/bulk/approve',
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)
