@@ -115,6 +115,12 @@ describe('the README curl walk-through', () => {
     expect(fingerprints).toHaveLength(1);
     expect(run.stdout).toContain(fingerprints[0]);
     expect(run.stdout).toMatch(/"fingerprint":\s*"hmac-sha256:[0-9a-f]+"/);
+    // The review steps: version 1 drafted, approved by the second key, desired; the dry run's key masked.
+    expect(run.stdout).toMatch(/"review":\s*"draft"/);
+    expect(run.stdout).toMatch(/"state":\s*"approved",\s*"selfApproved":\s*false/);
+    expect(run.stdout).toMatch(/"desired":\s*1/);
+    expect(run.stdout).toContain('/v2.0/identityprovider/reset');
+    expect(run.stdout).toMatch(/"x-api-key":\s*"\[masked hmac-sha256:[0-9a-f]{32}\]"/);
 
     expect(output).not.toContain(cognigyKey);
     expect(service.stdout()).not.toContain(cognigyKey); // nor in the service's logs
