@@ -173,7 +173,7 @@ function bodySchema(route: WriteRoute): ObjectSchema & { tag?: string } {
   if (!schema) throw new Error(`${name(route)} documents no JSON body`);
   if (!('oneOf' in schema)) return schema;
   const tag = schema.discriminator.propertyName;
-  const value = (route.valid?.() ?? {})[tag];
+  const value = route.valid?.()?.[tag];
   const branch = schema.oneOf.find(
     (b) => b.properties[tag]?.const === value || b.properties[tag]?.enum?.includes(value),
   );

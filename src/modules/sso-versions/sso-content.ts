@@ -3,9 +3,9 @@
  * clock is a parameter; nothing here reads a secret's value beyond checking its shape.
  */
 import { createHash, createPrivateKey } from 'node:crypto';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { BadRequestError, type FieldError } from '../../lib/errors.js';
+import { isUrl } from '../../lib/json-schema.js';
 import { parseIssuerUrl } from '../discovery/issuer-url.js';
 import { DEFAULT_ID_TOKEN_ALG, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD } from '../discovery/oidc-options.js';
 import type { SsoContent } from '../forwarding/cognigy-request.js';
@@ -31,10 +31,8 @@ export interface NormalisedDraft {
   readonly certificate: CertificateCheck | null;
 }
 
-const urlFormat = fullFormats.url as RegExp;
-
 /** Whether Cognigy's own API (ajv-formats `url`) accepts `value` as a URL. */
-export const cognigyAcceptsUrl = (value: string): boolean => urlFormat.test(value);
+export const cognigyAcceptsUrl = (value: string): boolean => isUrl(value);
 
 function invalid(errors: FieldError[]): never {
   throw new BadRequestError(
