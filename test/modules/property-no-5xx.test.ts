@@ -136,7 +136,8 @@ const deepNesting = fc
 
 function stringFrom(schema: JsonSchema): fc.Arbitrary<string> {
   const min = schema.minLength ?? 0;
-  const max = Math.min(schema.maxLength ?? 40, 300);
+  // A pattern may demand more than 40 characters (a sha256 hash): the filter below must be satisfiable.
+  const max = Math.min(schema.maxLength ?? (schema.pattern ? 300 : 40), 300);
   if (schema.format === 'date-time') {
     return fc
       .date({
@@ -156,7 +157,11 @@ function stringFrom(schema: JsonSchema): fc.Arbitrary<string> {
         .stringMatching(new RegExp(generable, 'u'))
         .filter((s) => s.length >= min && s.length <= max && full.test(s));
     } catch {
-      // a pattern fast-check cannot generate from: plain strings of the right length
+      // A pattern fast-check cannot generate from (a lookahead other than the leading negative one):
+      // text of the right length that the pattern accepts (plain text mostly does).
+      return fc
+        .string({ minLength: Math.max(min, 1), maxLength: Math.min(max, 40) })
+        .filter((s) => full.test(s));
     }
   }
   // No pattern: free text, or (often what such a field holds) a URL.

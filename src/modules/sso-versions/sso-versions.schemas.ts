@@ -207,6 +207,7 @@ export const ApproveBody = Type.Object(
     expectedHash: Type.Optional(
       Type.String({
         pattern: '^sha256:[0-9a-f]{64}$',
+        maxLength: 71,
         description: 'The contentHash you reviewed: if the version is not that content, 409',
       }),
     ),
