@@ -410,11 +410,13 @@ describe('no body makes a route that writes answer 5xx', () => {
           { numRuns: NUM_RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
         );
         // The schema-built bodies are worth something only if many get past validation to the service.
+        // A fifth are sent unmutated; for a body of one field (reject's comment) nearly every mutation
+        // is invalid, so about a fifth is what such a route can reach: an eighth leaves room for chance.
         const passedValidation = outcomes.filter((o) => !o.startsWith('REQUEST_')).length;
         expect(
           passedValidation,
           `${op.method} ${op.path}: ${JSON.stringify(tally(outcomes))}`,
-        ).toBeGreaterThan(outcomes.length / 4);
+        ).toBeGreaterThan(outcomes.length / 8);
       }
     },
   );
