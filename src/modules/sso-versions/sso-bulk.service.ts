@@ -121,7 +121,9 @@ export function createSsoBulkService({ db, change, orgs, versions: service, logg
     const start = head && head.kind === kind ? contentFields(service.versionContent(head)) : {};
     const draft: Record<string, unknown> = {
       kind,
-      ...(kind === 'disabled' ? {} : { ...start, ...fillTemplates(fields, org) }),
+      // A disabled version has no fields: any given are kept, so that validation refuses them.
+      ...(kind === 'disabled' ? {} : start),
+      ...fillTemplates(fields, org),
       baseVersion: head?.number ?? 0,
       ...(body.note ? { note: body.note } : {}),
     };

@@ -183,7 +183,7 @@ export type ListVersionsQuery = Static<typeof ListVersionsQuery>;
 export const DiffQuery = Type.Object(
   {
     against: Type.String({
-      pattern: '^(live|[1-9][0-9]{0,9})$',
+      pattern: '^(live|[1-9][0-9]{0,8})$',
       description: 'A version number, or `live` (the latest approved version)',
     }),
   },

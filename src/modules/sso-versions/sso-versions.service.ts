@@ -483,6 +483,9 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       const org = await orgs.find(principal, ref);
       const limit = query.limit ?? 50;
       const before = query.cursor ? Number(decodeCursor(query.cursor, ['number'])[0]) : undefined;
+      if (before !== undefined && !(Number.isInteger(before) && before >= 1 && before <= 2_147_483_647)) {
+        throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
+      }
       const [rows, head] = await Promise.all([
         versions.list(db, org.id, {
           ...(query.state ? { state: query.state } : {}),

@@ -135,6 +135,13 @@ describe('POST /v1/sso/bulk', () => {
     expect(new Set(result.problem.errors.map((e: { pointer: string }) => e.pointer))).toEqual(
       new Set(['/change/idpFrontChannelLogoutUrl']),
     );
+    const disabled = await send('POST', '/v1/sso/bulk', w.editor, {
+      selector: { orgs: ['bulk-0002'] },
+      change: { kind: 'disabled', idpClientId: 'x' },
+    });
+    expect(disabled.json().results[0].problem.errors).toEqual([
+      { pointer: '/change/idpClientId', detail: 'is not a known field' },
+    ]);
     expectProblem(await send('POST', '/v1/sso/bulk', w.editor, { selector: {}, change: {} }), 400);
     expectProblem(
       await send('POST', '/v1/sso/bulk', w.approver, { selector: { orgs: ['x'] }, change: {} }),

@@ -432,6 +432,22 @@ describe('refusals', () => {
     expect(events.rows[1]?.diff.after.review?.selfApproved).toBe(true);
   });
 
+  test('the version list pages newest first with a cursor; cursors and numbers out of range are 400', async () => {
+    const first = await send('GET', `${url}?limit=2`, editor);
+    expect(first.statusCode).toBe(200);
+    const head = Number(JSON.parse(first.headers.etag as string));
+    expect(first.json().items.map((v: { number: number }) => v.number)).toEqual([head, head - 1]);
+    const second = await send('GET', `${url}?limit=2&cursor=${first.json().nextCursor}`, editor);
+    expect(second.json().items.map((v: { number: number }) => v.number)).toEqual([head - 2, head - 3]);
+    const states = (await send('GET', `${url}?state=approved`, editor)).json().items;
+    expect(states.length).toBeGreaterThan(0);
+    for (const v of states) expect(v.review.state).toBe('approved');
+    const huge = Buffer.from(JSON.stringify([1e20])).toString('base64url');
+    expectProblem(await send('GET', `${url}?cursor=${huge}`, editor), 400, 'PAGINATION_CURSOR_INVALID');
+    expectProblem(await send('GET', `${url}/1/diff?against=9999999999`, editor), 400);
+    expectProblem(await send('GET', `${url}/9999999999`, editor), 400);
+  });
+
   test('an archived org takes no new version', async () => {
     const org = await createOrg(t.app, tenant.adminKey, 'archived-sso');
     await t.app.inject({ method: 'DELETE', url: `/v1/orgs/${org.id}`, headers: bearer(tenant.adminKey) });
