@@ -163,7 +163,7 @@ export async function startFakeCognigy(
       }
       const type = (body as { idpType?: unknown })?.idpType;
       const check = type === 'oidc' ? validate.oidc : type === 'saml' ? validate.saml : undefined;
-      if (!check || !check(body)) {
+      if (!check?.(body)) {
         record(400, null);
         const detail = check ? ajv.errorsText(check.errors) : 'idpType must be oidc or saml';
         problem(res, 400, 'Bad Request', detail, 1002, traceId, path);
