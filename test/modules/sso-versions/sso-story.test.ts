@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectProblem } from '../../support/app.js';
+import { type StaticServer, startFixtureServer } from '../discovery/idp-servers.js';
 import {
   CLIENT_SECRET,
   createSsoOrg,
@@ -276,5 +277,50 @@ describe('disabled', () => {
       url: 'https://api-trial.cognigy.ai/new/v2.0/identityprovider/reset',
       body: null,
     });
+  });
+});
+
+describe('real IdP quirks (the discovery fixtures of test/fixtures/idp)', () => {
+  let fixtures: StaticServer;
+  beforeAll(async () => {
+    fixtures = await startFixtureServer();
+  });
+  afterAll(async () => fixtures?.close());
+
+  test('Auth0: an issuer entered without its trailing slash is stored as the IdP publishes it, slash included', async () => {
+    const org = await createSsoOrg(w, 'quirk-auth0');
+    const entered = `${fixtures.url}/example-tenant.eu.auth0.com`;
+    const res = await send('POST', `/v1/orgs/${org.id}/sso/versions`, w.editor, {
+      ...oidcDraft(entered),
+      baseVersion: 0,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().content.idpIssuer).toBe(`${entered}/`);
+    const match = res.json().validation.checks.find((c: { name: string }) => c.name === 'issuer_match');
+    expect(match.status).toBe('warn');
+    const dry = (await send('GET', `/v1/orgs/${org.id}/sso/versions/1/cognigy-request`, w.auditor)).json();
+    expect(dry.body.idpIssuer).toBe(`${entered}/`);
+  });
+
+  test('Entra “common”: the {tenantid} issuer fails issuer_match, and no override reason can approve it', async () => {
+    const org = await createSsoOrg(w, 'quirk-entra');
+    const entered = `${fixtures.url}/login.microsoftonline.com/common/v2.0`;
+    const res = await send('POST', `/v1/orgs/${org.id}/sso/versions`, w.editor, {
+      ...oidcDraft(entered),
+      baseVersion: 0,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const match = res.json().validation.checks.find((c: { name: string }) => c.name === 'issuer_match');
+    expect(match).toMatchObject({ status: 'fail', message: expect.stringContaining('multi-tenant') });
+    expect(res.json().content.idpIssuer).toBe(entered); // the template is never stored as the issuer
+    const refused = expectProblem(
+      await send('POST', `/v1/orgs/${org.id}/sso/versions/1/approve`, w.approver, {
+        overrideReason: 'we know',
+      }),
+      422,
+      'SSO_VALIDATION_BLOCKING',
+    );
+    expect(refused.check).toBe('issuer_match');
+    expect((await send('GET', `/v1/orgs/${org.id}/sso`, w.auditor)).json().desired).toBeNull();
   });
 });
