@@ -14,6 +14,9 @@ import { createAuthenticator } from './modules/auth/authenticator.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createSecretsService } from './modules/crypto/secrets.service.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
+import { createCognigyClient } from './modules/forwarding/cognigy-client.js';
+import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
+import { createForwarder } from './modules/forwarding/forwarder.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { orgsRepository } from './modules/orgs/orgs.repository.js';
 import { createOrgsService } from './modules/orgs/orgs.service.js';
@@ -72,6 +75,8 @@ export function createContainer(input: ContainerInput) {
     allowHttp: config.outbound.allowHttp,
     isAllowlistedHost: (host) => isHostAllowlisted(host, allowlist) || isAddressAllowlisted(host, allowlist),
   });
+  // Forwarding (§6): approval enqueues a deployment in its own transaction; a worker sends it.
+  const forwardingHooks = createDeploymentHooks({ db });
   const ssoVersions = createSsoVersionsService({
     db,
     change,
@@ -79,6 +84,26 @@ export function createContainer(input: ContainerInput) {
     orgs,
     validator: ssoValidator,
     allowHttp: config.outbound.allowHttp,
+    onApproved: forwardingHooks.enqueueApproved,
+    delivery: forwardingHooks.deliveryOf,
+  });
+  const forwarder = createForwarder({
+    db,
+    change,
+    logger,
+    client: createCognigyClient({ fetch: outbound, timeoutMs: config.forwarding.callTimeoutMs }),
+    loadTarget: (tenantId, orgId) => orgs.loadCognigyCredentials(tenantId, orgId),
+    loadVersion: (versionId) => ssoVersions.forwardable(versionId),
+    policy: {
+      maxAttempts: config.forwarding.maxAttempts,
+      baseDelayMs: config.forwarding.backoffBaseMs,
+      maxDelayMs: config.forwarding.backoffMaxMs,
+      deadlineMs: config.forwarding.deadlineMs,
+    },
+    concurrency: config.forwarding.concurrency,
+    perApiBase: config.forwarding.perApiBase,
+    leaseMs: config.forwarding.leaseMs,
+    pollMs: config.forwarding.pollMs,
   });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
 
@@ -101,6 +126,7 @@ export function createContainer(input: ContainerInput) {
     discovery,
     ssoVersions,
     ssoBulk,
+    forwarder,
   };
 }
 

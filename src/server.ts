@@ -17,11 +17,16 @@ const { logger } = runtime;
 try {
   const platformKey = await ensurePlatformKey(runtime.database.prisma, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
-  const app = await buildApp(createContainer({ ...runtime, keyring }));
+  const container = createContainer({ ...runtime, keyring });
+  const app = await buildApp(container);
 
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal }, 'shutting down');
+    // Forwarding first: no new claims, calls in flight finish and record their attempt (a call
+    // still running when the grace delay ends is cut off; its lease runs out and another process
+    // or the next start sends it again — configure replaces, so a duplicate is harmless).
+    await container.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2));
     await app.close();
     await runtime.shutdown();
     logger.info('stopped');
@@ -46,6 +51,7 @@ try {
     );
   }
   process.stderr.write(`${lines.join('\n')}\n\n`);
+  if (config.forwarding.worker) container.forwarder.start();
   logger.info({ url, platformKey: platformKey.source }, 'service ready');
 } catch (error) {
   logger.fatal({ err: error }, 'service failed to start');

@@ -39,6 +39,20 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly idempotencyTtlSeconds: number;
   readonly authFailures: { readonly limit: number; readonly windowSeconds: number };
+  /** Forwarding approved versions to Cognigy (§6). */
+  readonly forwarding: {
+    /** Run the forwarding worker in this process. */
+    readonly worker: boolean;
+    readonly concurrency: number;
+    readonly perApiBase: number;
+    readonly leaseMs: number;
+    readonly pollMs: number;
+    readonly callTimeoutMs: number;
+    readonly maxAttempts: number;
+    readonly deadlineMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+  };
 }
 
 /** Thrown when the environment does not describe a runnable service. */
@@ -136,6 +150,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       IDEMPOTENCY_TTL_SECONDS: num({ default: 24 * 3600 }),
       AUTH_FAILURE_LIMIT: num({ default: 20 }),
       AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60 }),
+      FORWARDING_WORKER: bool({ default: true }),
+      FORWARDING_CONCURRENCY: num({ default: 64 }),
+      FORWARDING_PER_API_BASE: num({ default: 16 }),
+      FORWARDING_LEASE_SECONDS: num({ default: 30 }),
+      FORWARDING_POLL_MS: num({ default: 500 }),
+      FORWARDING_MAX_ATTEMPTS: num({ default: 8 }),
+      FORWARDING_DEADLINE_SECONDS: num({ default: 900 }),
+      FORWARDING_BACKOFF_BASE_MS: num({ default: 500 }),
+      FORWARDING_BACKOFF_MAX_MS: num({ default: 60_000 }),
+      COGNIGY_TIMEOUT_MS: num({ default: 10_000 }),
     },
     {
       reporter: ({ errors }) => {
@@ -158,6 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['IDEMPOTENCY_TTL_SECONDS', cleaned.IDEMPOTENCY_TTL_SECONDS],
     ['AUTH_FAILURE_LIMIT', cleaned.AUTH_FAILURE_LIMIT],
     ['AUTH_FAILURE_WINDOW_SECONDS', cleaned.AUTH_FAILURE_WINDOW_SECONDS],
+    ['FORWARDING_CONCURRENCY', cleaned.FORWARDING_CONCURRENCY],
+    ['FORWARDING_PER_API_BASE', cleaned.FORWARDING_PER_API_BASE],
+    ['FORWARDING_LEASE_SECONDS', cleaned.FORWARDING_LEASE_SECONDS],
+    ['FORWARDING_POLL_MS', cleaned.FORWARDING_POLL_MS],
+    ['FORWARDING_MAX_ATTEMPTS', cleaned.FORWARDING_MAX_ATTEMPTS],
+    ['FORWARDING_DEADLINE_SECONDS', cleaned.FORWARDING_DEADLINE_SECONDS],
+    ['FORWARDING_BACKOFF_BASE_MS', cleaned.FORWARDING_BACKOFF_BASE_MS],
+    ['FORWARDING_BACKOFF_MAX_MS', cleaned.FORWARDING_BACKOFF_MAX_MS],
+    ['COGNIGY_TIMEOUT_MS', cleaned.COGNIGY_TIMEOUT_MS],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
@@ -206,6 +239,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailures: Object.freeze({
       limit: cleaned.AUTH_FAILURE_LIMIT,
       windowSeconds: cleaned.AUTH_FAILURE_WINDOW_SECONDS,
+    }),
+    forwarding: Object.freeze({
+      worker: cleaned.FORWARDING_WORKER,
+      concurrency: cleaned.FORWARDING_CONCURRENCY,
+      perApiBase: cleaned.FORWARDING_PER_API_BASE,
+      leaseMs: cleaned.FORWARDING_LEASE_SECONDS * 1000,
+      pollMs: cleaned.FORWARDING_POLL_MS,
+      callTimeoutMs: cleaned.COGNIGY_TIMEOUT_MS,
+      maxAttempts: cleaned.FORWARDING_MAX_ATTEMPTS,
+      deadlineMs: cleaned.FORWARDING_DEADLINE_SECONDS * 1000,
+      backoffBaseMs: cleaned.FORWARDING_BACKOFF_BASE_MS,
+      backoffMaxMs: cleaned.FORWARDING_BACKOFF_MAX_MS,
     }),
   });
 }

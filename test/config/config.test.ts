@@ -53,6 +53,18 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       idempotencyTtlSeconds: 86_400,
       authFailures: { limit: 20, windowSeconds: 60 },
+      forwarding: {
+        worker: true,
+        concurrency: 64,
+        perApiBase: 16,
+        leaseMs: 30_000,
+        pollMs: 500,
+        callTimeoutMs: 10_000,
+        maxAttempts: 8,
+        deadlineMs: 900_000,
+        backoffBaseMs: 500,
+        backoffMaxMs: 60_000,
+      },
     });
   });
 
@@ -77,6 +89,16 @@ describe('loadConfig', () => {
       IDEMPOTENCY_TTL_SECONDS: '60',
       AUTH_FAILURE_LIMIT: '5',
       AUTH_FAILURE_WINDOW_SECONDS: '30',
+      FORWARDING_WORKER: 'false',
+      FORWARDING_CONCURRENCY: '8',
+      FORWARDING_PER_API_BASE: '2',
+      FORWARDING_LEASE_SECONDS: '5',
+      FORWARDING_POLL_MS: '100',
+      FORWARDING_MAX_ATTEMPTS: '3',
+      FORWARDING_DEADLINE_SECONDS: '60',
+      FORWARDING_BACKOFF_BASE_MS: '10',
+      FORWARDING_BACKOFF_MAX_MS: '1000',
+      COGNIGY_TIMEOUT_MS: '750',
     });
     expect(config).toMatchObject({
       nodeEnv: 'test',
@@ -99,6 +121,18 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 500,
       idempotencyTtlSeconds: 60,
       authFailures: { limit: 5, windowSeconds: 30 },
+      forwarding: {
+        worker: false,
+        concurrency: 8,
+        perApiBase: 2,
+        leaseMs: 5000,
+        pollMs: 100,
+        callTimeoutMs: 750,
+        maxAttempts: 3,
+        deadlineMs: 60_000,
+        backoffBaseMs: 10,
+        backoffMaxMs: 1000,
+      },
     });
   });
 

@@ -547,6 +547,7 @@ describe('the generated client on the migrated database', () => {
     const keyId = randomUUID();
     const platformKeyId = randomUUID();
     const versionId = randomUUID();
+    const deploymentId = randomUUID();
 
     // One row per model, in an order that satisfies the foreign keys. Every value differs from the
     // field's default (and timestamps carry milliseconds, the precision of timestamptz(3)).
@@ -692,6 +693,37 @@ describe('the generated client on the migrated database', () => {
         requestedById: keyId,
         requestedByName: 'schema key',
       },
+      // The lease columns are set together with state in_flight (CHECK).
+      Deployment: {
+        id: deploymentId,
+        tenantId,
+        orgId,
+        versionId,
+        versionNumber: 2,
+        contentHash: `sha256:${'b'.repeat(64)}`,
+        state: 'in_flight',
+        attempts: 3,
+        notBefore: at('2026-01-17T00:00:00.111Z'),
+        firstAttemptAt: at('2026-01-17T00:00:01.222Z'),
+        leaseOwner: 'worker-1',
+        leaseExpiresAt: at('2026-01-17T00:00:31.333Z'),
+        finishedAt: at('2026-01-17T00:00:32.444Z'),
+        lastError: { detail: 'Unauthorized', code: 1001, traceId: 'api--x' },
+        createdAt: at('2026-01-16T23:59:59.555Z'),
+        updatedAt: at('2026-01-17T00:00:02.666Z'),
+      },
+      DeploymentAttempt: {
+        id: randomUUID(),
+        deploymentId,
+        number: 3,
+        worker: 'worker-1',
+        startedAt: at('2026-01-17T00:00:01.777Z'),
+        durationMs: 52,
+        outcome: 'retryable',
+        httpStatus: 503,
+        traceId: 'api--y',
+        error: { detail: 'Service unavailable' },
+      },
     } satisfies Record<Prisma.ModelName, Record<string, unknown>>;
 
     const read: Record<string, unknown> = {
@@ -725,6 +757,12 @@ describe('the generated client on the migrated database', () => {
       SsoValidation: await db.ssoValidation
         .create({ data: rows.SsoValidation })
         .then(() => db.ssoValidation.findUniqueOrThrow({ where: { id: rows.SsoValidation.id } })),
+      Deployment: await db.deployment
+        .create({ data: rows.Deployment })
+        .then(() => db.deployment.findUniqueOrThrow({ where: { id: deploymentId } })),
+      DeploymentAttempt: await db.deploymentAttempt
+        .create({ data: rows.DeploymentAttempt })
+        .then(() => db.deploymentAttempt.findUniqueOrThrow({ where: { id: rows.DeploymentAttempt.id } })),
     };
 
     // every model is covered, every scalar field of it is written, and it reads back unchanged
@@ -800,5 +838,16 @@ describe('the generated client on the migrated database', () => {
       },
     });
     expect(validation.checkedAt.getTime()).toBeGreaterThan(before);
+    const deployment = await db.deployment.create({
+      data: {
+        tenantId: tenant.id,
+        orgId: org.id,
+        versionId: version.id,
+        versionNumber: 1,
+        contentHash: version.contentHash,
+      },
+    });
+    expect(deployment).toMatchObject({ state: 'pending', attempts: 0, leaseOwner: null, lastError: null });
+    expect(deployment.notBefore.getTime()).toBeGreaterThan(before);
   });
 });

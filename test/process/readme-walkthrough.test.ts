@@ -90,7 +90,9 @@ describe('the README curl walk-through', () => {
     expect(cognigyKey, 'the block sets a Cognigy API key').toBeDefined();
 
     const dataDir = join(dir, 'data');
-    service = await spawnService({ DATA_DIR: dataDir });
+    // The walk-through approves a version for api-trial.cognigy.ai with a demo key: no forwarding
+    // worker here, so that a test never calls a real Cognigy installation.
+    service = await spawnService({ DATA_DIR: dataDir, FORWARDING_WORKER: 'false' });
     await waitForReady(service, 60_000);
     await waitForBanner(service);
     const platformKey = printedKeys(service)[0];

@@ -59,6 +59,7 @@ export async function createTestApp(
     config,
     logs,
     async close() {
+      await container.forwarder.stop();
       await app.close();
       await database.close();
       await testDb.drop();

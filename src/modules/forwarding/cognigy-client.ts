@@ -32,7 +32,8 @@ function text(value: unknown, max = 2000): string | null {
 
 export function createCognigyClient(deps: { readonly fetch: OutboundFetch; readonly timeoutMs: number }) {
   return {
-    async send(request: CognigyRequest): Promise<CognigyAttempt> {
+    /** @param signal aborts the call (graceful shutdown): the outcome is then a network failure. */
+    async send(request: CognigyRequest, signal?: AbortSignal): Promise<CognigyAttempt> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       let res: Response;
@@ -43,6 +44,7 @@ export function createCognigyClient(deps: { readonly fetch: OutboundFetch; reado
           ...(request.body ? { body: JSON.stringify(request.body) } : {}),
           maxBytes: MAX_ANSWER_BYTES,
           timeoutMs: deps.timeoutMs,
+          ...(signal ? { signal } : {}),
         });
       } catch (error) {
         const reason = error instanceof OutboundError ? error.reason : 'network';

@@ -101,13 +101,17 @@ export const ssoVersionsRepository = {
   ) => tx.ssoVersion.update({ where: { id }, data }),
 
   /**
-   * Approved versions older than `number` that were not forwarded become superseded. (Until
-   * forwarding exists nothing has been forwarded; the forwarding issue narrows this to versions
-   * without a successful deployment.)
+   * Approved versions older than `number` that were never applied (no deployment of theirs
+   * succeeded) become superseded; an applied one stays approved: it was live.
    */
   async supersedeOlderApproved(tx: Tx, orgId: string, number: number): Promise<VersionRow[]> {
     const older = await tx.ssoVersion.findMany({
-      where: { orgId, reviewState: 'approved', number: { lt: number } },
+      where: {
+        orgId,
+        reviewState: 'approved',
+        number: { lt: number },
+        deployments: { none: { state: 'succeeded' } },
+      },
       orderBy: { number: 'asc' },
     });
     const at = new Date();

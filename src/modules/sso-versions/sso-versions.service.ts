@@ -53,7 +53,15 @@ import type {
  * version and the versions it superseded, so that the deployment is enqueued in the same commit
  * (no approval without its deployment, no deployment without its approval — §6).
  */
-export type ApprovalHook = (tx: Tx, approved: VersionRow, superseded: readonly VersionRow[]) => Promise<void>;
+export type ApprovalHook = (
+  tx: Tx,
+  trail: AuditTrailWriter,
+  approved: VersionRow,
+  superseded: readonly VersionRow[],
+) => Promise<void>;
+
+/** What forwarding knows of an org's deliveries (§6), for GET /v1/orgs/{org}/sso. */
+export type DeliveryState = Pick<SsoStateView, 'applied' | 'inFlight' | 'lastError'>;
 
 export interface SsoVersionsServiceDeps {
   readonly db: Db;
@@ -63,6 +71,8 @@ export interface SsoVersionsServiceDeps {
   readonly validator: Pick<SsoValidator, 'validate'>;
   readonly allowHttp: boolean;
   readonly onApproved?: ApprovalHook;
+  /** Applied / in flight / last error of an org; absent: nothing is forwarded. */
+  readonly delivery?: (orgId: string) => Promise<DeliveryState>;
   readonly now?: () => Date;
 }
 
@@ -189,6 +199,7 @@ export interface DraftPlan {
 
 export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   const { db, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
+  const deliveryOf = deps.delivery ?? (async () => ({ applied: null, inFlight: null, lastError: null }));
   const now = deps.now ?? (() => new Date());
 
   function assertBase(head: VersionRow | null, expected: number | undefined): void {
@@ -403,7 +414,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
         },
       });
     }
-    if (onApproved) await onApproved(tx, approved, superseded);
+    if (onApproved) await onApproved(tx, trail, approved, superseded);
     return approved;
   }
 
@@ -445,6 +456,21 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   }
 
   return {
+    /** A version as forwarding needs it: content, hashes, and its secrets opened on demand. */
+    async forwardable(versionId: string) {
+      const row = await db.ssoVersion.findUnique({ where: { id: versionId } });
+      if (!row) return null;
+      return {
+        content: versionContent(row),
+        contentHash: row.contentHash,
+        approvedHash: row.approvedHash,
+        reviewState: row.reviewState,
+        openSecrets: async () => ({
+          idpClientSecret: (await openVersionSecret(row, 'idpClientSecret')) ?? undefined,
+          decryptionPrivateKey: await openVersionSecret(row, 'decryptionPrivateKey'),
+        }),
+      };
+    },
     view: toVersionView,
     versionContent,
     persistDraft,
@@ -724,10 +750,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
             }
           : null,
         pendingDrafts: drafts.map((d) => d.number),
-        // Filled by forwarding (next issue): nothing is forwarded yet.
-        applied: null,
-        inFlight: null,
-        lastError: null,
+        ...(await deliveryOf(org.id)),
         setup: setupHelp(org.cognigy),
       };
     },

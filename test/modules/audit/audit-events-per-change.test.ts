@@ -354,9 +354,12 @@ describe('the audit event of each change', () => {
       const approved = await expectAudited(() =>
         send('POST', '/v1/sso/bulk/approve', approver.token, { selector: { orgs: [org.slug] } }),
       );
+      // v3 supersedes v2 (approved, never forwarded) and v2's pending deployment; v3's is enqueued
       expect(approved.map((e) => e.action)).toEqual([
         'sso_version.approved',
         'sso_version.superseded',
+        'deployment.superseded',
+        'deployment.enqueued',
         'sso_bulk.approved',
       ]);
       await expectNoEvent(

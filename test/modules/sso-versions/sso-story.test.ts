@@ -176,17 +176,23 @@ describe('OIDC', () => {
       },
     });
 
+    // (no forwarding worker runs here: each approval enqueues a deployment, the next supersedes it)
     expect(await auditActions(org.id)).toEqual([
       'org.created',
       'cognigy_target.updated',
       'sso_version.created',
       'sso_version.approved',
+      'deployment.enqueued',
       'sso_version.created',
       'sso_version.approved',
       'sso_version.superseded',
+      'deployment.superseded',
+      'deployment.enqueued',
       'sso_version.rollback_created',
       'sso_version.approved',
       'sso_version.superseded',
+      'deployment.superseded',
+      'deployment.enqueued',
     ]);
     for (const body of bodies) expect(body).not.toContain(CLIENT_SECRET);
     expect(w.t.logs.join('\n')).not.toContain(CLIENT_SECRET);
@@ -254,11 +260,14 @@ describe('SAML', () => {
       'cognigy_target.updated',
       'sso_version.created',
       'sso_version.approved',
+      'deployment.enqueued',
       'sso_version.created',
       'sso_version.rejected',
       'sso_version.rollback_created',
       'sso_version.approved',
       'sso_version.superseded',
+      'deployment.superseded',
+      'deployment.enqueued',
     ]);
     const keyBody = privateKeyPem.split('\n')[1] as string;
     expect(w.t.logs.join('\n')).not.toContain(keyBody);

@@ -423,7 +423,10 @@ describe('refusals', () => {
     const events = await t.database.pool.query<{
       action: string;
       diff: { after: { review?: { selfApproved: boolean } } };
-    }>(`SELECT action, diff FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 3`, [orgId]);
+    }>(
+      `SELECT action, diff FROM audit_events WHERE org_id = $1 AND action LIKE 'sso_version.%' ORDER BY seq DESC LIMIT 3`,
+      [orgId],
+    );
     expect(events.rows.map((e) => e.action)).toEqual([
       'sso_version.superseded',
       'sso_version.approved',

@@ -1,0 +1,73 @@
+/**
+ * Where forwarding meets the versions module: the approval transaction enqueues the deployment
+ * (and supersedes the org's older pending one) with its audit events, so there is no approval
+ * without its deployment and no deployment without its approval (§6); and the org's delivery state
+ * (applied, in flight, last error) for GET /v1/orgs/{org}/sso.
+ */
+import type { Db, Tx } from '../../db/client.js';
+import type { AuditTrailWriter } from '../audit/audited-change.js';
+import { deploymentsRepository as deployments } from './deployments.repository.js';
+
+interface ApprovedVersion {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly orgId: string;
+  readonly number: number;
+  readonly contentHash: string;
+}
+
+export function createDeploymentHooks({ db }: { readonly db: Db }) {
+  return {
+    async enqueueApproved(tx: Tx, trail: AuditTrailWriter, approved: ApprovedVersion): Promise<void> {
+      const { created, superseded } = await deployments.enqueue(tx, {
+        tenantId: approved.tenantId,
+        orgId: approved.orgId,
+        versionId: approved.id,
+        versionNumber: approved.number,
+        contentHash: approved.contentHash,
+      });
+      for (const old of superseded) {
+        await trail.record({
+          tenantId: approved.tenantId,
+          action: 'deployment.superseded',
+          target: { type: 'deployment', id: old.id },
+          orgId: approved.orgId,
+          diff: {
+            before: { state: 'pending', version: old.versionNumber },
+            after: { state: 'superseded', version: old.versionNumber, supersededBy: approved.number },
+          },
+        });
+      }
+      await trail.record({
+        tenantId: approved.tenantId,
+        action: 'deployment.enqueued',
+        target: { type: 'deployment', id: created.id },
+        orgId: approved.orgId,
+        diff: { after: { state: 'pending', version: approved.number, contentHash: approved.contentHash } },
+      });
+    },
+
+    async deliveryOf(orgId: string) {
+      const { applied, inFlight, lastFailed } = await deployments.stateOf(db, orgId);
+      const failedSinceApplied =
+        lastFailed &&
+        (!applied ||
+          (lastFailed.finishedAt ?? lastFailed.createdAt) > (applied.finishedAt ?? applied.createdAt));
+      const error = (lastFailed?.lastError ?? {}) as { detail?: unknown };
+      return {
+        applied: applied
+          ? { number: applied.versionNumber, appliedAt: (applied.finishedAt as Date).toISOString() }
+          : null,
+        inFlight: inFlight ? { number: inFlight.versionNumber } : null,
+        lastError:
+          failedSinceApplied && lastFailed
+            ? {
+                number: lastFailed.versionNumber,
+                at: (lastFailed.finishedAt ?? lastFailed.updatedAt).toISOString(),
+                detail: typeof error.detail === 'string' ? error.detail : 'The deployment failed',
+              }
+            : null,
+      };
+    },
+  };
+}

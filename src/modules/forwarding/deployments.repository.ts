@@ -1,0 +1,190 @@
+/**
+ * The deployments outbox (§6). Enqueued in the approval's transaction; claimed by workers with one
+ * `FOR UPDATE SKIP LOCKED` statement under a lease; a lease that runs out (a worker killed mid-call)
+ * makes the deployment claimable again. At most one deployment per org is in flight (a partial
+ * unique index), and an older pending one is superseded when a newer approval is enqueued.
+ */
+import type { DbOrTx, Tx } from '../../db/client.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+
+export type DeploymentRow = Prisma.DeploymentGetPayload<object>;
+
+export interface SupersededRow {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly orgId: string;
+  readonly versionNumber: number;
+}
+
+export interface NewDeployment {
+  readonly tenantId: string;
+  readonly orgId: string;
+  readonly versionId: string;
+  readonly versionNumber: number;
+  readonly contentHash: string;
+}
+
+export interface AttemptRecord {
+  readonly worker: string;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly outcome: 'success' | 'refused' | 'retryable' | 'network' | 'timeout' | 'skipped';
+  readonly httpStatus: number | null;
+  readonly traceId: string | null;
+  readonly error: Prisma.InputJsonValue | null;
+}
+
+export const deploymentsRepository = {
+  /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
+  async enqueue(
+    tx: Tx,
+    data: NewDeployment,
+  ): Promise<{ created: DeploymentRow; superseded: Array<{ id: string; versionNumber: number }> }> {
+    const superseded = await tx.$queryRaw<Array<{ id: string; versionNumber: number }>>`
+      UPDATE deployments SET state = 'superseded', finished_at = now(), updated_at = now()
+       WHERE org_id = ${data.orgId}::uuid AND state = 'pending'
+       RETURNING id, version_number AS "versionNumber"`;
+    const created = await tx.deployment.create({ data });
+    return { created, superseded };
+  },
+
+  /**
+   * Deployments whose lease ran out go back to pending (their worker died or hung); where the org has a
+   * newer pending deployment meanwhile, the older one is superseded instead.
+   */
+  async reclaimExpired(db: DbOrTx): Promise<{ reclaimed: number; superseded: SupersededRow[] }> {
+    const superseded = await db.$queryRaw<SupersededRow[]>`
+      UPDATE deployments d SET state = 'superseded', lease_owner = NULL, lease_expires_at = NULL,
+             finished_at = now(), updated_at = now()
+       WHERE d.state = 'in_flight' AND d.lease_expires_at < now()
+         AND EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
+                      AND n.version_number > d.version_number)
+       RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_number AS "versionNumber"`;
+    const reclaimed = await db.$executeRaw`
+      UPDATE deployments SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE state = 'in_flight' AND lease_expires_at < now()`;
+    return { reclaimed, superseded };
+  },
+
+  /**
+   * Claims up to `limit` due deployments of orgs with nothing in flight, for `worker`, until the lease
+   * runs out. One statement: rows another worker is claiming are skipped, not waited for.
+   */
+  claim: (db: DbOrTx, worker: string, limit: number, leaseMs: number) =>
+    db.$queryRaw<DeploymentRow[]>`
+      WITH due AS (
+        SELECT d.id FROM deployments d
+         WHERE d.state = 'pending' AND d.not_before <= now()
+           AND NOT EXISTS (SELECT 1 FROM deployments f WHERE f.org_id = d.org_id AND f.state = 'in_flight')
+         ORDER BY d.not_before, d.created_at
+         LIMIT ${limit}::int
+         FOR UPDATE SKIP LOCKED
+      )
+      UPDATE deployments d
+         SET state = 'in_flight', lease_owner = ${worker},
+             lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}::double precision),
+             first_attempt_at = COALESCE(d.first_attempt_at, now()), updated_at = now()
+        FROM due WHERE d.id = due.id
+      RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_id AS "versionId",
+                d.version_number AS "versionNumber", d.content_hash AS "contentHash", d.state,
+                d.attempts, d.first_attempt_at AS "firstAttemptAt", d.lease_owner AS "leaseOwner"`,
+  // (the claimed row carries what a worker needs; the other columns are not read from it)
+
+  /** Extends the lease while the call is running; false when the lease was lost (reclaimed). */
+  async heartbeat(db: DbOrTx, id: string, worker: string, leaseMs: number): Promise<boolean> {
+    const n = await db.$executeRaw`
+      UPDATE deployments SET lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}::double precision)
+       WHERE id = ${id}::uuid AND state = 'in_flight' AND lease_owner = ${worker}`;
+    return n === 1;
+  },
+
+  /** Locks the deployment if this worker still holds it (a lost lease means another may send it). */
+  lockHeld: async (tx: Tx, id: string, worker: string) => {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM deployments WHERE id = ${id}::uuid AND state = 'in_flight' AND lease_owner = ${worker}
+         FOR UPDATE`;
+    return rows.length === 1;
+  },
+
+  recordAttempt: (tx: Tx, deploymentId: string, number: number, attempt: AttemptRecord) =>
+    tx.deploymentAttempt.create({
+      data: {
+        deploymentId,
+        number,
+        ...attempt,
+        error: attempt.error ?? undefined,
+      },
+    }),
+
+  finish: (
+    tx: Tx,
+    id: string,
+    data: {
+      state: 'succeeded' | 'failed' | 'superseded';
+      attempts: number;
+      lastError: Prisma.InputJsonValue | null;
+    },
+  ) =>
+    tx.deployment.update({
+      where: { id },
+      data: {
+        state: data.state,
+        attempts: data.attempts,
+        lastError: data.lastError ?? undefined,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        finishedAt: new Date(),
+        updatedAt: new Date(),
+      },
+    }),
+
+  /** Back to pending until `notBefore` (a retry), releasing the lease. */
+  reschedule: (
+    tx: Tx,
+    id: string,
+    data: { attempts: number; notBefore: Date; lastError: Prisma.InputJsonValue | null },
+  ) =>
+    tx.deployment.update({
+      where: { id },
+      data: {
+        state: 'pending',
+        attempts: data.attempts,
+        notBefore: data.notBefore,
+        lastError: data.lastError ?? undefined,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        updatedAt: new Date(),
+      },
+    }),
+
+  /** Releases a claimed deployment unchanged (graceful shutdown before the call started). */
+  release: (db: DbOrTx, id: string, worker: string) =>
+    db.$executeRaw`
+      UPDATE deployments SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE id = ${id}::uuid AND state = 'in_flight' AND lease_owner = ${worker}`,
+
+  /** The newest deployment that succeeded, the one in flight, and the newest failed one, of an org. */
+  async stateOf(db: DbOrTx, orgId: string) {
+    const [applied, inFlight, lastFailed] = await Promise.all([
+      db.deployment.findFirst({ where: { orgId, state: 'succeeded' }, orderBy: { finishedAt: 'desc' } }),
+      db.deployment.findFirst({
+        where: { orgId, state: { in: ['in_flight', 'pending'] } },
+        orderBy: { createdAt: 'desc' },
+      }),
+      db.deployment.findFirst({ where: { orgId, state: 'failed' }, orderBy: { finishedAt: 'desc' } }),
+    ]);
+    return { applied, inFlight, lastFailed };
+  },
+
+  /** Whether a version was applied (a deployment of it succeeded): it then is never "superseded". */
+  async appliedVersionIds(db: DbOrTx, versionIds: readonly string[]): Promise<Set<string>> {
+    if (versionIds.length === 0) return new Set();
+    const rows = await db.deployment.findMany({
+      where: { versionId: { in: [...versionIds] }, state: 'succeeded' },
+      select: { versionId: true },
+    });
+    return new Set(rows.map((r) => r.versionId));
+  },
+
+  countPending: (db: DbOrTx) => db.deployment.count({ where: { state: { in: ['pending', 'in_flight'] } } }),
+};

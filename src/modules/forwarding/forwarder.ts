@@ -1,0 +1,374 @@
+/**
+ * The worker that forwards approved versions to Cognigy (§6). It claims due deployments from the
+ * outbox, makes one attempt each (the secret decrypted just before the call, in memory only), and
+ * records the attempt with its outcome in one transaction: succeeded, failed (not retryable, or out of
+ * attempts or time), or back to pending with a backoff. Several processes may run it on one database:
+ * claims skip locked rows, one deployment per org is in flight, and a lease that is not renewed
+ * (the process died) makes the deployment claimable again.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.js';
+import { systemContext } from '../../lib/request-context.js';
+import type { ChangeRunner } from '../audit/audited-change.js';
+import type { CognigyClient } from './cognigy-client.js';
+import {
+  type CognigyRequest,
+  type CognigyTargetCredentials,
+  cognigyRequest,
+  type SsoContent,
+  type SsoSecrets,
+} from './cognigy-request.js';
+import {
+  type AttemptRecord,
+  type DeploymentRow,
+  deploymentsRepository as deployments,
+} from './deployments.repository.js';
+import { classify, decide, type RetryPolicy } from './retry-policy.js';
+
+/** What the forwarder needs of a version: its content, approved hash and plain secrets (for one call). */
+export interface ForwardableVersion {
+  readonly content: SsoContent;
+  readonly contentHash: string;
+  readonly approvedHash: string | null;
+  readonly reviewState: string;
+  readonly openSecrets: () => Promise<SsoSecrets>;
+}
+
+export interface ForwarderDeps {
+  readonly db: Db;
+  readonly change: ChangeRunner;
+  readonly client: CognigyClient;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
+  readonly loadVersion: (versionId: string) => Promise<ForwardableVersion | null>;
+  readonly policy: RetryPolicy;
+  /** Calls in flight at once, in this process. */
+  readonly concurrency: number;
+  /** Calls in flight at once to one Cognigy API base, in this process. */
+  readonly perApiBase: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly workerId?: string;
+  readonly random?: () => number;
+}
+
+/** A counting semaphore per key. */
+function keyedLimiter(limit: number) {
+  const active = new Map<string, number>();
+  const waiting = new Map<string, Array<() => void>>();
+  return {
+    async acquire(key: string): Promise<() => void> {
+      if ((active.get(key) ?? 0) >= limit) {
+        await new Promise<void>((resolve) => {
+          const queue = waiting.get(key) ?? [];
+          queue.push(resolve);
+          waiting.set(key, queue);
+        });
+      }
+      active.set(key, (active.get(key) ?? 0) + 1);
+      return () => {
+        active.set(key, (active.get(key) ?? 1) - 1);
+        const next = waiting.get(key)?.shift();
+        if (next) next();
+        else if ((active.get(key) ?? 0) === 0) active.delete(key);
+      };
+    },
+  };
+}
+
+class NotSendable extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createForwarder(deps: ForwarderDeps) {
+  const { db, change, client, logger, policy } = deps;
+  const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const random = deps.random ?? Math.random;
+  const limiter = keyedLimiter(deps.perApiBase);
+  const running = new Map<string, Promise<void>>();
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let abort = new AbortController();
+
+  const audit = (d: Pick<DeploymentRow, 'id' | 'tenantId' | 'orgId' | 'versionNumber'>) => ({
+    tenantId: d.tenantId,
+    target: { type: 'deployment', id: d.id },
+    orgId: d.orgId,
+  });
+
+  async function prepare(d: DeploymentRow): Promise<CognigyRequest> {
+    const version = await deps.loadVersion(d.versionId);
+    if (!version || version.approvedHash !== d.contentHash || version.contentHash !== d.contentHash) {
+      throw new NotSendable('DEPLOYMENT_HASH_MISMATCH', 'The version is not the content that was approved');
+    }
+    const target = await deps.loadTarget(d.tenantId, d.orgId);
+    if (!target) throw new NotSendable('COGNIGY_TARGET_MISSING', 'The org has no Cognigy target');
+    return cognigyRequest(target, version.content, await version.openSecrets());
+  }
+
+  /** A newer deployment of the org waits: this one is superseded, never sent. */
+  async function newerExists(d: DeploymentRow): Promise<boolean> {
+    const newer = await db.deployment.count({
+      where: { orgId: d.orgId, versionNumber: { gt: d.versionNumber }, state: 'pending' },
+    });
+    return newer > 0;
+  }
+
+  /** Writes the attempt and the deployment's next state in one transaction, if the lease is still ours. */
+  async function settle(
+    d: DeploymentRow,
+    attempt: AttemptRecord,
+    next:
+      | { state: 'succeeded' | 'superseded' }
+      | { state: 'failed'; error: Record<string, unknown> }
+      | { state: 'pending'; notBefore: Date; error: Record<string, unknown> | null },
+  ) {
+    const attempts = d.attempts + 1;
+    await change(systemContext('forwarding'), async (tx, trail) => {
+      if (!(await deployments.lockHeld(tx, d.id, worker))) {
+        logger.warn({ deploymentId: d.id, worker }, 'forwarding: lease lost before the attempt was recorded');
+        trail.unchanged();
+        return;
+      }
+      await deployments.recordAttempt(tx, d.id, attempts, attempt);
+      if (next.state === 'pending') {
+        await deployments.reschedule(tx, d.id, {
+          attempts,
+          notBefore: next.notBefore,
+          lastError: next.error as never,
+        });
+        trail.unchanged(); // a retry is in the attempt records; the deployment's state is unchanged
+        return;
+      }
+      const error = next.state === 'failed' ? next.error : null;
+      await deployments.finish(tx, d.id, { state: next.state, attempts, lastError: error as never });
+      await trail.record({
+        ...audit(d),
+        action: `deployment.${next.state}` as const,
+        diff: {
+          before: { state: 'in_flight', version: d.versionNumber },
+          after: {
+            state: next.state,
+            version: d.versionNumber,
+            attempts,
+            ...(attempt.httpStatus ? { httpStatus: attempt.httpStatus } : {}),
+            ...(attempt.traceId ? { traceId: attempt.traceId } : {}),
+            ...(error ? { error } : {}),
+          },
+        },
+      });
+    });
+  }
+
+  async function runOne(d: DeploymentRow): Promise<void> {
+    const heartbeat = setInterval(
+      () => {
+        deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
+          logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
+        });
+      },
+      Math.max(50, Math.floor(deps.leaseMs / 3)),
+    );
+    const startedAt = new Date();
+    const base = { worker, startedAt, httpStatus: null, traceId: null } as const;
+    try {
+      if (await newerExists(d)) {
+        await settle(
+          d,
+          {
+            ...base,
+            durationMs: 0,
+            outcome: 'skipped',
+            error: { detail: 'A newer approved version is waiting' },
+          },
+          { state: 'superseded' },
+        );
+        return;
+      }
+      let request: CognigyRequest;
+      try {
+        request = await prepare(d);
+      } catch (error) {
+        const code = error instanceof NotSendable ? error.code : 'DEPLOYMENT_NOT_SENDABLE';
+        const detail =
+          error instanceof NotSendable
+            ? error.message
+            : 'The configuration could not be prepared (secrets unavailable?)';
+        await settle(
+          d,
+          { ...base, durationMs: 0, outcome: 'refused', error: { code, detail } },
+          { state: 'failed', error: { code, detail } },
+        );
+        return;
+      }
+      const origin = new URL(request.url).origin;
+      const release = await limiter.acquire(origin);
+      let result: Awaited<ReturnType<CognigyClient['send']>>;
+      try {
+        result = await client.send(request, abort.signal);
+      } finally {
+        release();
+      }
+      const verdict = classify(result.outcome);
+      const status = result.outcome.kind === 'response' ? result.outcome.status : null;
+      const error = result.error
+        ? {
+            ...result.error,
+            ...(result.traceId ? { traceId: result.traceId } : {}),
+            ...(status ? { httpStatus: status } : {}),
+          }
+        : null;
+      const attempt: AttemptRecord = {
+        ...base,
+        durationMs: result.durationMs,
+        outcome:
+          verdict === 'success'
+            ? 'success'
+            : result.outcome.kind === 'response'
+              ? verdict === 'retry'
+                ? 'retryable'
+                : 'refused'
+              : result.outcome.kind,
+        httpStatus: status,
+        traceId: result.traceId,
+        error,
+      };
+      const decision = decide({
+        outcome: result.outcome,
+        attempt: d.attempts + 1,
+        startedAt: (d.firstAttemptAt ?? startedAt).getTime(),
+        now: Date.now(),
+        policy,
+        random,
+      });
+      if (decision.action === 'done') await settle(d, attempt, { state: 'succeeded' });
+      else if (decision.action === 'retry') {
+        await settle(d, attempt, {
+          state: 'pending',
+          notBefore: new Date(Date.now() + decision.delayMs),
+          error,
+        });
+      } else {
+        await settle(d, attempt, { state: 'failed', error: { ...(error ?? {}), reason: decision.reason } });
+      }
+      logger.debug(
+        { deploymentId: d.id, orgId: d.orgId, version: d.versionNumber, outcome: attempt.outcome, status },
+        'forwarding: attempt',
+      );
+    } catch (err) {
+      // The database was unreachable, or similar: the lease runs out and the deployment is retried.
+      logger.error({ err, deploymentId: d.id }, 'forwarding: attempt could not be recorded');
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async function tick(): Promise<number> {
+    const { superseded } = await deployments.reclaimExpired(db);
+    for (const s of superseded) {
+      await change(systemContext('forwarding'), async (_tx, trail) => {
+        await trail.record({
+          ...audit(s),
+          action: 'deployment.superseded',
+          diff: {
+            after: {
+              state: 'superseded',
+              version: s.versionNumber,
+              reason: 'lease expired; a newer version is waiting',
+            },
+          },
+        });
+      });
+    }
+    const free = deps.concurrency - running.size;
+    if (free <= 0 || stopping) return 0;
+    const claimed = await deployments.claim(db, worker, free, deps.leaseMs);
+    for (const d of claimed) {
+      const job = runOne(d).finally(() => {
+        running.delete(d.id);
+        wake?.();
+      });
+      running.set(d.id, job);
+    }
+    return claimed.length;
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      let claimed = 0;
+      try {
+        claimed = await tick();
+      } catch (err) {
+        logger.error({ err }, 'forwarding: claiming failed');
+      }
+      if (stopping) break;
+      // Claim again at once when there was work and room; otherwise wait for the poll or a finished call.
+      if (claimed === 0 || running.size >= deps.concurrency) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, deps.pollMs);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+      }
+    }
+  }
+
+  return {
+    worker,
+    /** Starts claiming and forwarding. */
+    start() {
+      if (loop) return;
+      stopping = false;
+      loop = run();
+      logger.info(
+        { worker, concurrency: deps.concurrency, perApiBase: deps.perApiBase },
+        'forwarding: started',
+      );
+    },
+    /** Wakes the loop now (e.g. right after an approval in this process). */
+    poke() {
+      wake?.();
+    },
+    /**
+     * Stops claiming and lets the calls in flight finish for up to `graceMs`; calls still running then
+     * are aborted, recorded as network failures and put back to pending (released, not lost).
+     */
+    async stop(graceMs = 5_000): Promise<void> {
+      stopping = true;
+      wake?.();
+      await loop;
+      loop = undefined;
+      const all = Promise.allSettled(running.values());
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = await Promise.race([
+        all.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!graceful) {
+        logger.warn({ worker, inFlight: running.size }, 'forwarding: aborting calls still in flight');
+        abort.abort();
+        await all;
+      }
+      abort = new AbortController();
+      logger.info({ worker }, 'forwarding: stopped');
+    },
+    get inFlight() {
+      return running.size;
+    },
+  };
+}
+
+export type Forwarder = ReturnType<typeof createForwarder>;

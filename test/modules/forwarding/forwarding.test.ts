@@ -1,0 +1,225 @@
+/**
+ * Forwarding end to end (§6), in one process: approval → deployment enqueued in the approval's
+ * transaction → the worker sends the exact configure request to a fake Cognigy installation over
+ * TLS → the org's state shows the version applied, the audit trail shows enqueue and success.
+ * Faults: a 401 fails at once with Cognigy's detail; a hang is cut by the timeout and retried;
+ * approvals in quick succession against a slow fake end with the newest, never an older one after
+ * a newer; transient faults at a rate lose nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTenant,
+  createTestApp,
+  type TenantFixture,
+  type TestApp,
+} from '../../support/app.js';
+import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';
+import { loopbackFetch } from '../discovery/idp-servers.js';
+import { samlDraft } from '../sso-versions/sso-support.js';
+
+let t: TestApp;
+let fake: FakeCognigy;
+let tenant: TenantFixture;
+let editor: string;
+let approver: string;
+let orgCounter = 0;
+
+const send = (method: 'GET' | 'POST' | 'PUT', url: string, key: string, payload?: unknown) =>
+  t.app.inject({
+    method,
+    url,
+    headers: bearer(key),
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** An org whose Cognigy target is the fake (with a key the fake knows, unless told otherwise). */
+async function orgOnFake(known = true) {
+  orgCounter += 1;
+  const org = await createOrg(t.app, tenant.adminKey, `fwd-${orgCounter}`);
+  const apiKey = `cognigy-key-${orgCounter}-0123456789abcdef`;
+  if (known) fake.addKey(apiKey, org.id);
+  const res = await send('PUT', `/v1/orgs/${org.id}/cognigy`, tenant.adminKey, {
+    apiBase: fake.apiBase,
+    apiKey,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return { ...org, apiKey };
+}
+
+async function draftAndApprove(orgId: string, base: number, extra: Record<string, unknown> = {}) {
+  const draft = await send('POST', `/v1/orgs/${orgId}/sso/versions`, editor, {
+    ...samlDraft(extra),
+    baseVersion: base,
+  });
+  expect(draft.statusCode, draft.body).toBe(201);
+  const approved = await send('POST', `/v1/orgs/${orgId}/sso/versions/${base + 1}/approve`, approver, {});
+  expect(approved.statusCode, approved.body).toBe(200);
+  return draft.json();
+}
+
+const stateOf = async (orgId: string) => (await send('GET', `/v1/orgs/${orgId}/sso`, editor)).json();
+const appliedNumber = (orgId: string, n: number) => async () =>
+  (await stateOf(orgId)).applied?.number === n ? true : undefined;
+
+beforeAll(async () => {
+  fake = await startFakeCognigy({ https: true });
+  t = await createTestApp(
+    {
+      OUTBOUND_ALLOWLIST: '127.0.0.1',
+      FORWARDING_POLL_MS: '50',
+      FORWARDING_BACKOFF_BASE_MS: '20',
+      FORWARDING_BACKOFF_MAX_MS: '200',
+      FORWARDING_LEASE_SECONDS: '5',
+      COGNIGY_TIMEOUT_MS: '500',
+      DB_POOL_MAX: '10',
+    },
+    'forwarding',
+    { outbound: loopbackFetch() },
+  );
+  tenant = await createTenant(t.app);
+  editor = (await createKey(t.app, tenant.adminKey, ['editor'])).token;
+  approver = (await createKey(t.app, tenant.adminKey, ['approver'])).token;
+  t.container.forwarder.start();
+});
+afterAll(async () => {
+  await t?.close();
+  await fake?.close();
+});
+
+describe('forwarding an approved version', () => {
+  test('the fake receives exactly the configure body with the right key; the org shows it applied; the trail shows enqueue and success', async () => {
+    const org = await orgOnFake();
+    const v1 = await draftAndApprove(org.id, 0);
+    await waitFor('v1 applied', appliedNumber(org.id, 1));
+    const state = await stateOf(org.id);
+    expect(state).toMatchObject({
+      desired: { number: 1 },
+      applied: { number: 1 },
+      inFlight: null,
+      lastError: null,
+    });
+    const call = fake.calls.filter((c) => c.organisation === org.id);
+    expect(call).toHaveLength(1);
+    expect(call[0]).toMatchObject({
+      path: '/new/v2.0/identityprovider/configure',
+      apiKey: org.apiKey,
+      status: 200,
+    });
+    expect(fake.stateOf(org.id)).toMatchObject({
+      kind: 'configured',
+      body: {
+        idpType: 'saml',
+        idpIssuer: v1.content.idpIssuer,
+        idpLoginEndpoint: v1.content.idpLoginEndpoint,
+        idpCertificate: v1.content.idpCertificate,
+        idpDisableRequestedAuthnContext: false,
+        decryptionPrivateKey: expect.stringContaining('PRIVATE KEY'),
+      },
+    });
+    const events = await t.database.pool.query<{ action: string; actor_type: string }>(
+      `SELECT action, actor_type FROM audit_events WHERE org_id = $1 AND action LIKE 'deployment.%' ORDER BY seq`,
+      [org.id],
+    );
+    expect(events.rows).toEqual([
+      { action: 'deployment.enqueued', actor_type: 'api_key' },
+      { action: 'deployment.succeeded', actor_type: 'system' },
+    ]);
+    expect(t.logs.join('\n')).not.toContain(org.apiKey);
+  });
+
+  test('a 401 from Cognigy fails at once, with its detail and traceId visible', async () => {
+    const org = await orgOnFake(false);
+    await draftAndApprove(org.id, 0);
+    const state = await waitFor('the failure', async () => {
+      const s = await stateOf(org.id);
+      return s.lastError ? s : undefined;
+    });
+    expect(state.lastError).toMatchObject({ number: 1, detail: 'The API key is missing or invalid' });
+    expect(state.applied).toBeNull();
+    const [deployment] = (
+      await t.database.pool.query('SELECT state, attempts, last_error FROM deployments WHERE org_id = $1', [
+        org.id,
+      ])
+    ).rows;
+    expect(deployment).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      last_error: { httpStatus: 401, traceId: expect.stringMatching(/^api--/) },
+    });
+  });
+
+  test('a hang is cut by the timeout and retried', async () => {
+    const org = await orgOnFake();
+    fake.queueFaults({ kind: 'hang' });
+    await draftAndApprove(org.id, 0);
+    await waitFor('v1 applied after the hang', appliedNumber(org.id, 1));
+    const attempts = (
+      await t.database.pool.query(
+        `SELECT a.outcome FROM deployment_attempts a JOIN deployments d ON d.id = a.deployment_id WHERE d.org_id = $1 ORDER BY a.number`,
+        [org.id],
+      )
+    ).rows.map((r) => r.outcome);
+    expect(attempts).toEqual(['timeout', 'success']);
+  });
+
+  test('approvals in quick succession against a slow Cognigy end with the newest; never an older after a newer', async () => {
+    const org = await orgOnFake();
+    fake.setLatency(300);
+    try {
+      await draftAndApprove(org.id, 0, { idpIssuer: 'urn:v1' });
+      await draftAndApprove(org.id, 1, { idpIssuer: 'urn:v2' });
+      await draftAndApprove(org.id, 2, { idpIssuer: 'urn:v3' });
+      await draftAndApprove(org.id, 3, { idpIssuer: 'urn:v4' });
+      await waitFor('v4 applied', appliedNumber(org.id, 4));
+    } finally {
+      fake.setLatency(0);
+    }
+    const sent = fake.calls
+      .filter((c) => c.organisation === org.id && c.status === 200)
+      .map((c) => Number(String((c.body as { idpIssuer: string }).idpIssuer).slice(5)));
+    expect(sent.at(-1)).toBe(4);
+    for (let i = 1; i < sent.length; i += 1) expect(sent[i]).toBeGreaterThan(sent[i - 1] as number);
+    expect(fake.stateOf(org.id)).toMatchObject({ body: { idpIssuer: 'urn:v4' } });
+    const states = (
+      await t.database.pool.query(
+        'SELECT version_number, state FROM deployments WHERE org_id = $1 ORDER BY version_number',
+        [org.id],
+      )
+    ).rows;
+    expect(states.at(-1)).toEqual({ version_number: 4, state: 'succeeded' });
+    for (const s of states) expect(['succeeded', 'superseded']).toContain(s.state);
+  });
+
+  test('with 30% transient faults (429, 500, 503, resets), every org gets its approved version, none lost', async () => {
+    const orgs: Array<Awaited<ReturnType<typeof orgOnFake>>> = [];
+    for (let i = 0; i < 40; i += 1) orgs.push(await orgOnFake());
+    fake.setFaultRate(0.3, [
+      { kind: 'status', status: 429, retryAfter: '0' },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 503 },
+      { kind: 'reset' },
+    ]);
+    try {
+      for (const org of orgs) await draftAndApprove(org.id, 0);
+      for (const org of orgs) await waitFor(`${org.slug} applied`, appliedNumber(org.id, 1), 60_000);
+    } finally {
+      fake.setFaultRate(0, []);
+    }
+    for (const org of orgs) expect(fake.stateOf(org.id)).toMatchObject({ kind: 'configured' });
+    const faulted = fake.calls.filter((c) => orgs.some((o) => o.id === c.organisation) && c.fault !== null);
+    expect(faulted.length).toBeGreaterThan(0);
+  }, 120_000);
+});
