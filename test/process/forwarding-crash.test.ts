@@ -1,0 +1,206 @@
+/**
+ * Crash safety of forwarding (§6): a service process is killed with SIGKILL in the middle of a
+ * rollout to a slow Cognigy; started again on the same database, it claims the deployments whose
+ * lease ran out, and every org ends with its approved version applied. A second test runs two
+ * processes on one database together: every version applied, no deployment sent by both at once.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { type FakeCognigy, startFakeCognigy } from '../support/fake-cognigy.js';
+import {
+  cleanUpProcesses,
+  makeTempDir,
+  type ServiceProcess,
+  spawnService,
+  tail,
+  waitForReady,
+} from '../support/process.js';
+import { testCertificates } from '../support/tls.js';
+
+const PLATFORM_KEY = 'crash-test-platform-key-0123456789abcdefghij';
+const KEYRING = `crash-1:${Buffer.alloc(32, 9).toString('base64')}`;
+const ORGS = 60;
+
+let fake: FakeCognigy;
+let dir: string;
+let caFile: string;
+
+beforeAll(async () => {
+  fake = await startFakeCognigy({ https: true });
+  dir = await makeTempDir('crash');
+  caFile = join(dir, 'test-ca.pem');
+  writeFileSync(caFile, testCertificates().caPem);
+});
+afterAll(async () => {
+  await cleanUpProcesses();
+  await fake?.close();
+});
+
+async function start(database: TestDatabase, label: string): Promise<ServiceProcess> {
+  const service = await spawnService({
+    DATABASE_URL: database.url,
+    ENCRYPTION_KEYS: KEYRING,
+    BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
+    DATA_DIR: join(dir, label),
+    OUTBOUND_ALLOWLIST: '127.0.0.1',
+    NODE_EXTRA_CA_CERTS: caFile,
+    FORWARDING_LEASE_SECONDS: '3',
+    FORWARDING_POLL_MS: '100',
+    FORWARDING_CONCURRENCY: '8',
+    FORWARDING_BACKOFF_BASE_MS: '50',
+    FORWARDING_BACKOFF_MAX_MS: '500',
+    LOG_LEVEL: 'warn',
+  });
+  await waitForReady(service, 60_000);
+  return service;
+}
+
+async function call(service: ServiceProcess, method: string, path: string, key: string, body?: unknown) {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** A tenant with ORGS orgs on the fake Cognigy, each with an approved SAML version (v1). */
+async function rollout(service: ServiceProcess, slug: string): Promise<string[]> {
+  const tenant = await call(service, 'POST', '/v1/tenants', PLATFORM_KEY, { slug, name: slug });
+  const admin = tenant.adminKey.token;
+  const editor = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'e', roles: ['editor'] })).token;
+  const approver = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'a', roles: ['approver'] }))
+    .token;
+  const { certPem } = testCertificates();
+  const orgIds: string[] = [];
+  for (let i = 0; i < ORGS; i += 1) {
+    const org = await call(service, 'POST', '/v1/orgs', admin, { slug: `org-${i}`, name: `Org ${i}` });
+    const apiKey = `${slug}-key-${i}-0123456789`;
+    fake.addKey(apiKey, org.id);
+    await call(service, 'PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
+    orgIds.push(org.id);
+  }
+  for (const id of orgIds) {
+    await call(service, 'POST', `/v1/orgs/${id}/sso/versions`, editor, {
+      kind: 'saml',
+      idpIssuer: `urn:${slug}:${id}`,
+      idpLoginEndpoint: 'https://idp.example.com/login',
+      idpCertificate: certPem,
+      baseVersion: 0,
+    });
+    await call(service, 'POST', `/v1/orgs/${id}/sso/versions/1/approve`, approver, {});
+  }
+  return orgIds;
+}
+
+async function appliedCount(database: TestDatabase, orgIds: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(DISTINCT org_id) AS n FROM deployments WHERE state = 'succeeded' AND org_id = ANY($1::uuid[])`,
+      [orgIds],
+    );
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitUntil(what: string, predicate: () => Promise<boolean>, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > until) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('forwarding across a crash', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('crash');
+  });
+  afterAll(async () => database?.drop());
+
+  it('a process killed with SIGKILL mid-rollout leaves nothing lost: after a restart every org is applied within 60 s', async () => {
+    fake.setLatency(400);
+    const first = await start(database, 'first');
+    let orgIds: string[] = [];
+    try {
+      orgIds = await rollout(first, 'crash-a');
+      // kill it while calls are in flight
+      await waitUntil('some calls in flight', async () => fake.calls.length > 0, 30_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+    } finally {
+      fake.setLatency(0);
+    }
+    const before = await appliedCount(database, orgIds);
+    expect(before).toBeLessThan(ORGS); // the kill really was mid-rollout
+    const restartedAt = Date.now();
+    const second = await start(database, 'second');
+    await waitUntil(
+      'every org applied',
+      async () => (await appliedCount(database, orgIds)) === ORGS,
+      60_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${tail(second)}`);
+    });
+    expect(Date.now() - restartedAt).toBeLessThan(60_000);
+    for (const id of orgIds) expect(fake.stateOf(id)).toMatchObject({ kind: 'configured' });
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }, 180_000);
+});
+
+describe('two processes on one database', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('twoworkers');
+  });
+  afterAll(async () => database?.drop());
+
+  it('share the work: every version applied once, by one worker at a time, both workers busy', async () => {
+    fake.setLatency(150);
+    const a = await start(database, 'two-a');
+    const b = await start(database, 'two-b');
+    let orgIds: string[] = [];
+    try {
+      orgIds = await rollout(a, 'shared');
+      await waitUntil(
+        'every org applied',
+        async () => (await appliedCount(database, orgIds)) === ORGS,
+        60_000,
+      );
+    } finally {
+      fake.setLatency(0);
+    }
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ deployment_id: string; n: string; workers: string[] }>(
+        `SELECT a.deployment_id, count(*) AS n, array_agg(DISTINCT a.worker) AS workers
+           FROM deployment_attempts a JOIN deployments d ON d.id = a.deployment_id
+          WHERE d.org_id = ANY($1::uuid[]) GROUP BY a.deployment_id`,
+        [orgIds],
+      );
+      expect(rows).toHaveLength(ORGS);
+      for (const r of rows) expect(Number(r.n)).toBe(1); // one attempt each: never sent twice
+      const workers = new Set(rows.flatMap((r) => r.workers));
+      expect(workers.size).toBe(2); // both processes forwarded
+    } finally {
+      await client.end();
+    }
+    for (const id of orgIds) {
+      expect(fake.calls.filter((c) => c.organisation === id && c.status === 200)).toHaveLength(1);
+    }
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    await Promise.all([a.exited, b.exited]);
+  }, 180_000);
+});
