@@ -11,6 +11,7 @@ import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
+import { deploymentsRoutes } from './modules/forwarding/deployments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
 import { ssoBulkRoutes } from './modules/sso-versions/sso-bulk.routes.js';
@@ -85,6 +86,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(discoveryRoutes, { discovery: container.discovery });
   await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
   await app.register(ssoBulkRoutes, { bulk: container.ssoBulk });
+  await app.register(deploymentsRoutes, { deployments: container.deployments });
 
   // Sockets to other hosts (discovery, later Cognigy) close with the app: graceful shutdown, tests.
   app.addHook('onClose', async () => container.outbound.close());

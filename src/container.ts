@@ -16,6 +16,7 @@ import { createSecretsService } from './modules/crypto/secrets.service.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
 import { createCognigyClient } from './modules/forwarding/cognigy-client.js';
 import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
+import { createDeploymentsService } from './modules/forwarding/deployments.service.js';
 import { createForwarder } from './modules/forwarding/forwarder.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { orgsRepository } from './modules/orgs/orgs.repository.js';
@@ -105,6 +106,7 @@ export function createContainer(input: ContainerInput) {
     leaseMs: config.forwarding.leaseMs,
     pollMs: config.forwarding.pollMs,
   });
+  const deployments = createDeploymentsService({ db, change, orgs });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
 
   return {
@@ -127,6 +129,7 @@ export function createContainer(input: ContainerInput) {
     ssoVersions,
     ssoBulk,
     forwarder,
+    deployments,
   };
 }
 

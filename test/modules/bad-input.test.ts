@@ -91,6 +91,7 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
     role: 'approver',
     valid: () => ({ selector: { orgs: ['target-org'] } }),
   },
+  { method: 'POST', path: '/v1/orgs/{org}/deployments/{id}/retry', role: 'approver' },
 ];
 
 const LIST_ROUTES = [

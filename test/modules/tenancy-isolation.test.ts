@@ -162,6 +162,16 @@ const OPERATIONS: readonly Operation[] = [
     body: () => ({}),
   },
   { method: 'GET', path: '/v1/orgs/{org}/sso', addresses: 'org', roles: ALL, unscoped: false },
+  // Deployments: alpha's version 1 is approved, so it has one (pending: no worker runs here).
+  { method: 'GET', path: '/v1/orgs/{org}/deployments', addresses: 'org', roles: ALL, unscoped: false },
+  { method: 'GET', path: '/v1/orgs/{org}/deployments/{id}', addresses: 'org', roles: ALL, unscoped: false },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/deployments/{id}/retry',
+    addresses: 'org',
+    roles: ['approver'],
+    unscoped: false,
+  },
 ];
 
 const nameOf = (op: Operation) => `${op.method} ${op.path}`;
@@ -176,14 +186,20 @@ let beta: { id: string; slug: string };
 let victimKey: { id: string; token: string };
 /** Tenant B's key with every role: what refuses it on tenant A's resources is the tenant, never a role. */
 let tenantBAll: string;
+/** The deployment of alpha's approved version 1. */
+let alphaDeploymentId: string;
 /** Single-role keys of tenant A. */
 const roleKeys = {} as Record<Role, string>;
 let counter = 0;
 
 function urlOf(op: Operation, target: Target): string {
   let url = op.path;
-  if (target.kind === 'org')
-    url = url.replace('{org}', encodeURIComponent(target.ref)).replace('{number}', '1');
+  if (target.kind === 'org') {
+    url = url
+      .replace('{org}', encodeURIComponent(target.ref))
+      .replace('{number}', '1')
+      .replace('{id}', alphaDeploymentId);
+  }
   if (target.kind === 'key') url = url.replace('{id}', target.id);
   return op.query ? `${url}?${op.query}` : url;
 }
@@ -235,6 +251,16 @@ beforeAll(async () => {
     payload: { kind: 'disabled', baseVersion: 0 },
   });
   expect(draft.statusCode, draft.body).toBe(201);
+  const approverA = (await createKey(t.app, tenantA.adminKey, ['approver'])).token;
+  const approved = await t.app.inject({
+    method: 'POST',
+    url: `/v1/orgs/${alpha.id}/sso/versions/1/approve`,
+    headers: bearer(approverA),
+    payload: {},
+  });
+  expect(approved.statusCode, approved.body).toBe(200);
+  alphaDeploymentId = (await t.database.prisma.deployment.findFirstOrThrow({ where: { orgId: alpha.id } }))
+    .id;
   for (const role of ROLES) roleKeys[role] = (await createKey(t.app, tenantA.adminKey, [role])).token;
 });
 

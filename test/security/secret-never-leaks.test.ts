@@ -155,6 +155,10 @@ describe('a Cognigy API key given to the service', () => {
     await call('GET', `${versions}/2/cognigy-request`, auditor.token);
     await call('POST', `${versions}/1/rollback`, editor.token, { note: 'back' });
     await call('GET', `/v1/orgs/${org.slug}/sso`, auditor.token);
+    await call('GET', `/v1/orgs/${org.slug}/deployments`, auditor.token);
+    const deployment = await t.database.prisma.deployment.findFirstOrThrow({ where: { orgId: org.id } });
+    await call('GET', `/v1/orgs/${org.slug}/deployments/${deployment.id}`, auditor.token);
+    await call('POST', `/v1/orgs/${org.slug}/deployments/${deployment.id}/retry`, approver.token);
     await call('POST', '/v1/sso/bulk', editor.token, {
       selector: { orgs: [org.slug] },
       change: { idpClientId: 'c3' },

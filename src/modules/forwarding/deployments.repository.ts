@@ -106,15 +106,13 @@ export const deploymentsRepository = {
     return rows.length === 1;
   },
 
-  recordAttempt: (tx: Tx, deploymentId: string, number: number, attempt: AttemptRecord) =>
-    tx.deploymentAttempt.create({
-      data: {
-        deploymentId,
-        number,
-        ...attempt,
-        error: attempt.error ?? undefined,
-      },
-    }),
+  /** Appends an attempt, numbered after every earlier one (the caller holds the deployment's lock). */
+  async recordAttempt(tx: Tx, deploymentId: string, attempt: AttemptRecord) {
+    const number = (await tx.deploymentAttempt.count({ where: { deploymentId } })) + 1;
+    return tx.deploymentAttempt.create({
+      data: { deploymentId, number, ...attempt, error: attempt.error ?? undefined },
+    });
+  },
 
   finish: (
     tx: Tx,

@@ -139,7 +139,7 @@ export function createForwarder(deps: ForwarderDeps) {
         trail.unchanged();
         return;
       }
-      await deployments.recordAttempt(tx, d.id, attempts, attempt);
+      await deployments.recordAttempt(tx, d.id, attempt);
       if (next.state === 'pending') {
         await deployments.reschedule(tx, d.id, {
           attempts,

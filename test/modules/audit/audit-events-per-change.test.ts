@@ -369,6 +369,31 @@ describe('the audit event of each change', () => {
     });
   });
 
+  test('POST …/deployments/{id}/retry records deployment.retried; retrying what did not fail records nothing', async () => {
+    const approver = await createKey(t.app, tenant.adminKey, ['approver']);
+    const editor = await createKey(t.app, tenant.adminKey, ['editor']);
+    const org = await createOrg(t.app, tenant.adminKey, 'audited-retry');
+    await send('POST', `/v1/orgs/${org.id}/sso/versions`, editor.token, { kind: 'disabled', baseVersion: 0 });
+    await send('POST', `/v1/orgs/${org.id}/sso/versions/1/approve`, approver.token, {});
+    const deployment = await t.database.prisma.deployment.findFirstOrThrow({ where: { orgId: org.id } });
+    const url = `/v1/orgs/${org.id}/deployments/${deployment.id}/retry`;
+    await expectNoEvent(() => send('POST', url, approver.token), 409); // pending, not failed
+    // No worker runs here: the failure is set by hand, as a worker records one.
+    await t.database.pool.query(`UPDATE deployments SET state = 'failed', attempts = 8 WHERE id = $1`, [
+      deployment.id,
+    ]);
+    const [event] = await expectAudited(() => send('POST', url, approver.token));
+    expect(event).toMatchObject({
+      action: 'deployment.retried',
+      target_type: 'deployment',
+      target_id: deployment.id,
+    });
+    expect(event?.diff).toEqual({
+      before: { state: 'failed', version: 1, attempts: 8 },
+      after: { state: 'pending', version: 1 },
+    });
+  });
+
   test('covers every mutating route the API documents', () => {
     const covered = new Set([
       'POST /v1/discovery/check', // a check, not a change: proven above to write no event
@@ -387,6 +412,7 @@ describe('the audit event of each change', () => {
       'POST /v1/orgs/{org}/sso/versions/{number}/rollback',
       'POST /v1/sso/bulk',
       'POST /v1/sso/bulk/approve',
+      'POST /v1/orgs/{org}/deployments/{id}/retry',
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)

@@ -223,3 +223,61 @@ describe('forwarding an approved version', () => {
     expect(faulted.length).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe('deployments API', () => {
+  test('lists an org’s deployments, shows each attempt with Cognigy’s traceId, and retries a failed one', async () => {
+    const org = await orgOnFake(false);
+    await draftAndApprove(org.id, 0);
+    await waitFor('the failure', async () => ((await stateOf(org.id)).lastError ? true : undefined));
+    const list = (await send('GET', `/v1/orgs/${org.id}/deployments`, editor)).json();
+    expect(list.items).toEqual([
+      expect.objectContaining({
+        version: 1,
+        state: 'failed',
+        attempts: 1,
+        lastError: expect.objectContaining({ httpStatus: 401 }),
+      }),
+    ]);
+    const id = list.items[0].id;
+    const detail = (await send('GET', `/v1/orgs/${org.id}/deployments/${id}`, editor)).json();
+    expect(detail.attemptLog).toEqual([
+      expect.objectContaining({
+        number: 1,
+        outcome: 'refused',
+        httpStatus: 401,
+        traceId: expect.stringMatching(/^api--/),
+      }),
+    ]);
+    expect(JSON.stringify(detail)).not.toContain(org.apiKey);
+
+    // the key is fixed at Cognigy's side; an approver retries
+    fake.addKey(org.apiKey, org.id);
+    const retried = await send('POST', `/v1/orgs/${org.id}/deployments/${id}/retry`, approver);
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(retried.json()).toMatchObject({ state: 'pending', attempts: 0 });
+    await waitFor('applied after the retry', appliedNumber(org.id, 1));
+    const after = (await send('GET', `/v1/orgs/${org.id}/deployments/${id}`, editor)).json();
+    expect(after.attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['refused', 'success']);
+    expect((await send('POST', `/v1/orgs/${org.id}/deployments/${id}/retry`, approver)).statusCode).toBe(409);
+    expect((await send('POST', `/v1/orgs/${org.id}/deployments/${id}/retry`, editor)).statusCode).toBe(403);
+    expect(
+      (await send('GET', `/v1/orgs/${org.id}/deployments/01900000-0000-7000-8000-000000000000`, editor))
+        .statusCode,
+    ).toBe(404);
+  });
+
+  test('a failed deployment of an older version cannot be retried once a newer one is approved', async () => {
+    const org = await orgOnFake(false);
+    await draftAndApprove(org.id, 0);
+    await waitFor('v1 failed', async () =>
+      (await stateOf(org.id)).lastError?.number === 1 ? true : undefined,
+    );
+    await draftAndApprove(org.id, 1);
+    const v1 = (await send('GET', `/v1/orgs/${org.id}/deployments?state=failed`, editor))
+      .json()
+      .items.find((d: { version: number }) => d.version === 1);
+    const res = await send('POST', `/v1/orgs/${org.id}/deployments/${v1.id}/retry`, approver);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('DEPLOYMENT_OUTDATED');
+  });
+});

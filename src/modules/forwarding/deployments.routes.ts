@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Page } from '../../lib/schemas.js';
+import { principalOf } from '../../plugins/auth.js';
+import { changeContextOf } from '../../plugins/change-context.js';
+import { requireTenantPrincipal } from '../auth/principal.js';
+import { OrgRefParams } from '../orgs/orgs.schemas.js';
+import {
+  DeploymentDetailView,
+  DeploymentParams,
+  DeploymentView,
+  ListDeploymentsQuery,
+} from './deployments.schemas.js';
+import { type DeploymentsService, toDeploymentView } from './deployments.service.js';
+
+const READERS = { roles: ['admin', 'editor', 'approver', 'auditor'] } as const;
+
+export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: DeploymentsService }> = async (
+  app,
+  { deployments },
+) => {
+  const caller = (request: Parameters<typeof principalOf>[0]) => requireTenantPrincipal(principalOf(request));
+
+  app.get(
+    '/v1/orgs/:org/deployments',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['deployments'],
+        summary: 'The org’s deployments to Cognigy, newest first',
+        params: OrgRefParams,
+        querystring: ListDeploymentsQuery,
+        response: { 200: Page(DeploymentView, 'deployments') },
+      },
+    },
+    async (request) => {
+      const page = await deployments.list(caller(request), request.params.org, request.query);
+      return { items: page.items.map(toDeploymentView), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/orgs/:org/deployments/:id',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['deployments'],
+        summary: 'One deployment with every attempt (status, duration, Cognigy traceId, error)',
+        params: DeploymentParams,
+        response: { 200: DeploymentDetailView },
+      },
+    },
+    async (request) => deployments.get(caller(request), request.params.org, request.params.id),
+  );
+
+  app.post(
+    '/v1/orgs/:org/deployments/:id/retry',
+    {
+      config: { access: { roles: ['approver'] } },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Retry a failed deployment (only while its version is the latest approved)',
+        params: DeploymentParams,
+        response: { 200: DeploymentView },
+      },
+    },
+    async (request) =>
+      deployments.retry(changeContextOf(request), caller(request), request.params.org, request.params.id),
+  );
+};

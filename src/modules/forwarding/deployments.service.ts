@@ -1,0 +1,148 @@
+/**
+ * Reading deployments and retrying a failed one (§3.2). A retry puts the failed deployment back to
+ * pending with a fresh attempt budget — only while its version is still the org's latest approved
+ * one (an older version is never sent after a newer one).
+ */
+import type { Db } from '../../db/client.js';
+import { decodeTimeIdCursor, pageOf, timeIdCursor } from '../../lib/cursor.js';
+import { ConflictError, NotFoundError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/identifiers.js';
+import type { ChangeContext } from '../../lib/request-context.js';
+import type { ChangeRunner } from '../audit/audited-change.js';
+import type { TenantPrincipal } from '../auth/principal.js';
+import type { OrgsService } from '../orgs/orgs.service.js';
+import type { DeploymentRow } from './deployments.repository.js';
+import type { DeploymentView, ListDeploymentsQuery } from './deployments.schemas.js';
+
+export function toDeploymentView(row: DeploymentRow): DeploymentView {
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    version: row.versionNumber,
+    contentHash: row.contentHash,
+    state: row.state as DeploymentView['state'],
+    attempts: row.attempts,
+    nextAttemptAt: row.state === 'pending' ? row.notBefore.toISOString() : null,
+    createdAt: row.createdAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    lastError: (row.lastError as Record<string, unknown> | null) ?? null,
+  };
+}
+
+const notFound = () => new NotFoundError('DEPLOYMENT_NOT_FOUND', 'No such deployment');
+
+export function createDeploymentsService(deps: {
+  readonly db: Db;
+  readonly change: ChangeRunner;
+  readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite'>;
+}) {
+  const { db, change, orgs } = deps;
+
+  return {
+    async list(principal: TenantPrincipal, ref: string, query: ListDeploymentsQuery) {
+      const org = await orgs.find(principal, ref);
+      const limit = query.limit ?? 50;
+      const after = decodeTimeIdCursor(query.cursor);
+      const rows = await db.deployment.findMany({
+        where: {
+          orgId: org.id,
+          ...(query.state ? { state: query.state } : {}),
+          ...(after
+            ? {
+                OR: [
+                  { createdAt: { lt: after.createdAt } },
+                  { createdAt: after.createdAt, id: { lt: after.id } },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+      });
+      return pageOf(rows, limit, timeIdCursor);
+    },
+
+    async get(principal: TenantPrincipal, ref: string, id: string) {
+      const org = await orgs.find(principal, ref);
+      if (!isUuid(id)) throw notFound();
+      const row = await db.deployment.findFirst({
+        where: { id: id.toLowerCase(), orgId: org.id },
+        include: { attemptsMade: { orderBy: { number: 'asc' } } },
+      });
+      if (!row) throw notFound();
+      const { attemptsMade, ...deployment } = row;
+      return {
+        ...toDeploymentView(deployment),
+        attemptLog: attemptsMade.map((a) => ({
+          number: a.number,
+          worker: a.worker,
+          startedAt: a.startedAt.toISOString(),
+          durationMs: a.durationMs,
+          outcome: a.outcome as 'success',
+          httpStatus: a.httpStatus,
+          traceId: a.traceId,
+          error: (a.error as Record<string, unknown> | null) ?? null,
+        })),
+      };
+    },
+
+    /** Puts a failed deployment back to pending (approver), if its version is still the one to apply. */
+    async retry(ctx: ChangeContext, principal: TenantPrincipal, ref: string, id: string) {
+      const org = await orgs.find(principal, ref);
+      if (!isUuid(id)) throw notFound();
+      return change(ctx, async (tx, trail) => {
+        await orgs.lockForWrite(tx, principal, org.id, undefined);
+        const row = await tx.deployment.findFirst({ where: { id: id.toLowerCase(), orgId: org.id } });
+        if (!row) throw notFound();
+        if (row.state !== 'failed') {
+          throw new ConflictError(
+            'DEPLOYMENT_NOT_FAILED',
+            `The deployment is ${row.state}; only a failed one can be retried`,
+            {
+              body: { current: toDeploymentView(row) },
+            },
+          );
+        }
+        const newer = await tx.deployment.count({
+          where: { orgId: org.id, versionNumber: { gt: row.versionNumber }, state: { not: 'failed' } },
+        });
+        const latest = await tx.ssoVersion.findFirst({
+          where: { orgId: org.id, reviewState: 'approved' },
+          orderBy: { number: 'desc' },
+          select: { number: true },
+        });
+        if (newer > 0 || latest?.number !== row.versionNumber) {
+          throw new ConflictError(
+            'DEPLOYMENT_OUTDATED',
+            `Version ${row.versionNumber} is no longer the org's latest approved version; retrying it would send an older configuration after a newer one`,
+          );
+        }
+        const retried = await tx.deployment.update({
+          where: { id: row.id },
+          // A fresh attempt budget and deadline; the attempt log keeps every earlier call.
+          data: {
+            state: 'pending',
+            attempts: 0,
+            notBefore: new Date(),
+            firstAttemptAt: null,
+            finishedAt: null,
+            updatedAt: new Date(),
+          },
+        });
+        await trail.record({
+          tenantId: principal.tenantId,
+          action: 'deployment.retried',
+          target: { type: 'deployment', id: row.id },
+          orgId: org.id,
+          diff: {
+            before: { state: 'failed', version: row.versionNumber, attempts: row.attempts },
+            after: { state: 'pending', version: row.versionNumber },
+          },
+        });
+        return toDeploymentView(retried);
+      });
+    },
+  };
+}
+
+export type DeploymentsService = ReturnType<typeof createDeploymentsService>;
