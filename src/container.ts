@@ -16,8 +16,10 @@ import { createSecretsService } from './modules/crypto/secrets.service.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
 import { createCognigyClient } from './modules/forwarding/cognigy-client.js';
 import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
+import { deploymentsRepository } from './modules/forwarding/deployments.repository.js';
 import { createDeploymentsService } from './modules/forwarding/deployments.service.js';
 import { createForwarder } from './modules/forwarding/forwarder.js';
+import { createForwardingMetrics } from './modules/forwarding/forwarding-metrics.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { orgsRepository } from './modules/orgs/orgs.repository.js';
 import { createOrgsService } from './modules/orgs/orgs.service.js';
@@ -105,6 +107,7 @@ export function createContainer(input: ContainerInput) {
     perApiBase: config.forwarding.perApiBase,
     leaseMs: config.forwarding.leaseMs,
     pollMs: config.forwarding.pollMs,
+    metrics: createForwardingMetrics(metrics, () => deploymentsRepository.queueDepth(db)),
   });
   const deployments = createDeploymentsService({ db, change, orgs });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });

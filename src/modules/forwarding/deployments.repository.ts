@@ -184,5 +184,13 @@ export const deploymentsRepository = {
     return new Set(rows.map((r) => r.versionId));
   },
 
-  countPending: (db: DbOrTx) => db.deployment.count({ where: { state: { in: ['pending', 'in_flight'] } } }),
+  async queueDepth(db: DbOrTx): Promise<{ pending: number; inFlight: number }> {
+    const rows = await db.deployment.groupBy({
+      by: ['state'],
+      where: { state: { in: ['pending', 'in_flight'] } },
+      _count: { _all: true },
+    });
+    const count = (state: string) => rows.find((r) => r.state === state)?._count._all ?? 0;
+    return { pending: count('pending'), inFlight: count('in_flight') };
+  },
 };

@@ -25,6 +25,7 @@ import {
   type DeploymentRow,
   deploymentsRepository as deployments,
 } from './deployments.repository.js';
+import type { ForwardingMetrics } from './forwarding-metrics.js';
 import { classify, decide, type RetryPolicy } from './retry-policy.js';
 
 /** What the forwarder needs of a version: its content, approved hash and plain secrets (for one call). */
@@ -51,6 +52,7 @@ export interface ForwarderDeps {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly workerId?: string;
+  readonly metrics?: ForwardingMetrics;
   readonly random?: () => number;
 }
 
@@ -133,6 +135,7 @@ export function createForwarder(deps: ForwarderDeps) {
       | { state: 'pending'; notBefore: Date; error: Record<string, unknown> | null },
   ) {
     const attempts = d.attempts + 1;
+    deps.metrics?.attempt(attempt.outcome, attempt.httpStatus, attempt.durationMs);
     await change(systemContext('forwarding'), async (tx, trail) => {
       if (!(await deployments.lockHeld(tx, d.id, worker))) {
         logger.warn({ deploymentId: d.id, worker }, 'forwarding: lease lost before the attempt was recorded');

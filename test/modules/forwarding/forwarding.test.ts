@@ -221,6 +221,18 @@ describe('forwarding an approved version', () => {
     for (const org of orgs) expect(fake.stateOf(org.id)).toMatchObject({ kind: 'configured' });
     const faulted = fake.calls.filter((c) => orgs.some((o) => o.id === c.organisation) && c.fault !== null);
     expect(faulted.length).toBeGreaterThan(0);
+
+    // The metrics count the attempts by outcome and status class, and the queue is empty again.
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
+    expect(
+      value(/forwarding_attempts_total\{outcome="success",status_class="2xx"\} (\d+)/),
+    ).toBeGreaterThanOrEqual(orgs.length);
+    expect(
+      value(/forwarding_attempts_total\{outcome="retryable",status_class="5xx"\} (\d+)/),
+    ).toBeGreaterThan(0);
+    expect(value(/forwarding_call_duration_seconds_count\{status_class="2xx"\} (\d+)/)).toBeGreaterThan(0);
+    expect(value(/forwarding_queue_depth\{state="pending"\} (\d+)/)).toBe(0);
   }, 120_000);
 });
 
