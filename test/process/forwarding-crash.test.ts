@@ -22,7 +22,9 @@ import { testCertificates } from '../support/tls.js';
 
 const PLATFORM_KEY = 'crash-test-platform-key-0123456789abcdefghij';
 const KEYRING = `crash-1:${Buffer.alloc(32, 9).toString('base64')}`;
-const ORGS = 60;
+/** Orgs of the crash test, and approvals forwarded by the two processes together (issue 6's scales). */
+const CRASH_ORGS = 500;
+const SHARED_ORGS = 1000;
 
 let fake: FakeCognigy;
 let dir: string;
@@ -69,8 +71,11 @@ async function call(service: ServiceProcess, method: string, path: string, key: 
   return JSON.parse(text);
 }
 
-/** A tenant with ORGS orgs on the fake Cognigy, each with an approved SAML version (v1). */
-async function rollout(service: ServiceProcess, slug: string): Promise<string[]> {
+/**
+ * A tenant with `count` orgs on the fake Cognigy, each given an approved SAML version (v1) by one
+ * bulk draft and one bulk approval (each org its own transaction, deployment enqueued with it).
+ */
+async function rollout(service: ServiceProcess, slug: string, count: number): Promise<string[]> {
   const tenant = await call(service, 'POST', '/v1/tenants', PLATFORM_KEY, { slug, name: slug });
   const admin = tenant.adminKey.token;
   const editor = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'e', roles: ['editor'] })).token;
@@ -78,23 +83,29 @@ async function rollout(service: ServiceProcess, slug: string): Promise<string[]>
     .token;
   const { certPem } = testCertificates();
   const orgIds: string[] = [];
-  for (let i = 0; i < ORGS; i += 1) {
-    const org = await call(service, 'POST', '/v1/orgs', admin, { slug: `org-${i}`, name: `Org ${i}` });
+  for (let i = 0; i < count; i += 1) {
+    const org = await call(service, 'POST', '/v1/orgs', admin, {
+      slug: `org-${i}`,
+      name: `Org ${i}`,
+      labels: { wave: slug },
+    });
     const apiKey = `${slug}-key-${i}-0123456789`;
     fake.addKey(apiKey, org.id);
     await call(service, 'PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
     orgIds.push(org.id);
   }
-  for (const id of orgIds) {
-    await call(service, 'POST', `/v1/orgs/${id}/sso/versions`, editor, {
+  const drafted = await call(service, 'POST', '/v1/sso/bulk', editor, {
+    selector: { labels: { wave: slug } },
+    change: {
       kind: 'saml',
-      idpIssuer: `urn:${slug}:${id}`,
+      idpIssuer: `urn:${slug}:{org.id}`,
       idpLoginEndpoint: 'https://idp.example.com/login',
       idpCertificate: certPem,
-      baseVersion: 0,
-    });
-    await call(service, 'POST', `/v1/orgs/${id}/sso/versions/1/approve`, approver, {});
-  }
+    },
+  });
+  expect(drafted.summary).toMatchObject({ selected: count, succeeded: count });
+  const approved = await call(service, 'POST', '/v1/sso/bulk/approve', approver, { bulkId: drafted.bulkId });
+  expect(approved.summary).toMatchObject({ selected: count, succeeded: count });
   return orgIds;
 }
 
@@ -127,26 +138,26 @@ describe('forwarding across a crash', () => {
   });
   afterAll(async () => database?.drop());
 
-  it('a process killed with SIGKILL mid-rollout leaves nothing lost: after a restart every org is applied within 60 s', async () => {
+  it(`a process killed with SIGKILL mid-rollout of ${CRASH_ORGS} orgs loses nothing: after a restart every org is applied within 60 s`, async () => {
     fake.setLatency(400);
     const first = await start(database, 'first');
     let orgIds: string[] = [];
     try {
-      orgIds = await rollout(first, 'crash-a');
-      // kill it while calls are in flight
-      await waitUntil('some calls in flight', async () => fake.calls.length > 0, 30_000);
+      // every approval is committed; the worker is forwarding (8 at a time, 400 ms each) when killed
+      orgIds = await rollout(first, 'crash-a', CRASH_ORGS);
       first.child.kill('SIGKILL');
       await first.exited;
     } finally {
       fake.setLatency(0);
     }
     const before = await appliedCount(database, orgIds);
-    expect(before).toBeLessThan(ORGS); // the kill really was mid-rollout
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(CRASH_ORGS); // the kill really was mid-rollout
     const restartedAt = Date.now();
     const second = await start(database, 'second');
     await waitUntil(
       'every org applied',
-      async () => (await appliedCount(database, orgIds)) === ORGS,
+      async () => (await appliedCount(database, orgIds)) === CRASH_ORGS,
       60_000,
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${tail(second)}`);
@@ -165,17 +176,17 @@ describe('two processes on one database', () => {
   });
   afterAll(async () => database?.drop());
 
-  it('share the work: every version applied once, by one worker at a time, both workers busy', async () => {
+  it(`forward ${SHARED_ORGS} approvals together: every version applied once, by one worker at a time, both workers busy`, async () => {
     fake.setLatency(150);
     const a = await start(database, 'two-a');
     const b = await start(database, 'two-b');
     let orgIds: string[] = [];
     try {
-      orgIds = await rollout(a, 'shared');
+      orgIds = await rollout(a, 'shared', SHARED_ORGS);
       await waitUntil(
         'every org applied',
-        async () => (await appliedCount(database, orgIds)) === ORGS,
-        60_000,
+        async () => (await appliedCount(database, orgIds)) === SHARED_ORGS,
+        120_000,
       );
     } finally {
       fake.setLatency(0);
@@ -189,7 +200,7 @@ describe('two processes on one database', () => {
           WHERE d.org_id = ANY($1::uuid[]) GROUP BY a.deployment_id`,
         [orgIds],
       );
-      expect(rows).toHaveLength(ORGS);
+      expect(rows).toHaveLength(SHARED_ORGS);
       for (const r of rows) expect(Number(r.n)).toBe(1); // one attempt each: never sent twice
       const workers = new Set(rows.flatMap((r) => r.workers));
       expect(workers.size).toBe(2); // both processes forwarded

@@ -46,9 +46,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 /** An org whose Cognigy target is the fake (with a key the fake knows, unless told otherwise). */
-async function orgOnFake(known = true) {
+async function orgOnFake(known = true, labels: Record<string, string> = {}) {
   orgCounter += 1;
-  const org = await createOrg(t.app, tenant.adminKey, `fwd-${orgCounter}`);
+  const org = await createOrg(t.app, tenant.adminKey, `fwd-${orgCounter}`, labels);
   const apiKey = `cognigy-key-${orgCounter}-0123456789abcdef`;
   if (known) fake.addKey(apiKey, org.id);
   const res = await send('PUT', `/v1/orgs/${org.id}/cognigy`, tenant.adminKey, {
@@ -203,9 +203,9 @@ describe('forwarding an approved version', () => {
     for (const s of states) expect(['succeeded', 'superseded']).toContain(s.state);
   });
 
-  test('with 30% transient faults (429, 500, 503, resets), every org gets its approved version, none lost', async () => {
+  test('with 30% transient faults (429, 500, 503, resets), each of 200 orgs gets its approved version, none lost', async () => {
     const orgs: Array<Awaited<ReturnType<typeof orgOnFake>>> = [];
-    for (let i = 0; i < 40; i += 1) orgs.push(await orgOnFake());
+    for (let i = 0; i < 200; i += 1) orgs.push(await orgOnFake(true, { wave: 'faults' }));
     fake.setFaultRate(0.3, [
       { kind: 'status', status: 429, retryAfter: '0' },
       { kind: 'status', status: 500 },
@@ -213,7 +213,16 @@ describe('forwarding an approved version', () => {
       { kind: 'reset' },
     ]);
     try {
-      for (const org of orgs) await draftAndApprove(org.id, 0);
+      // one bulk draft and one bulk approval: 200 approvals, each with its deployment
+      const drafted = await send('POST', '/v1/sso/bulk', editor, {
+        selector: { labels: { wave: 'faults' } },
+        change: (({ decryptionPrivateKey: _key, ...withoutKey }) => withoutKey)(samlDraft()),
+      });
+      expect(drafted.json().summary).toMatchObject({ succeeded: 200 });
+      const approved = await send('POST', '/v1/sso/bulk/approve', approver, {
+        bulkId: drafted.json().bulkId,
+      });
+      expect(approved.json().summary).toMatchObject({ succeeded: 200 });
       for (const org of orgs) await waitFor(`${org.slug} applied`, appliedNumber(org.id, 1), 60_000);
     } finally {
       fake.setFaultRate(0, []);
