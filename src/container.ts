@@ -62,7 +62,13 @@ export function createContainer(input: ContainerInput) {
   const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp, change });
 
   // Every outbound request passes the network policy (§8); discovery validates issuers through it (§5).
-  const outbound = input.outbound ?? createOutboundFetch(config.outbound);
+  // The pool allows as many connections to one host as forwarding may have calls in flight to it.
+  const outbound =
+    input.outbound ??
+    createOutboundFetch({
+      ...config.outbound,
+      maxConnectionsPerOrigin: Math.max(10, config.forwarding.perApiBase),
+    });
   const discovery = createDiscoveryValidator({
     fetch: outbound,
     allowHttp: config.outbound.allowHttp,

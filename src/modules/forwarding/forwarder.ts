@@ -7,6 +7,7 @@
  * (the process died) makes the deployment claimable again.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
@@ -99,7 +100,13 @@ export function createForwarder(deps: ForwarderDeps) {
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
-  let abort = new AbortController();
+  // One signal shared by every call in flight (each adds a listener): no listener limit.
+  const newAbort = () => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  };
+  let abort = newAbort();
 
   const audit = (d: Pick<DeploymentRow, 'id' | 'tenantId' | 'orgId' | 'versionNumber'>) => ({
     tenantId: d.tenantId,
@@ -365,7 +372,7 @@ export function createForwarder(deps: ForwarderDeps) {
         abort.abort();
         await all;
       }
-      abort = new AbortController();
+      abort = newAbort();
       logger.info({ worker }, 'forwarding: stopped');
     },
     get inFlight() {
