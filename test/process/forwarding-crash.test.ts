@@ -75,7 +75,11 @@ async function call(service: ServiceProcess, method: string, path: string, key: 
  * A tenant with `count` orgs on the fake Cognigy, each given an approved SAML version (v1) by one
  * bulk draft and one bulk approval (each org its own transaction, deployment enqueued with it).
  */
-async function rollout(service: ServiceProcess, slug: string, count: number): Promise<string[]> {
+async function rollout(
+  service: ServiceProcess,
+  slug: string,
+  count: number,
+): Promise<{ orgIds: string[]; approveAll: (issuer: string) => Promise<void> }> {
   const tenant = await call(service, 'POST', '/v1/tenants', PLATFORM_KEY, { slug, name: slug });
   const admin = tenant.adminKey.token;
   const editor = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'e', roles: ['editor'] })).token;
@@ -94,28 +98,35 @@ async function rollout(service: ServiceProcess, slug: string, count: number): Pr
     await call(service, 'PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
     orgIds.push(org.id);
   }
-  const drafted = await call(service, 'POST', '/v1/sso/bulk', editor, {
-    selector: { labels: { wave: slug } },
-    change: {
-      kind: 'saml',
-      idpIssuer: `urn:${slug}:{org.id}`,
-      idpLoginEndpoint: 'https://idp.example.com/login',
-      idpCertificate: certPem,
-    },
-  });
-  expect(drafted.summary).toMatchObject({ selected: count, succeeded: count });
-  const approved = await call(service, 'POST', '/v1/sso/bulk/approve', approver, { bulkId: drafted.bulkId });
-  expect(approved.summary).toMatchObject({ selected: count, succeeded: count });
-  return orgIds;
+  /** One bulk draft and one bulk approval of a new version for every org (each its own transaction). */
+  const approveAll = async (issuer: string) => {
+    const drafted = await call(service, 'POST', '/v1/sso/bulk', editor, {
+      selector: { labels: { wave: slug } },
+      change: {
+        kind: 'saml',
+        idpIssuer: issuer,
+        idpLoginEndpoint: 'https://idp.example.com/login',
+        idpCertificate: certPem,
+      },
+    });
+    expect(drafted.summary).toMatchObject({ selected: count, succeeded: count });
+    const approved = await call(service, 'POST', '/v1/sso/bulk/approve', approver, {
+      bulkId: drafted.bulkId,
+    });
+    expect(approved.summary).toMatchObject({ selected: count, succeeded: count });
+  };
+  await approveAll('urn:v1');
+  return { orgIds, approveAll };
 }
 
-async function appliedCount(database: TestDatabase, orgIds: string[]): Promise<number> {
+async function appliedCount(database: TestDatabase, orgIds: string[], version = 1): Promise<number> {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string }>(
-      `SELECT count(DISTINCT org_id) AS n FROM deployments WHERE state = 'succeeded' AND org_id = ANY($1::uuid[])`,
-      [orgIds],
+      `SELECT count(DISTINCT org_id) AS n FROM deployments
+        WHERE state = 'succeeded' AND version_number = $2 AND org_id = ANY($1::uuid[])`,
+      [orgIds, version],
     );
     return Number(rows[0]?.n ?? 0);
   } finally {
@@ -144,7 +155,7 @@ describe('forwarding across a crash', () => {
     let orgIds: string[] = [];
     try {
       // every approval is committed; the worker is forwarding (8 at a time, 400 ms each) when killed
-      orgIds = await rollout(first, 'crash-a', CRASH_ORGS);
+      orgIds = (await rollout(first, 'crash-a', CRASH_ORGS)).orgIds;
       first.child.kill('SIGKILL');
       await first.exited;
     } finally {
@@ -176,16 +187,19 @@ describe('two processes on one database', () => {
   });
   afterAll(async () => database?.drop());
 
-  it(`forward ${SHARED_ORGS} approvals together: every version applied once, by one worker at a time, both workers busy`, async () => {
+  it(`forward ${SHARED_ORGS} orgs' approvals together, a second version approved mid-rollout: each org ends with v2, never v1 after v2, no deployment sent by both`, async () => {
     fake.setLatency(150);
     const a = await start(database, 'two-a');
     const b = await start(database, 'two-b');
     let orgIds: string[] = [];
     try {
-      orgIds = await rollout(a, 'shared', SHARED_ORGS);
+      const shared = await rollout(a, 'shared', SHARED_ORGS);
+      orgIds = shared.orgIds;
+      // v2 of every org is approved while v1 is still being forwarded by both processes
+      await shared.approveAll('urn:v2');
       await waitUntil(
-        'every org applied',
-        async () => (await appliedCount(database, orgIds)) === SHARED_ORGS,
+        'every org has v2 applied',
+        async () => (await appliedCount(database, orgIds, 2)) === SHARED_ORGS,
         120_000,
       );
     } finally {
@@ -197,18 +211,29 @@ describe('two processes on one database', () => {
       const { rows } = await client.query<{ deployment_id: string; n: string; workers: string[] }>(
         `SELECT a.deployment_id, count(*) AS n, array_agg(DISTINCT a.worker) AS workers
            FROM deployment_attempts a JOIN deployments d ON d.id = a.deployment_id
-          WHERE d.org_id = ANY($1::uuid[]) GROUP BY a.deployment_id`,
+          WHERE d.org_id = ANY($1::uuid[]) AND a.outcome <> 'skipped' GROUP BY a.deployment_id`,
         [orgIds],
       );
-      expect(rows).toHaveLength(SHARED_ORGS);
-      for (const r of rows) expect(Number(r.n)).toBe(1); // one attempt each: never sent twice
+      for (const r of rows) expect(Number(r.n)).toBe(1); // one call per deployment: never sent twice
       const workers = new Set(rows.flatMap((r) => r.workers));
       expect(workers.size).toBe(2); // both processes forwarded
+      const states = await client.query<{ state: string; n: string }>(
+        `SELECT state, count(*) AS n FROM deployments WHERE org_id = ANY($1::uuid[]) GROUP BY state`,
+        [orgIds],
+      );
+      // every v1 was either sent before v2's approval reached it, or superseded unsent
+      const byState = Object.fromEntries(states.rows.map((r) => [r.state, Number(r.n)]));
+      expect((byState.succeeded ?? 0) + (byState.superseded ?? 0)).toBe(2 * SHARED_ORGS);
     } finally {
       await client.end();
     }
     for (const id of orgIds) {
-      expect(fake.calls.filter((c) => c.organisation === id && c.status === 200)).toHaveLength(1);
+      const sent = fake.calls
+        .filter((c) => c.organisation === id && c.status === 200)
+        .map((c) => (c.body as { idpIssuer: string }).idpIssuer);
+      expect(sent.at(-1)).toBe('urn:v2');
+      expect(sent.lastIndexOf('urn:v1')).toBeLessThan(sent.indexOf('urn:v2'));
+      expect(fake.stateOf(id)).toMatchObject({ body: { idpIssuer: 'urn:v2' } });
     }
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
