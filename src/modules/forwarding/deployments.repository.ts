@@ -155,12 +155,6 @@ export const deploymentsRepository = {
       },
     }),
 
-  /** Releases a claimed deployment unchanged (graceful shutdown before the call started). */
-  release: (db: DbOrTx, id: string, worker: string) =>
-    db.$executeRaw`
-      UPDATE deployments SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-       WHERE id = ${id}::uuid AND state = 'in_flight' AND lease_owner = ${worker}`,
-
   /** The newest deployment that succeeded, the one in flight, and the newest failed one, of an org. */
   async stateOf(db: DbOrTx, orgId: string) {
     const [applied, inFlight, lastFailed] = await Promise.all([
@@ -172,16 +166,6 @@ export const deploymentsRepository = {
       db.deployment.findFirst({ where: { orgId, state: 'failed' }, orderBy: { finishedAt: 'desc' } }),
     ]);
     return { applied, inFlight, lastFailed };
-  },
-
-  /** Whether a version was applied (a deployment of it succeeded): it then is never "superseded". */
-  async appliedVersionIds(db: DbOrTx, versionIds: readonly string[]): Promise<Set<string>> {
-    if (versionIds.length === 0) return new Set();
-    const rows = await db.deployment.findMany({
-      where: { versionId: { in: [...versionIds] }, state: 'succeeded' },
-      select: { versionId: true },
-    });
-    return new Set(rows.map((r) => r.versionId));
   },
 
   async queueDepth(db: DbOrTx): Promise<{ pending: number; inFlight: number }> {

@@ -34,7 +34,6 @@ export interface ForwardableVersion {
   readonly content: SsoContent;
   readonly contentHash: string;
   readonly approvedHash: string | null;
-  readonly reviewState: string;
   readonly openSecrets: () => Promise<SsoSecrets>;
 }
 

@@ -3,7 +3,7 @@
  * Cognigy's API will accept the issuer; for SAML the certificate and endpoints; for `disabled`
  * nothing to check. Knows nothing of the database; runs before a change's transaction.
  */
-import type { DiscoveryCheck, DiscoveryReport, ReportStatus } from '../discovery/discovery-report.js';
+import type { DiscoveryReport, ReportStatus } from '../discovery/discovery-report.js';
 import { overallStatus } from '../discovery/discovery-report.js';
 import type { DiscoveryValidator } from '../discovery/discovery-validator.js';
 import { quote } from '../discovery/wording.js';
@@ -103,7 +103,7 @@ export function createSsoValidator({ discovery, isAllowlistedHost, allowHttp }: 
     const { checks, status: _status, ...rest } = report;
     const all: ReportCheck[] = [...checks, cognigyUrlCheck('idpIssuer', issuer)];
     if (content.idpFrontChannelLogoutUrl) {
-      all.push({ ...cognigyUrlCheck('idpFrontChannelLogoutUrl', content.idpFrontChannelLogoutUrl) });
+      all.push(cognigyUrlCheck('idpFrontChannelLogoutUrl', content.idpFrontChannelLogoutUrl));
     }
     return {
       report: { status: overallStatus(all), checks: all, discovery: rest },
@@ -176,5 +176,3 @@ export type SsoValidator = ReturnType<typeof createSsoValidator>;
 export function blockingFailure(report: ValidationReport): ReportCheck | undefined {
   return report.checks.find((c) => c.status === 'fail' && BLOCKING_CHECKS.has(c.name));
 }
-
-export type { DiscoveryCheck };

@@ -418,6 +418,14 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     return approved;
   }
 
+  /** Locks the org for this change and reads one of its versions (404 when it has none of that number). */
+  async function lockVersion(tx: Tx, principal: TenantPrincipal, ref: string, number: number) {
+    const org = await orgs.lockForWrite(tx, principal, ref, undefined);
+    const row = await versions.get(tx, org.id, number);
+    if (!row) throw versionNotFound(number);
+    return row;
+  }
+
   async function findVersion(principal: TenantPrincipal, ref: string, number: number) {
     const org = await orgs.find(principal, ref);
     const row = await versions.get(db, org.id, number);
@@ -464,7 +472,6 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
         content: versionContent(row),
         contentHash: row.contentHash,
         approvedHash: row.approvedHash,
-        reviewState: row.reviewState,
         openSecrets: async () => ({
           idpClientSecret: (await openVersionSecret(row, 'idpClientSecret')) ?? undefined,
           decryptionPrivateKey: await openVersionSecret(row, 'decryptionPrivateKey'),
@@ -584,11 +591,8 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       number: number,
       body: ApproveBody,
     ) {
-      const org = await orgs.find(principal, ref);
       return change(ctx, async (tx, trail) => {
-        await orgs.lockForWrite(tx, principal, org.id, undefined);
-        const row = await versions.get(tx, org.id, number);
-        if (!row) throw versionNotFound(number);
+        const row = await lockVersion(tx, principal, ref, number);
         const approved = await approveInTx(tx, trail, principal, row, body);
         return toVersionView(approved, await versions.latestValidation(tx, row.id));
       });
@@ -601,11 +605,8 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       number: number,
       comment: string,
     ) {
-      const org = await orgs.find(principal, ref);
       return change(ctx, async (tx, trail) => {
-        await orgs.lockForWrite(tx, principal, org.id, undefined);
-        const row = await versions.get(tx, org.id, number);
-        if (!row) throw versionNotFound(number);
+        const row = await lockVersion(tx, principal, ref, number);
         const decision = decideRejection({ version: row });
         const rejected = await versions.review(tx, row.id, {
           reviewState: decision.state,
@@ -618,7 +619,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
           tenantId: principal.tenantId,
           action: 'sso_version.rejected',
           target: { type: 'sso_version', id: row.id },
-          orgId: org.id,
+          orgId: row.orgId,
           diff: changes({ number, ...reviewOf(row) }, { number, ...reviewOf(rejected) }),
         });
         return toVersionView(rejected, await versions.latestValidation(tx, row.id));
