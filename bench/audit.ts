@@ -7,43 +7,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { createContainer } from '../src/container.js';
-import { openDatabase } from '../src/db/client.js';
-import { migrate, readMigrations } from '../src/db/migrator.js';
-import { createLogger } from '../src/lib/logger.js';
-import { ensurePlatformKey } from '../src/modules/auth/platform-key.js';
-import { parseKeyringSpec } from '../src/modules/crypto/keyring.js';
 import { appendManyEvents } from '../test/support/audit.js';
-import { benchDatabase, latency, machine, ms } from './support/environment.js';
+import { PLATFORM_KEY, startBenchApp } from './support/app.js';
+import { latency, machine, ms } from './support/environment.js';
 import { writeSection } from './support/report.js';
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
-const PLATFORM_KEY = 'bench-platform-admin-key-0123456789abcdefghij';
 const log = (msg: string) => process.stderr.write(`[bench:audit] ${msg}\n`);
 
-const db = await benchDatabase('audit');
-const config = loadConfig({
-  NODE_ENV: 'test',
-  DATABASE_URL: db.url,
-  ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
-  BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-  LOG_LEVEL: 'warn',
-});
-const logger = createLogger('warn');
-const database = openDatabase({ url: db.url, poolMax: 10 });
-const migrations = await readMigrations();
-await migrate(database.pool, logger, migrations);
-await ensurePlatformKey(database.prisma, PLATFORM_KEY);
-const container = createContainer({
-  config,
-  logger,
-  database,
-  keyring: parseKeyringSpec(config.encryptionKeys as string),
-  migrations,
-});
-const app = await buildApp(container);
+const bench = await startBenchApp('audit');
+const { app, container, db } = bench;
+const { database } = container;
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 try {
@@ -205,7 +179,5 @@ ${rows.join('\n')}
   );
   log('wrote BENCHMARKS.md');
 } finally {
-  await app.close();
-  await database.close();
-  await db.close();
+  await bench.close();
 }

@@ -6,70 +6,39 @@
  *
  *   npm run bench:forwarding        (ORGS=10000; BENCH_DATABASE_URL to use a server)
  */
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { createContainer } from '../src/container.js';
-import { openDatabase } from '../src/db/client.js';
-import { migrate, readMigrations } from '../src/db/migrator.js';
-import { createLogger } from '../src/lib/logger.js';
-import { ensurePlatformKey } from '../src/modules/auth/platform-key.js';
-import { parseKeyringSpec } from '../src/modules/crypto/keyring.js';
 import { createOutboundFetch } from '../src/modules/outbound/outbound-client.js';
 import { startFakeCognigy } from '../test/support/fake-cognigy.js';
 import { testCertificates } from '../test/support/tls.js';
-import { benchDatabase, machine } from './support/environment.js';
+import { PLATFORM_KEY, startBenchApp } from './support/app.js';
+import { machine } from './support/environment.js';
 import { writeSection } from './support/report.js';
 
 const ORGS = Number(process.env.ORGS ?? 10_000);
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
-const PLATFORM_KEY = 'bench-platform-admin-key-0123456789abcdefghij';
 const log = (msg: string) => process.stderr.write(`[bench:forwarding] ${msg}\n`);
 
 const fake = await startFakeCognigy({ https: true });
-const db = await benchDatabase('forwarding');
-const config = loadConfig({
-  NODE_ENV: 'test',
-  DATABASE_URL: db.url,
-  ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
-  BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-  LOG_LEVEL: 'warn',
-  OUTBOUND_ALLOWLIST: '127.0.0.1',
-  DB_POOL_MAX: '20',
-  FORWARDING_POLL_MS: '100',
-  FORWARDING_BACKOFF_BASE_MS: '100',
-  FORWARDING_BACKOFF_MAX_MS: '1000',
-  // Every org here is on one installation: the per-installation bound is raised to the global one,
-  // so that the concurrency bound measured is the issue's 64 / 50 ms.
-  FORWARDING_PER_API_BASE: '64',
+const bench = await startBenchApp('forwarding', {
+  env: {
+    OUTBOUND_ALLOWLIST: '127.0.0.1',
+    DB_POOL_MAX: '20',
+    FORWARDING_POLL_MS: '100',
+    FORWARDING_BACKOFF_BASE_MS: '100',
+    FORWARDING_BACKOFF_MAX_MS: '1000',
+    // Every org here is on one installation: the per-installation bound is raised to the global one,
+    // so that the concurrency bound measured is the issue's 64 / 50 ms.
+    FORWARDING_PER_API_BASE: '64',
+  },
+  outbound: createOutboundFetch({
+    allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
+    allowHttp: false,
+    timeoutMs: 5000,
+    ca: testCertificates().caPem,
+    maxConnectionsPerOrigin: 64,
+  }),
 });
-const logger = createLogger('warn');
-const database = openDatabase({ url: db.url, poolMax: config.dbPoolMax });
-const migrations = await readMigrations();
-await migrate(database.pool, logger, migrations);
-await ensurePlatformKey(database.prisma, PLATFORM_KEY);
-const outbound = createOutboundFetch({
-  allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
-  allowHttp: false,
-  timeoutMs: 5000,
-  ca: testCertificates().caPem,
-  maxConnectionsPerOrigin: 64,
-});
-const container = createContainer({
-  config,
-  logger,
-  database,
-  keyring: parseKeyringSpec(config.encryptionKeys as string),
-  migrations,
-  outbound,
-});
-const app = await buildApp(container);
-const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-
-async function call(method: 'POST' | 'PUT', url: string, key: string, payload: object) {
-  const res = await app.inject({ method, url, headers: auth(key), payload });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-  return res.json();
-}
+const { container, call } = bench;
+const { config, database } = container;
 
 async function succeeded(version: number): Promise<number> {
   const { rows } = await database.pool.query<{ n: string }>(
@@ -178,9 +147,6 @@ raised to 64 for this run (and the outbound pool to 64 connections per origin); 
 is served at most 16 calls at a time (16 / ${LATENCY_MS / 1000} s = ${(16 / (LATENCY_MS / 1000)).toFixed(0)}/s).`,
   );
 } finally {
-  await container.forwarder.stop();
-  await app.close();
-  await database.close();
-  await db.close();
+  await bench.close();
   await fake.close();
 }

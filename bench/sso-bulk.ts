@@ -6,90 +6,29 @@
  *
  *   npm run bench:bulk            (ORGS=1000; BENCH_DATABASE_URL to use a server)
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { createContainer } from '../src/container.js';
-import { openDatabase } from '../src/db/client.js';
-import { migrate, readMigrations } from '../src/db/migrator.js';
-import { createLogger } from '../src/lib/logger.js';
-import { ensurePlatformKey } from '../src/modules/auth/platform-key.js';
-import { parseKeyringSpec } from '../src/modules/crypto/keyring.js';
 import { createOutboundFetch } from '../src/modules/outbound/outbound-client.js';
-import { startHttpsServer, testCertificates } from '../test/support/tls.js';
-import { benchDatabase, machine, ms } from './support/environment.js';
+import { testCertificates } from '../test/support/tls.js';
+import { PLATFORM_KEY, startBenchApp } from './support/app.js';
+import { machine, ms } from './support/environment.js';
+import { startBenchIdp } from './support/idp.js';
 import { writeSection } from './support/report.js';
 
 const ORGS = Number(process.env.ORGS ?? 1000);
 const BASELINE_ORGS = Math.min(200, ORGS);
-const PLATFORM_KEY = 'bench-platform-admin-key-0123456789abcdefghij';
 const log = (msg: string) => process.stderr.write(`[bench:bulk] ${msg}\n`);
 
-// A loopback IdP: discovery document and JWKS, counted.
-const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench-1', use: 'sig', alg: 'RS256' };
-let issuer = '';
-let idpRequests = 0;
-const idp = await startHttpsServer((req, res) => {
-  idpRequests += 1;
-  res.setHeader('content-type', 'application/json');
-  if (req.url === '/.well-known/openid-configuration') {
-    res.end(
-      JSON.stringify({
-        issuer,
-        authorization_endpoint: `${issuer}/authorize`,
-        token_endpoint: `${issuer}/token`,
-        jwks_uri: `${issuer}/jwks`,
-        response_types_supported: ['code'],
-        id_token_signing_alg_values_supported: ['RS256'],
-        token_endpoint_auth_methods_supported: ['client_secret_basic'],
-      }),
-    );
-  } else if (req.url === '/jwks') {
-    res.end(JSON.stringify({ keys: [jwk] }));
-  } else {
-    res.statusCode = 404;
-    res.end('{}');
-  }
+const idp = await startBenchIdp();
+const issuer = idp.issuer;
+const bench = await startBenchApp('bulk', {
+  env: { OUTBOUND_ALLOWLIST: '127.0.0.1' },
+  outbound: createOutboundFetch({
+    allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
+    allowHttp: false,
+    timeoutMs: 5000,
+    ca: testCertificates().caPem,
+  }),
 });
-issuer = idp.url;
-
-const db = await benchDatabase('bulk');
-const config = loadConfig({
-  NODE_ENV: 'test',
-  DATABASE_URL: db.url,
-  ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
-  BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-  LOG_LEVEL: 'warn',
-  OUTBOUND_ALLOWLIST: '127.0.0.1',
-});
-const logger = createLogger('warn');
-const database = openDatabase({ url: db.url, poolMax: 10 });
-const migrations = await readMigrations();
-await migrate(database.pool, logger, migrations);
-await ensurePlatformKey(database.prisma, PLATFORM_KEY);
-const outbound = createOutboundFetch({
-  allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
-  allowHttp: false,
-  timeoutMs: 5000,
-  ca: testCertificates().caPem,
-});
-const container = createContainer({
-  config,
-  logger,
-  database,
-  keyring: parseKeyringSpec(config.encryptionKeys as string),
-  migrations,
-  outbound,
-});
-const app = await buildApp(container);
-const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-
-async function call(method: 'GET' | 'POST', url: string, key: string, payload?: object) {
-  const res = await app.inject({ method, url, headers: auth(key), ...(payload ? { payload } : {}) });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-  return res.json();
-}
+const call = bench.call;
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const started = performance.now();
@@ -141,7 +80,7 @@ try {
     `baseline: ${BASELINE_ORGS} single drafts in ${single.seconds.toFixed(1)} s (${ms(singlePerOrg)} per org)`,
   );
 
-  const before = idpRequests;
+  const before = idp.requests();
   const bulkDraft = await timed(() =>
     call('POST', '/v1/sso/bulk', editor, {
       selector: { labels: { group: 'bulk' } },
@@ -149,7 +88,7 @@ try {
       note: 'bench',
     }),
   );
-  const idpDuringBulk = idpRequests - before;
+  const idpDuringBulk = idp.requests() - before;
   const draftSummary = bulkDraft.value.summary;
   if (draftSummary.succeeded !== ORGS) throw new Error(`bulk draft: ${JSON.stringify(draftSummary)}`);
   log(`bulk draft: ${ORGS} orgs in ${bulkDraft.seconds.toFixed(1)} s (${idpDuringBulk} IdP requests)`);
@@ -198,8 +137,6 @@ had already fetched this issuer's document and JWKS (the tests prove a cold bulk
 Every result was per org (${ORGS.toLocaleString('en')} results, 0 failed).`,
   );
 } finally {
-  await app.close();
-  await database.close();
-  await db.close();
+  await bench.close();
   await idp.close();
 }
