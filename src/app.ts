@@ -13,6 +13,7 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
 import { deploymentsRoutes } from './modules/forwarding/deployments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { meRoutes } from './modules/me/me.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
 import { ssoBulkRoutes } from './modules/sso-versions/sso-bulk.routes.js';
 import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js';
@@ -76,6 +77,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { pool: container.database.pool, migrations: container.migrations });
   await app.register(tenantsRoutes, { tenants: container.tenants });
+  await app.register(meRoutes);
   await app.register(apiKeysRoutes, { apiKeys: container.apiKeys });
   await app.register(orgsRoutes, { orgs: container.orgs });
   await app.register(auditRoutes, {

@@ -2,7 +2,7 @@
  * Acceptance criterion: every org/key endpoint tried with a key of another tenant returns 404, and
  * with a key lacking the role returns 403; an org-scoped key sees only its orgs.
  *
- * One table lists every org and API-key operation; a test proves it is complete against the
+ * One table lists every org and API-key operation (and the caller's own key, /v1/me); a test proves it is complete against the
  * OpenAPI document, so a new route under /v1/orgs or /v1/api-keys cannot skip these checks.
  */
 import type { LightMyRequestResponse } from 'fastify';
@@ -97,6 +97,8 @@ const OPERATIONS: readonly Operation[] = [
     unscoped: true,
   },
   { method: 'DELETE', path: '/v1/api-keys/{id}', addresses: 'key', roles: ['admin'], unscoped: true },
+  // The caller's own key: nothing of another tenant to address, every role may ask.
+  { method: 'GET', path: '/v1/me', addresses: 'collection', roles: ALL, unscoped: false },
   // SSO versions: alpha has version 1 (a disabled draft), so `{number}` is 1.
   {
     method: 'POST',
@@ -269,10 +271,10 @@ afterAll(async () => {
 });
 
 describe('the operation table', () => {
-  test('covers every operation registered under /v1/orgs and /v1/api-keys', () => {
+  test('covers every operation registered under /v1/orgs, /v1/api-keys and /v1/me', () => {
     const paths = (t.app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
     const documented = Object.entries(paths)
-      .filter(([path]) => /^\/v1\/(orgs|api-keys)(\/|$)/.test(path))
+      .filter(([path]) => /^\/v1\/(orgs|api-keys|me)(\/|$)/.test(path))
       .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
       .sort();
     expect(documented.length).toBeGreaterThan(0);
@@ -284,7 +286,7 @@ describe('the operation table', () => {
     // The parser understands nesting: the tree prints /v1/tenants/:tenant as "s" then "/:tenant".
     expect(tree).toContainEqual({ path: '/v1/tenants/:tenant', methods: ['GET', 'HEAD'] });
     const served = tree
-      .filter(({ path }) => /^\/v1\/(orgs|api-keys)(\/|$)/.test(path))
+      .filter(({ path }) => /^\/v1\/(orgs|api-keys|me)(\/|$)/.test(path))
       .flatMap(({ path, methods }) =>
         methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${path.replace(/:(\w+)/g, '{$1}')}`),
       )

@@ -68,6 +68,7 @@ describe('a Cognigy API key given to the service', () => {
     await call('GET', '/v1/tenants', PLATFORM_KEY);
     await call('GET', `/v1/tenants/${tenant.id}`, PLATFORM_KEY);
     await call('GET', '/v1/tenant', admin);
+    await call('GET', '/v1/me', auditor.token);
     await call('PATCH', '/v1/tenant', admin, { allowSelfApproval: true });
     const put = await call(
       'PUT',

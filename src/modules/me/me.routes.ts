@@ -1,0 +1,32 @@
+/**
+ * `GET /v1/me`: who the caller's API key is. Clients (the web UI) use it to say why an action is not
+ * theirs to take (e.g. "you created this version") before the API refuses it.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalOf } from '../../plugins/auth.js';
+import { requireTenantPrincipal } from '../auth/principal.js';
+import { MeView } from './me.schemas.js';
+
+export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/me',
+    {
+      config: { access: { roles: ['admin', 'editor', 'approver', 'auditor'] } },
+      schema: {
+        tags: ['tenant'],
+        summary: 'The API key making this call: its id, name, roles and org scope',
+        response: { 200: MeView },
+      },
+    },
+    async (request): Promise<MeView> => {
+      const principal = requireTenantPrincipal(principalOf(request));
+      return {
+        id: principal.keyId,
+        name: principal.keyName,
+        tenantId: principal.tenantId,
+        roles: [...principal.roles],
+        orgScope: principal.orgScope === null ? null : [...principal.orgScope],
+      };
+    },
+  );
+};
