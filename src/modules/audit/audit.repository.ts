@@ -1,8 +1,8 @@
-import type { DbOrTx, Tx } from '../../db/client.js';
+import type pg from 'pg';
+import QueryStream from 'pg-query-stream';
+import type { Tx } from '../../db/client.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { type AuditRecord, PLATFORM_CHAIN } from './audit-event.js';
-
-export type AuditRow = Prisma.AuditEventGetPayload<object>;
+import { type AuditActor, type AuditRecord, PLATFORM_CHAIN } from './audit-event.js';
 
 export interface AuditFilter {
   readonly chain: string;
@@ -16,46 +16,133 @@ export interface AuditFilter {
   readonly to?: Date;
 }
 
-export function toAuditRecord(row: AuditRow): AuditRecord {
+/**
+ * The columns of an event in the order `recordOf` reads them. Reads go straight through `pg` with
+ * rows as arrays: at a million events, Prisma's per-row mapping (and, for a 50-row page, its
+ * query compilation) cost several times the SQL itself.
+ */
+const COLUMNS =
+  'id, chain, seq, tenant_id, occurred_at, actor_type, actor_id, actor_name, action, target_type, ' +
+  'target_id, org_id, request_id, source_ip, user_agent, outcome, diff, prev_hash, hash';
+
+/** One row of `COLUMNS`, as `pg` parses it (`rowMode: 'array'`). */
+export type AuditRow = [
+  id: string,
+  chain: string,
+  seq: number,
+  tenantId: string | null,
+  occurredAt: Date,
+  actorType: string,
+  actorId: string | null,
+  actorName: string,
+  action: string,
+  targetType: string,
+  targetId: string,
+  orgId: string | null,
+  requestId: string | null,
+  sourceIp: string | null,
+  userAgent: string | null,
+  outcome: string,
+  diff: AuditRecord['diff'],
+  prevHash: string,
+  hash: string,
+];
+
+export function recordOf(row: AuditRow): AuditRecord {
   return {
-    id: row.id,
-    chain: row.chain,
-    seq: row.seq,
-    tenantId: row.tenantId,
-    occurredAt: row.occurredAt.toISOString(),
-    actor: { type: row.actorType as 'api_key' | 'system', id: row.actorId, name: row.actorName },
-    action: row.action,
-    target: { type: row.targetType, id: row.targetId },
-    orgId: row.orgId,
-    requestId: row.requestId,
-    sourceIp: row.sourceIp,
-    userAgent: row.userAgent,
-    outcome: row.outcome,
-    diff: row.diff as AuditRecord['diff'],
-    prevHash: row.prevHash,
-    hash: row.hash,
+    id: row[0],
+    chain: row[1],
+    seq: row[2],
+    tenantId: row[3],
+    occurredAt: row[4].toISOString(),
+    actor: { type: row[5] as AuditActor['type'], id: row[6], name: row[7] },
+    action: row[8],
+    target: { type: row[9], id: row[10] },
+    orgId: row[11],
+    requestId: row[12],
+    sourceIp: row[13],
+    userAgent: row[14],
+    outcome: row[15],
+    diff: row[16],
+    prevHash: row[17],
+    hash: row[18],
   };
 }
 
-export function whereOf(f: AuditFilter): Prisma.AuditEventWhereInput {
-  const orgIds = f.orgScope
-    ? f.orgId
-      ? f.orgScope.filter((id) => id === f.orgId)
-      : [...f.orgScope]
-    : undefined;
+/** A parameterised statement whose rows are `AuditRow`s. */
+export interface AuditQuery {
+  readonly text: string;
+  readonly values: unknown[];
+  readonly rowMode: 'array';
+}
+
+/** The WHERE clause of a filter; its parameters are appended to `values`. */
+function whereOf(f: AuditFilter, values: unknown[]): string {
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    values.push(value);
+    where.push(sql.replace('?', `$${values.length}`));
+  };
+  add('chain = ?', f.chain);
+  // Redundant with chain for a tenant's chain, but lets the (tenant_id, org_id | actor_id | action,
+  // seq) indexes serve filtered pages.
+  if (f.chain !== PLATFORM_CHAIN) where.push('tenant_id = $1::uuid');
+  if (f.orgScope)
+    add('org_id = ANY(?::uuid[])', f.orgId ? f.orgScope.filter((id) => id === f.orgId) : [...f.orgScope]);
+  else if (f.orgId) add('org_id = ?::uuid', f.orgId);
+  if (f.actorId) add('actor_id = ?::uuid', f.actorId);
+  if (f.actionPrefix) add('starts_with(action, ?)', f.actionPrefix);
+  if (f.targetType) add('target_type = ?', f.targetType);
+  if (f.targetId) add('target_id = ?', f.targetId);
+  if (f.from) add('occurred_at >= ?', f.from);
+  if (f.to) add('occurred_at < ?', f.to);
+  return where.join(' AND ');
+}
+
+/** A page of the events matching `filter`, newest first, keyset on seq (exported for the bench's EXPLAIN). */
+export function pageQuery(filter: AuditFilter, limit: number, beforeSeq?: number): AuditQuery {
+  const values: unknown[] = [];
+  let where = whereOf(filter, values);
+  if (beforeSeq !== undefined) {
+    values.push(beforeSeq);
+    where += ` AND seq < $${values.length}`;
+  }
+  values.push(limit);
   return {
-    chain: f.chain,
-    // Redundant with chain for a tenant's chain, but lets the (tenant_id, org_id | actor_id | action,
-    // seq) indexes serve filtered pages.
-    ...(f.chain !== PLATFORM_CHAIN ? { tenantId: f.chain } : {}),
-    ...(orgIds ? { orgId: { in: orgIds } } : f.orgId ? { orgId: f.orgId } : {}),
-    ...(f.actorId ? { actorId: f.actorId } : {}),
-    ...(f.actionPrefix ? { action: { startsWith: f.actionPrefix } } : {}),
-    ...(f.targetType ? { targetType: f.targetType } : {}),
-    ...(f.targetId ? { targetId: f.targetId } : {}),
-    ...(f.from || f.to
-      ? { occurredAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) } }
-      : {}),
+    text: `SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq DESC LIMIT $${values.length}`,
+    values,
+    rowMode: 'array',
+  };
+}
+
+/** Every event matching `filter`, oldest first (read through a cursor). */
+export function exportQuery(filter: AuditFilter): AuditQuery {
+  const values: unknown[] = [];
+  const where = whereOf(filter, values);
+  return {
+    text: `SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq ASC`,
+    values,
+    rowMode: 'array',
+  };
+}
+
+/** Up to `limit` events of a chain from `fromSeq` (to `toSeq`), oldest first, for verification. */
+export function batchQuery(
+  chain: string,
+  fromSeq: number,
+  toSeq: number | undefined,
+  limit: number,
+): AuditQuery {
+  const values: unknown[] = [chain, fromSeq, limit];
+  let where = 'chain = $1 AND seq >= $2';
+  if (toSeq !== undefined) {
+    values.push(toSeq);
+    where += ' AND seq <= $4';
+  }
+  return {
+    text: `SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq ASC LIMIT $3`,
+    values,
+    rowMode: 'array',
   };
 }
 
@@ -97,21 +184,25 @@ export const auditRepository = {
     }),
 
   /** Newest first, keyset on seq. */
-  page: (db: DbOrTx, filter: AuditFilter, limit: number, beforeSeq?: number) =>
-    db.auditEvent.findMany({
-      where: { ...whereOf(filter), ...(beforeSeq !== undefined ? { seq: { lt: beforeSeq } } : {}) },
-      orderBy: { seq: 'desc' },
-      take: limit,
-    }),
+  page: async (pool: pg.Pool, filter: AuditFilter, limit: number, beforeSeq?: number) =>
+    (await pool.query<AuditRow>(pageQuery(filter, limit, beforeSeq))).rows,
 
   /** Oldest first from `fromSeq`, for verification. */
-  batch: (db: DbOrTx, chain: string, fromSeq: number, toSeq: number | undefined, limit: number) =>
-    db.auditEvent.findMany({
-      where: { chain, seq: { gte: fromSeq, ...(toSeq !== undefined ? { lte: toSeq } : {}) } },
-      orderBy: { seq: 'asc' },
-      take: limit,
-    }),
+  batch: async (pool: pg.Pool, chain: string, fromSeq: number, toSeq: number | undefined, limit: number) =>
+    (await pool.query<AuditRow>(batchQuery(chain, fromSeq, toSeq, limit))).rows,
 
-  bySeq: (db: DbOrTx, chain: string, seq: number) =>
-    db.auditEvent.findUnique({ where: { chain_seq: { chain, seq } } }),
+  /** The (seq, hash) of one event, or undefined. */
+  linkAt: async (pool: pg.Pool, chain: string, seq: number) =>
+    (
+      await pool.query<{ seq: number; hash: string }>(
+        'SELECT seq, hash FROM audit_events WHERE chain = $1 AND seq = $2',
+        [chain, seq],
+      )
+    ).rows[0],
+
+  /** The events matching `filter`, oldest first, as a stream of `AuditRow`s from a cursor. */
+  cursor: (filter: AuditFilter, batchSize: number) => {
+    const { text, values, rowMode } = exportQuery(filter);
+    return new QueryStream(text, values, { batchSize, rowMode });
+  },
 };

@@ -6,10 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import QueryStream from 'pg-query-stream';
 import type { Db, Tx } from '../../db/client.js';
 import type { ChangeContext } from '../../lib/request-context.js';
-import { type AuditFilter, auditRepository as events, toAuditRecord } from './audit.repository.js';
+import { type AuditFilter, type AuditRow, auditRepository as events, recordOf } from './audit.repository.js';
 import {
   type AuditEntry,
   type AuditRecord,
@@ -33,7 +32,10 @@ export interface AuditServiceDeps {
   readonly now?: () => Date;
 }
 
-const VERIFY_BATCH = 5000;
+/** Rows per verify query: large enough that round trips do not count, small enough to hold two. */
+const VERIFY_BATCH = 10_000;
+/** Rows per cursor fetch of an export. */
+const EXPORT_BATCH = 2000;
 
 export function createAuditService({ db, pool, now = () => new Date() }: AuditServiceDeps) {
   return {
@@ -65,8 +67,8 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
     },
 
     async page(filter: AuditFilter, limit: number, beforeSeq?: number) {
-      const rows = await events.page(db, filter, limit + 1, beforeSeq);
-      const items = rows.slice(0, limit).map(toAuditRecord);
+      const rows = await events.page(pool, filter, limit + 1, beforeSeq);
+      const items = rows.slice(0, limit).map(recordOf);
       const last = items.at(-1);
       return { items, nextBeforeSeq: rows.length > limit && last ? last.seq : null };
     },
@@ -83,24 +85,29 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
       const fromSeq = Math.max(1, range.fromSeq ?? 1);
       let previous: { seq: number; hash: string } | undefined;
       if (fromSeq > 1) {
-        const before = await events.bySeq(db, chain, fromSeq - 1);
-        if (before) previous = { seq: before.seq, hash: before.hash };
-        else previous = { seq: fromSeq - 1, hash: GENESIS_HASH };
+        const before = await events.linkAt(pool, chain, fromSeq - 1);
+        previous = before ?? { seq: fromSeq - 1, hash: GENESIS_HASH };
       }
+      const read = (from: number) => {
+        const batch = events.batch(pool, chain, from, range.toSeq, VERIFY_BATCH);
+        batch.catch(() => undefined); // awaited below, or abandoned when an earlier batch fails
+        return batch;
+      };
       let checked = 0;
-      let next = fromSeq;
-      for (;;) {
-        const rows = await events.batch(db, chain, next, range.toSeq, VERIFY_BATCH);
+      let pending: Promise<AuditRow[]> | undefined = read(fromSeq);
+      while (pending) {
+        const rows: AuditRow[] = await pending;
+        // The next batch is read while this one is hashed: Postgres and Node work side by side.
+        const last = rows.at(-1);
+        pending = rows.length === VERIFY_BATCH && last ? read(last[2] + 1) : undefined;
         for (const row of rows) {
-          const record = toAuditRecord(row);
+          const record = recordOf(row);
           const mismatch = checkLink(record, previous);
           checked += 1;
           if (mismatch) return { ok: false, chain, checked, firstMismatch: mismatch };
           previous = { seq: record.seq, hash: record.hash };
         }
         onProgress?.(checked);
-        if (rows.length < VERIFY_BATCH) break;
-        next = (previous?.seq ?? next) + 1;
       }
       return { ok: true, chain, checked, firstMismatch: null };
     },
@@ -111,34 +118,7 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
      */
     async exportRows(filter: AuditFilter): Promise<{ rows: Readable; release: () => void }> {
       const client = await pool.connect();
-      const params: unknown[] = [filter.chain];
-      const where = ['chain = $1'];
-      if (filter.chain !== PLATFORM_CHAIN) where.push('tenant_id = $1::uuid');
-      const add = (sql: string, value: unknown) => {
-        params.push(value);
-        where.push(sql.replace('?', `$${params.length}`));
-      };
-      if (filter.orgScope)
-        add(
-          'org_id = ANY(?::uuid[])',
-          filter.orgId ? filter.orgScope.filter((o) => o === filter.orgId) : filter.orgScope,
-        );
-      else if (filter.orgId) add('org_id = ?::uuid', filter.orgId);
-      if (filter.actorId) add('actor_id = ?::uuid', filter.actorId);
-      if (filter.actionPrefix) add('starts_with(action, ?)', filter.actionPrefix);
-      if (filter.targetType) add('target_type = ?', filter.targetType);
-      if (filter.targetId) add('target_id = ?', filter.targetId);
-      if (filter.from) add('occurred_at >= ?', filter.from);
-      if (filter.to) add('occurred_at < ?', filter.to);
-      const query = new QueryStream(
-        `SELECT id, chain, seq, tenant_id AS "tenantId", occurred_at AS "occurredAt", actor_type AS "actorType",
-                actor_id AS "actorId", actor_name AS "actorName", action, target_type AS "targetType",
-                target_id AS "targetId", org_id AS "orgId", request_id AS "requestId", source_ip AS "sourceIp",
-                user_agent AS "userAgent", outcome, diff, prev_hash AS "prevHash", hash
-           FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq ASC`,
-        params,
-        { batchSize: 1000 },
-      );
+      const query = events.cursor(filter, EXPORT_BATCH);
       const rows = client.query(query);
       let released = false;
       return {
