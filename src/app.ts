@@ -18,6 +18,7 @@ import { orgsRoutes } from './modules/orgs/orgs.routes.js';
 import { ssoBulkRoutes } from './modules/sso-versions/sso-bulk.routes.js';
 import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
+import { uiRoutes } from './modules/ui/ui.routes.js';
 import { installAuth } from './plugins/auth.js';
 import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
 import { installIdempotency } from './plugins/idempotency.js';
@@ -89,6 +90,8 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
   await app.register(ssoBulkRoutes, { bulk: container.ssoBulk });
   await app.register(deploymentsRoutes, { deployments: container.deployments });
+  // The web UI (static files; it calls the routes above with the signed-in key).
+  await app.register(uiRoutes);
 
   // Sockets to other hosts (discovery, later Cognigy) close with the app: graceful shutdown, tests.
   app.addHook('onClose', async () => container.outbound.close());

@@ -1,0 +1,25 @@
+/**
+ * The API's response shapes, taken from the service's own route schemas (types only: nothing of the
+ * server is bundled), so the UI cannot drift from what the API answers.
+ */
+import type { Static } from 'typebox';
+import type { AuditEventView, VerifyView } from '../../src/modules/audit/audit.schemas.js';
+import type { DeploymentDetailView } from '../../src/modules/forwarding/deployments.schemas.js';
+import type { DiffView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
+
+export type { ApiKeyView } from '../../src/modules/api-keys/api-keys.schemas.js';
+export type { DeploymentView } from '../../src/modules/forwarding/deployments.schemas.js';
+export type { MeView } from '../../src/modules/me/me.schemas.js';
+export type { OrgView } from '../../src/modules/orgs/orgs.schemas.js';
+export type { SsoStateView, VersionView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
+export type { TenantView } from '../../src/modules/tenants/tenants.schemas.js';
+
+export type AuditEvent = Static<typeof AuditEventView>;
+export type Verification = Static<typeof VerifyView>;
+export type DeploymentDetail = Static<typeof DeploymentDetailView>;
+export type Diff = Static<typeof DiffView>;
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
