@@ -122,3 +122,32 @@ export function Value({ value }: { value: unknown }) {
 
 /** The end of a UUID: ids of one period share their first (time) digits, the last ones tell them apart. */
 export const shortId = (id: string) => `…${id.slice(-8)}`;
+
+/** A table with column headers and a caption for screen readers; the rows are the children. */
+export function DataTable({
+  caption,
+  columns,
+  children,
+  class: className,
+}: {
+  caption: string;
+  columns: readonly string[];
+  children: ComponentChildren;
+  class?: string;
+}) {
+  return (
+    <table class={className}>
+      <caption class="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, request, withQuery } from '../api.js';
 import { useCaller } from '../caller.js';
-import { Actor, Badge, ErrorNote, Loading, shortId, Time } from '../components/common.js';
+import { Actor, Badge, DataTable, ErrorNote, Loading, shortId, Time } from '../components/common.js';
 import { MoreButton } from '../components/more.js';
 import { useLoad, usePaged, useViewTitle } from '../hooks.js';
 import { href, navigate } from '../router.js';
@@ -122,24 +122,13 @@ function AuditTrail({ filters }: { filters: Filters }) {
             ))}
           </datalist>
         </div>
-        <div class="field">
-          <label for="audit-from">From</label>
-          <input
-            id="audit-from"
-            type="datetime-local"
-            value={toLocalInput(form.from)}
-            onInput={(e) => setForm({ ...form, from: fromLocalInput(e.currentTarget.value) })}
-          />
-        </div>
-        <div class="field">
-          <label for="audit-to">Until</label>
-          <input
-            id="audit-to"
-            type="datetime-local"
-            value={toLocalInput(form.to)}
-            onInput={(e) => setForm({ ...form, to: fromLocalInput(e.currentTarget.value) })}
-          />
-        </div>
+        <DateField
+          id="audit-from"
+          label="From"
+          value={form.from}
+          onChange={(from) => setForm({ ...form, from })}
+        />
+        <DateField id="audit-to" label="Until" value={form.to} onChange={(to) => setForm({ ...form, to })} />
         <button type="submit">Apply filters</button>
       </form>
       <div class="toolbar">
@@ -147,58 +136,47 @@ function AuditTrail({ filters }: { filters: Filters }) {
         <VerifyChain />
       </div>
       <ErrorNote error={events.error} />
-      <table class="audit">
-        <caption class="visually-hidden">Audit events, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Seq</th>
-            <th scope="col">When</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Target</th>
-            <th scope="col">Org</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Change</th>
+      <DataTable
+        caption="Audit events, newest first"
+        class="audit"
+        columns={['Seq', 'When', 'Actor', 'Action', 'Target', 'Org', 'Outcome', 'Change']}
+      >
+        {events.items.map((e) => (
+          <tr key={e.id}>
+            <td>{e.seq}</td>
+            <td>
+              <Time iso={e.occurredAt} />
+            </td>
+            <td>
+              {e.actor.type === 'system' ? <span class="muted">system</span> : <Actor actor={e.actor} />}
+            </td>
+            <td>
+              <code>{e.action}</code>
+            </td>
+            <td>
+              {e.target.type} <code class="hint">{shortId(e.target.id)}</code>
+            </td>
+            <td>
+              {e.orgId ? (
+                <a href={href.org(slugOf.get(e.orgId) ?? e.orgId)}>
+                  {slugOf.get(e.orgId) ?? shortId(e.orgId)}
+                </a>
+              ) : (
+                '—'
+              )}
+            </td>
+            <td>{e.outcome}</td>
+            <td>
+              <details>
+                <summary>
+                  diff<span class="visually-hidden"> of event {e.seq}</span>
+                </summary>
+                <pre>{JSON.stringify(e.diff, null, 2)}</pre>
+              </details>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {events.items.map((e) => (
-            <tr key={e.id}>
-              <td>{e.seq}</td>
-              <td>
-                <Time iso={e.occurredAt} />
-              </td>
-              <td>
-                {e.actor.type === 'system' ? <span class="muted">system</span> : <Actor actor={e.actor} />}
-              </td>
-              <td>
-                <code>{e.action}</code>
-              </td>
-              <td>
-                {e.target.type} <code class="hint">{shortId(e.target.id)}</code>
-              </td>
-              <td>
-                {e.orgId ? (
-                  <a href={href.org(slugOf.get(e.orgId) ?? e.orgId)}>
-                    {slugOf.get(e.orgId) ?? shortId(e.orgId)}
-                  </a>
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td>{e.outcome}</td>
-              <td>
-                <details>
-                  <summary>
-                    diff<span class="visually-hidden"> of event {e.seq}</span>
-                  </summary>
-                  <pre>{JSON.stringify(e.diff, null, 2)}</pre>
-                </details>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       {events.loading && <Loading what="audit events" />}
       {!events.loading && events.items.length === 0 && !events.error && (
         <p class="muted">No event matches.</p>
@@ -208,6 +186,21 @@ function AuditTrail({ filters }: { filters: Filters }) {
       )}
       <MoreButton more={events.more} what="events" auto />
     </>
+  );
+}
+
+/** A datetime-local input (the browser's time zone) for an ISO instant of the API. */
+function DateField(props: { id: string; label: string; value: string; onChange: (iso: string) => void }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="datetime-local"
+        value={toLocalInput(props.value)}
+        onInput={(e) => props.onChange(fromLocalInput(e.currentTarget.value))}
+      />
+    </div>
   );
 }
 

@@ -1,5 +1,5 @@
 import { getJson, seg } from '../api.js';
-import { Badge, ErrorNote, Loading, Section, Time, Value } from '../components/common.js';
+import { Badge, DataTable, ErrorNote, Loading, Section, Time } from '../components/common.js';
 import { useLoad, useViewTitle } from '../hooks.js';
 import { href } from '../router.js';
 import type { DeploymentDetail } from '../types.js';
@@ -56,37 +56,34 @@ export function Deployment({ org, id }: { org: string; id: string }) {
             {d.attemptLog.length === 0 ? (
               <p class="muted">No call made yet.</p>
             ) : (
-              <table>
-                <caption class="visually-hidden">Calls to Cognigy, oldest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">HTTP status</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Cognigy traceId</th>
-                    <th scope="col">Error detail</th>
+              <DataTable
+                caption="Calls to Cognigy, oldest first"
+                columns={[
+                  '#',
+                  'Started',
+                  'Outcome',
+                  'HTTP status',
+                  'Duration',
+                  'Cognigy traceId',
+                  'Error detail',
+                ]}
+              >
+                {d.attemptLog.map((a) => (
+                  <tr key={a.number}>
+                    <td>{a.number}</td>
+                    <td>
+                      <Time iso={a.startedAt} />
+                    </td>
+                    <td>
+                      <Badge status={a.outcome} />
+                    </td>
+                    <td>{a.httpStatus ?? <span class="muted">—</span>}</td>
+                    <td>{a.durationMs} ms</td>
+                    <td>{a.traceId ? <code>{a.traceId}</code> : <span class="muted">—</span>}</td>
+                    <td>{a.error ? <ErrorDetail error={a.error} /> : <span class="muted">—</span>}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {d.attemptLog.map((a) => (
-                    <tr key={a.number}>
-                      <td>{a.number}</td>
-                      <td>
-                        <Time iso={a.startedAt} />
-                      </td>
-                      <td>
-                        <Badge status={a.outcome} />
-                      </td>
-                      <td>{a.httpStatus ?? <span class="muted">—</span>}</td>
-                      <td>{a.durationMs} ms</td>
-                      <td>{a.traceId ? <code>{a.traceId}</code> : <span class="muted">—</span>}</td>
-                      <td>{a.error ? <ErrorDetail error={a.error} /> : <span class="muted">—</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </DataTable>
             )}
           </Section>
         </>
@@ -101,8 +98,11 @@ function ErrorDetail({ error }: { error: Record<string, unknown> }) {
   return (
     <span>
       {typeof sentence === 'string' ? sentence : 'Failed'}
-      {error.code !== undefined && <span class="hint"> (code {String(error.code)})</span>}{' '}
-      <Value value={error} />
+      {error.code !== undefined && <span class="hint"> (code {String(error.code)})</span>}
+      <details class="long">
+        <summary>all fields</summary>
+        <code class="value">{JSON.stringify(error)}</code>
+      </details>
     </span>
   );
 }

@@ -1,6 +1,16 @@
 import { useState } from 'preact/hooks';
 import { getJson, seg } from '../api.js';
-import { Actor, Badge, ErrorNote, Labels, Loading, Section, shortId, Time } from '../components/common.js';
+import {
+  Actor,
+  Badge,
+  DataTable,
+  ErrorNote,
+  Labels,
+  Loading,
+  Section,
+  shortId,
+  Time,
+} from '../components/common.js';
 import { MoreButton } from '../components/more.js';
 import { useLoad, usePaged, useViewTitle } from '../hooks.js';
 import { href, navigate } from '../router.js';
@@ -175,47 +185,36 @@ function SsoState({ state, org }: { state: SsoStateView; org: string }) {
 function Timeline({ org, versions }: { org: string; versions: readonly VersionView[] }) {
   if (versions.length === 0) return null;
   return (
-    <table>
-      <caption class="visually-hidden">Versions, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Version</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Review</th>
-          <th scope="col">Validation</th>
-          <th scope="col">Created by</th>
-          <th scope="col">Created</th>
-          <th scope="col">Note</th>
+    <DataTable
+      caption="Versions, newest first"
+      columns={['Version', 'Kind', 'Review', 'Validation', 'Created by', 'Created', 'Note']}
+    >
+      {versions.map((v) => (
+        <tr key={v.id}>
+          <td>
+            <a href={href.version(org, v.number)}>v{v.number}</a>
+          </td>
+          <td>{v.kind}</td>
+          <td>
+            <Badge status={v.review.state} />
+            {v.review.reviewedBy && (
+              <span class="hint">
+                {' '}
+                by <Actor actor={v.review.reviewedBy} />
+              </span>
+            )}
+          </td>
+          <td>{v.validation ? <Badge status={v.validation.status} /> : <span class="muted">—</span>}</td>
+          <td>
+            <Actor actor={v.createdBy} />
+          </td>
+          <td>
+            <Time iso={v.createdAt} />
+          </td>
+          <td>{v.note ?? <span class="muted">—</span>}</td>
         </tr>
-      </thead>
-      <tbody>
-        {versions.map((v) => (
-          <tr key={v.id}>
-            <td>
-              <a href={href.version(org, v.number)}>v{v.number}</a>
-            </td>
-            <td>{v.kind}</td>
-            <td>
-              <Badge status={v.review.state} />
-              {v.review.reviewedBy && (
-                <span class="hint">
-                  {' '}
-                  by <Actor actor={v.review.reviewedBy} />
-                </span>
-              )}
-            </td>
-            <td>{v.validation ? <Badge status={v.validation.status} /> : <span class="muted">—</span>}</td>
-            <td>
-              <Actor actor={v.createdBy} />
-            </td>
-            <td>
-              <Time iso={v.createdAt} />
-            </td>
-            <td>{v.note ?? <span class="muted">—</span>}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 
@@ -259,41 +258,31 @@ function ComparePicker({ org, numbers }: { org: string; numbers: readonly number
 function Deployments({ org, items }: { org: string; items: readonly DeploymentView[] }) {
   if (items.length === 0) return null;
   return (
-    <table>
-      <caption class="visually-hidden">Deployments, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Deployment</th>
-          <th scope="col">Version</th>
-          <th scope="col">State</th>
-          <th scope="col">Attempts</th>
-          <th scope="col">Created</th>
-          <th scope="col">Finished</th>
+    <DataTable
+      caption="Deployments, newest first"
+      columns={['Deployment', 'Version', 'State', 'Attempts', 'Created', 'Finished']}
+    >
+      {items.map((d) => (
+        <tr key={d.id}>
+          <td>
+            <a href={href.deployment(org, d.id)}>
+              <code>{shortId(d.id)}</code>
+              <span class="visually-hidden"> (deployment of v{d.version})</span>
+            </a>
+          </td>
+          <td>v{d.version}</td>
+          <td>
+            <Badge status={d.state} />
+          </td>
+          <td>{d.attempts}</td>
+          <td>
+            <Time iso={d.createdAt} />
+          </td>
+          <td>
+            <Time iso={d.finishedAt} />
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {items.map((d) => (
-          <tr key={d.id}>
-            <td>
-              <a href={href.deployment(org, d.id)}>
-                <code>{shortId(d.id)}</code>
-                <span class="visually-hidden"> (deployment of v{d.version})</span>
-              </a>
-            </td>
-            <td>v{d.version}</td>
-            <td>
-              <Badge status={d.state} />
-            </td>
-            <td>{d.attempts}</td>
-            <td>
-              <Time iso={d.createdAt} />
-            </td>
-            <td>
-              <Time iso={d.finishedAt} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
-import { ErrorNote, Labels, Loading, Time } from '../components/common.js';
+import { DataTable, ErrorNote, Labels, Loading, Time } from '../components/common.js';
 import { MoreButton } from '../components/more.js';
 import { usePaged, useViewTitle } from '../hooks.js';
 import { href } from '../router.js';
@@ -56,37 +56,28 @@ export function Orgs() {
         <button type="submit">Search</button>
       </form>
       <ErrorNote error={orgs.error} />
-      <table>
-        <caption class="visually-hidden">Organisations</caption>
-        <thead>
-          <tr>
-            <th scope="col">Organisation</th>
-            <th scope="col">Slug</th>
-            <th scope="col">Labels</th>
-            <th scope="col">Cognigy API base</th>
-            <th scope="col">Updated</th>
+      <DataTable
+        caption="Organisations"
+        columns={['Organisation', 'Slug', 'Labels', 'Cognigy API base', 'Updated']}
+      >
+        {orgs.items.map((org) => (
+          <tr key={org.id}>
+            <td>
+              <a href={href.org(org.slug)}>{org.name}</a>
+            </td>
+            <td>
+              <code>{org.slug}</code>
+            </td>
+            <td>
+              <Labels labels={org.labels} />
+            </td>
+            <td>{org.cognigy ? <code>{org.cognigy.apiBase}</code> : <span class="muted">not set</span>}</td>
+            <td>
+              <Time iso={org.updatedAt} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {orgs.items.map((org) => (
-            <tr key={org.id}>
-              <td>
-                <a href={href.org(org.slug)}>{org.name}</a>
-              </td>
-              <td>
-                <code>{org.slug}</code>
-              </td>
-              <td>
-                <Labels labels={org.labels} />
-              </td>
-              <td>{org.cognigy ? <code>{org.cognigy.apiBase}</code> : <span class="muted">not set</span>}</td>
-              <td>
-                <Time iso={org.updatedAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       {orgs.loading && <Loading what="organisations" />}
       {!orgs.loading && orgs.items.length === 0 && !orgs.error && (
         <p class="muted">No organisation matches.</p>
