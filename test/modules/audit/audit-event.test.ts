@@ -9,27 +9,8 @@ import { describe, expect, test } from 'vitest';
 import { canonicalJson } from '../../../src/lib/canonical-json.js';
 import { type AuditRecord, hashMaterial, hashOf } from '../../../src/modules/audit/audit-event.js';
 
-/** The definition: every field but `hash`, plus `v: 1`, through the generic canonical JSON. */
-function referenceMaterial(e: Omit<AuditRecord, 'hash'>): string {
-  return canonicalJson({
-    v: 1,
-    id: e.id,
-    chain: e.chain,
-    seq: e.seq,
-    tenantId: e.tenantId,
-    occurredAt: e.occurredAt,
-    actor: { type: e.actor.type, id: e.actor.id, name: e.actor.name },
-    action: e.action,
-    target: { type: e.target.type, id: e.target.id },
-    orgId: e.orgId,
-    requestId: e.requestId,
-    sourceIp: e.sourceIp,
-    userAgent: e.userAgent,
-    outcome: e.outcome,
-    diff: e.diff,
-    prevHash: e.prevHash,
-  });
-}
+/** The definition (README): every field of the event but `hash`, plus `v: 1`, as canonical JSON. */
+const referenceMaterial = (e: Omit<AuditRecord, 'hash'>) => canonicalJson({ ...e, v: 1 });
 
 // Any text, including quotes, backslashes, control characters, lone surrogates and non-BMP.
 const text = fc.string({ unit: 'binary', maxLength: 20 });
