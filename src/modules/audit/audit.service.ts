@@ -34,8 +34,12 @@ export interface AuditServiceDeps {
 
 /** Rows per verify query: large enough that round trips do not count, small enough to hold two. */
 const VERIFY_BATCH = 10_000;
-/** Rows per cursor fetch of an export. */
-const EXPORT_BATCH = 2000;
+/**
+ * Rows per cursor fetch of an export. The rows of a fetch are parsed at once and wait in the
+ * stream's buffer; at 2,000 they outlived young-generation collections, were promoted, and the
+ * process's RSS grew by 80-100 MB per export; at 500 it stays flat after the first (and is faster).
+ */
+const EXPORT_BATCH = 500;
 
 export function createAuditService({ db, pool, now = () => new Date() }: AuditServiceDeps) {
   return {
