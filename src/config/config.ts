@@ -39,6 +39,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly idempotencyTtlSeconds: number;
   readonly authFailures: { readonly limit: number; readonly windowSeconds: number };
+  /** How long a verified API key is trusted without a database read (0: never); bounds revocation delay. */
+  readonly authCacheTtlMs: number;
   /** Forwarding approved versions to Cognigy (§6). */
   readonly forwarding: {
     /** Run the forwarding worker in this process. */
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       IDEMPOTENCY_TTL_SECONDS: num({ default: 24 * 3600 }),
       AUTH_FAILURE_LIMIT: num({ default: 20 }),
       AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60 }),
+      AUTH_CACHE_TTL_SECONDS: num({ default: 5 }),
       FORWARDING_WORKER: bool({ default: true }),
       FORWARDING_CONCURRENCY: num({ default: 64 }),
       FORWARDING_PER_API_BASE: num({ default: 16 }),
@@ -194,6 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
+  }
+  if (
+    !Number.isInteger(cleaned.AUTH_CACHE_TTL_SECONDS) ||
+    cleaned.AUTH_CACHE_TTL_SECONDS < 0 ||
+    cleaned.AUTH_CACHE_TTL_SECONDS > 300
+  ) {
+    problems.push('AUTH_CACHE_TTL_SECONDS must be a whole number from 0 (no cache) to 300');
   }
   const isProduction = cleaned.NODE_ENV === 'production';
   if (isProduction) {
@@ -240,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limit: cleaned.AUTH_FAILURE_LIMIT,
       windowSeconds: cleaned.AUTH_FAILURE_WINDOW_SECONDS,
     }),
+    authCacheTtlMs: cleaned.AUTH_CACHE_TTL_SECONDS * 1000,
     forwarding: Object.freeze({
       worker: cleaned.FORWARDING_WORKER,
       concurrency: cleaned.FORWARDING_CONCURRENCY,

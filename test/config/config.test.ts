@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       idempotencyTtlSeconds: 86_400,
       authFailures: { limit: 20, windowSeconds: 60 },
+      authCacheTtlMs: 5000,
       forwarding: {
         worker: true,
         concurrency: 64,
@@ -89,6 +90,7 @@ describe('loadConfig', () => {
       IDEMPOTENCY_TTL_SECONDS: '60',
       AUTH_FAILURE_LIMIT: '5',
       AUTH_FAILURE_WINDOW_SECONDS: '30',
+      AUTH_CACHE_TTL_SECONDS: '0',
       FORWARDING_WORKER: 'false',
       FORWARDING_CONCURRENCY: '8',
       FORWARDING_PER_API_BASE: '2',
@@ -121,6 +123,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 500,
       idempotencyTtlSeconds: 60,
       authFailures: { limit: 5, windowSeconds: 30 },
+      authCacheTtlMs: 0,
       forwarding: {
         worker: false,
         concurrency: 8,
@@ -221,6 +224,10 @@ describe('loadConfig', () => {
     ['AUTH_FAILURE_LIMIT', '0'],
   ])('refuses %s=%s (must be a positive whole number)', (name, value) => {
     expectRefused({ [name]: value }, name);
+  });
+
+  it.each(['-1', '301', '2.5'])('refuses AUTH_CACHE_TTL_SECONDS=%s (0 to 300 whole seconds)', (value) => {
+    expectRefused({ AUTH_CACHE_TTL_SECONDS: value }, 'AUTH_CACHE_TTL_SECONDS');
   });
 
   it('reports several bad values all at once, one line each', () => {

@@ -15,6 +15,8 @@ export interface ApiKeysServiceDeps {
   /** How many of these org ids are active orgs of the tenant. */
   readonly countActiveOrgs: (db: Tx, tenantId: string, ids: readonly string[]) => Promise<number>;
   readonly change: ChangeRunner;
+  /** Called after a revocation committed (the authenticator's cache forgets the key). */
+  readonly onRevoked?: (keyId: string) => void;
   readonly now?: () => Date;
 }
 
@@ -41,6 +43,7 @@ export function createApiKeysService({
   countActiveOrgs,
   change,
   now = () => new Date(),
+  onRevoked,
 }: ApiKeysServiceDeps) {
   return {
     /** Issues a key in an existing change (also used when a tenant is created), with its audit event. */
@@ -123,7 +126,7 @@ export function createApiKeysService({
     /** Revokes at once. Revoking a revoked key changes nothing and answers its state. */
     async revoke(ctx: ChangeContext, principal: TenantPrincipal, id: string) {
       requireUnscoped(principal);
-      return change(ctx, async (tx, trail) => {
+      const revoked = await change(ctx, async (tx, trail) => {
         const [row] = await keys.revoke(tx, principal.tenantId, id.toLowerCase(), principal.keyId);
         const current = row ?? (await keys.findById(tx, principal.tenantId, id.toLowerCase()));
         if (!current) throw keyNotFound();
@@ -139,6 +142,8 @@ export function createApiKeysService({
         }
         return { row: current, changed: row !== undefined };
       });
+      onRevoked?.(revoked.row.id);
+      return revoked;
     },
   };
 }

@@ -86,24 +86,18 @@ describe('who is refused with 401', () => {
     expectProblem(await get('/v1/tenant', { 'x-api-key': key.token }), 401, 'AUTH_UNAUTHENTICATED');
   });
 
-  test('an expired key is 401', async () => {
+  test('an expired key is 401 from its expiry on, though it was verified (and cached) just before', async () => {
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/api-keys',
       headers: bearer(tenant.adminKey),
-      payload: {
-        name: 'expiring',
-        roles: ['auditor'],
-        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-      },
+      payload: { name: 'expiring', roles: ['auditor'], expiresAt: new Date(Date.now() + 1500).toISOString() },
     });
     expect(res.statusCode).toBe(201);
     const { apiKey, token } = res.json();
     expect((await get('/v1/tenant', bearer(token))).statusCode).toBe(200);
-    // The API refuses a past expiry, so time is moved on in the database instead.
-    await t.database.pool.query(
-      `UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`,
-      [apiKey.id],
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, Date.parse(apiKey.expiresAt) - Date.now() + 50)),
     );
     expectProblem(await get('/v1/tenant', bearer(token)), 401, 'AUTH_UNAUTHENTICATED');
   });
@@ -314,6 +308,44 @@ describe('rate limit on failed authentication', () => {
       expect((await call(owner.adminKey)).statusCode).toBe(200);
     } finally {
       await short.close();
+    }
+  });
+});
+
+describe('the verified-key cache (AUTH_CACHE_TTL_SECONDS)', () => {
+  test('a key revoked behind this process’s back (another process, or SQL) is refused within the cache time, and at once with the cache off', async () => {
+    const cached = await createTestApp({ AUTH_CACHE_TTL_SECONDS: '2' }, 'auth-cache');
+    const uncached = await createTestApp({ AUTH_CACHE_TTL_SECONDS: '0' }, 'auth-nocache');
+    try {
+      for (const [app, ttlMs] of [
+        [cached, 2000],
+        [uncached, 0],
+      ] as const) {
+        const owner = await createTenant(app.app);
+        const key = await createKey(app.app, owner.adminKey, ['auditor']);
+        const call = () =>
+          app.app.inject({
+            method: 'GET',
+            url: '/v1/tenant',
+            headers: bearer(key.token),
+            remoteAddress: freshIp(),
+          });
+        expect((await call()).statusCode).toBe(200);
+        const revokedAt = Date.now();
+        await app.database.pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
+        // Polled until refused: how long it took is the revocation delay, bounded by the cache time.
+        let status = (await call()).statusCode;
+        while (status === 200 && Date.now() - revokedAt < ttlMs + 1000) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          status = (await call()).statusCode;
+        }
+        expect(status).toBe(401);
+        expect(Date.now() - revokedAt).toBeLessThanOrEqual(ttlMs + 500);
+        if (ttlMs === 0) expect(Date.now() - revokedAt).toBeLessThan(1000);
+      }
+    } finally {
+      await cached.close();
+      await uncached.close();
     }
   });
 });
