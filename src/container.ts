@@ -51,13 +51,20 @@ export function createContainer(input: ContainerInput) {
   const metrics: Registry = createMetricsRegistry();
 
   const secrets = createSecretsService(keyring);
-  const authenticator = createAuthenticator(db);
+  // Verified keys are trusted for AUTH_CACHE_TTL_SECONDS without a database read; a revocation
+  // through this process applies at once, one through another process within that time.
+  const authenticator = createAuthenticator(db, { cacheTtlMs: config.authCacheTtlMs });
   const idempotency = createIdempotencyService({ db, secrets, ttlSeconds: config.idempotencyTtlSeconds });
 
   const audit = createAuditService({ db, pool: database.pool });
   const change = createChangeRunner(db, audit);
 
-  const apiKeys = createApiKeysService({ db, countActiveOrgs: orgsRepository.countActiveInScope, change });
+  const apiKeys = createApiKeysService({
+    db,
+    countActiveOrgs: orgsRepository.countActiveInScope,
+    change,
+    onRevoked: authenticator.forget,
+  });
   const tenants = createTenantsService({ db, secrets, apiKeys, change });
   const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp, change });
 
@@ -85,9 +92,10 @@ export function createContainer(input: ContainerInput) {
     isAllowlistedHost: (host) => isHostAllowlisted(host, allowlist) || isAddressAllowlisted(host, allowlist),
   });
   // Forwarding (§6): approval enqueues a deployment in its own transaction; a worker sends it.
-  const forwardingHooks = createDeploymentHooks({ db });
+  const forwardingHooks = createDeploymentHooks({ pool: database.pool });
   const ssoVersions = createSsoVersionsService({
     db,
+    pool: database.pool,
     change,
     secrets,
     orgs,

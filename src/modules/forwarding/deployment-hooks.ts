@@ -4,7 +4,8 @@
  * without its deployment and no deployment without its approval (§6); and the org's delivery state
  * (applied, in flight, last error) for GET /v1/orgs/{org}/sso.
  */
-import type { Db, Tx } from '../../db/client.js';
+import type pg from 'pg';
+import type { Tx } from '../../db/client.js';
 import type { AuditTrailWriter } from '../audit/audited-change.js';
 import { deploymentsRepository as deployments } from './deployments.repository.js';
 
@@ -16,7 +17,7 @@ interface ApprovedVersion {
   readonly contentHash: string;
 }
 
-export function createDeploymentHooks({ db }: { readonly db: Db }) {
+export function createDeploymentHooks({ pool }: { readonly pool: pg.Pool }) {
   return {
     async enqueueApproved(tx: Tx, trail: AuditTrailWriter, approved: ApprovedVersion): Promise<void> {
       const { created, superseded } = await deployments.enqueue(tx, {
@@ -48,25 +49,25 @@ export function createDeploymentHooks({ db }: { readonly db: Db }) {
     },
 
     async deliveryOf(orgId: string) {
-      const { applied, inFlight, lastFailed } = await deployments.stateOf(db, orgId);
+      const row = await deployments.stateOf(pool, orgId);
+      // A failure counts until a later deployment succeeds.
       const failedSinceApplied =
-        lastFailed &&
-        (!applied ||
-          (lastFailed.finishedAt ?? lastFailed.createdAt) > (applied.finishedAt ?? applied.createdAt));
-      const error = (lastFailed?.lastError ?? {}) as { detail?: unknown };
+        row.failed_number !== null &&
+        (row.applied_at === null || (row.failed_order as Date) > row.applied_at);
+      const detail = row.failed_error?.detail;
       return {
-        applied: applied
-          ? { number: applied.versionNumber, appliedAt: (applied.finishedAt as Date).toISOString() }
-          : null,
-        inFlight: inFlight ? { number: inFlight.versionNumber } : null,
-        lastError:
-          failedSinceApplied && lastFailed
-            ? {
-                number: lastFailed.versionNumber,
-                at: (lastFailed.finishedAt ?? lastFailed.updatedAt).toISOString(),
-                detail: typeof error.detail === 'string' ? error.detail : 'The deployment failed',
-              }
+        applied:
+          row.applied_number !== null
+            ? { number: row.applied_number, appliedAt: (row.applied_at as Date).toISOString() }
             : null,
+        inFlight: row.in_flight_number !== null ? { number: row.in_flight_number } : null,
+        lastError: failedSinceApplied
+          ? {
+              number: row.failed_number as number,
+              at: (row.failed_at as Date).toISOString(),
+              detail: typeof detail === 'string' ? detail : 'The deployment failed',
+            }
+          : null,
       };
     },
   };

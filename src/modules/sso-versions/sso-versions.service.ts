@@ -3,6 +3,7 @@
  * a second person, diffed, rolled back. Every change is one transaction with its audit events; no
  * network call happens inside one (validation runs before, forwarding after).
  */
+import type pg from 'pg';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import {
@@ -12,10 +13,11 @@ import {
   NotFoundError,
   PreconditionRequiredError,
 } from '../../lib/errors.js';
+import { isUuid } from '../../lib/identifiers.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { AuditTrailWriter, ChangeRunner } from '../audit/audited-change.js';
 import { changes, created } from '../audit/diff.js';
-import type { TenantPrincipal } from '../auth/principal.js';
+import { canSeeOrg, type TenantPrincipal } from '../auth/principal.js';
 import { CryptoError } from '../crypto/crypto-error.js';
 import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
 import { type CognigyRequest, cognigyRequest, maskCognigyRequest } from '../forwarding/cognigy-request.js';
@@ -33,6 +35,7 @@ import {
 } from './sso-content.js';
 import { type Comparable, diffVersions, type VersionDiff } from './sso-diff.js';
 import { type ApproveCommand, decideApproval, decideRejection } from './sso-review.js';
+import { readSsoState } from './sso-state.repository.js';
 import type { SsoValidator, ValidationReport } from './sso-validation.js';
 import {
   type ValidationRow,
@@ -65,6 +68,8 @@ export type DeliveryState = Pick<SsoStateView, 'applied' | 'inFlight' | 'lastErr
 
 export interface SsoVersionsServiceDeps {
   readonly db: Db;
+  /** For the one-statement reads of hot paths (GET /v1/orgs/{org}/sso). */
+  readonly pool: pg.Pool;
   readonly change: ChangeRunner;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint'>;
   readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite' | 'loadCognigyCredentials'>;
@@ -198,7 +203,7 @@ export interface DraftPlan {
 }
 
 export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
-  const { db, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
+  const { db, pool, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
   const deliveryOf = deps.delivery ?? (async () => ({ applied: null, inFlight: null, lastError: null }));
   const now = deps.now ?? (() => new Date());
 
@@ -732,27 +737,30 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     },
 
     async state(principal: TenantPrincipal, ref: string): Promise<SsoStateView> {
-      const org = await orgs.find(principal, ref);
-      const [head, desired] = await Promise.all([
-        versions.head(db, org.id),
-        versions.latestApproved(db, org.id),
-      ]);
-      const drafts = await versions.draftsAbove(db, org.id, desired?.number ?? 0);
+      const row = await readSsoState(
+        pool,
+        principal.tenantId,
+        isUuid(ref) ? { id: ref.toLowerCase() } : { slug: ref },
+      );
+      if (!row || !canSeeOrg(principal, row.org_id)) throw new NotFoundError('ORG_NOT_FOUND', 'No such org');
       return {
-        orgId: org.id,
-        headVersion: head?.number ?? null,
-        desired: desired
-          ? {
-              number: desired.number,
-              kind: desired.kind as VersionView['kind'],
-              contentHash: desired.contentHash,
-              approvedAt: (desired.reviewedAt as Date).toISOString(),
-              approvedBy: { id: desired.reviewedById, name: desired.reviewedByName as string },
-            }
-          : null,
-        pendingDrafts: drafts.map((d) => d.number),
-        ...(await deliveryOf(org.id)),
-        setup: setupHelp(org.cognigy),
+        orgId: row.org_id,
+        headVersion: row.head,
+        desired:
+          row.desired_number !== null
+            ? {
+                number: row.desired_number,
+                kind: row.desired_kind as VersionView['kind'],
+                contentHash: row.desired_hash as string,
+                approvedAt: (row.desired_at as Date).toISOString(),
+                approvedBy: { id: row.desired_by_id, name: row.desired_by_name as string },
+              }
+            : null,
+        pendingDrafts: row.drafts,
+        ...(await deliveryOf(row.org_id)),
+        setup: setupHelp(
+          row.api_base === null ? null : { apiBase: row.api_base, organisationId: row.organisation_id },
+        ),
       };
     },
   };
