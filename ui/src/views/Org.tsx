@@ -229,29 +229,40 @@ function ComparePicker({ org, numbers }: { org: string; numbers: readonly number
         navigate(href.diff(org, Number(to), against === 'live' ? 'live' : Number(against)));
       }}
     >
-      <div class="field">
-        <label for="diff-to">Version</label>
-        <select id="diff-to" value={to} onChange={(e) => setTo(e.currentTarget.value)}>
-          {numbers.map((n) => (
-            <option key={n} value={n}>
-              v{n}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="diff-against">Compared with</label>
-        <select id="diff-against" value={against} onChange={(e) => setAgainst(e.currentTarget.value)}>
-          <option value="live">live (latest approved)</option>
-          {numbers.map((n) => (
-            <option key={n} value={n}>
-              v{n}
-            </option>
-          ))}
-        </select>
-      </div>
+      <VersionSelect id="diff-to" label="Version" numbers={numbers} value={to} onChange={setTo} />
+      <VersionSelect
+        id="diff-against"
+        label="Compared with"
+        numbers={numbers}
+        value={against}
+        onChange={setAgainst}
+        live
+      />
       <button type="submit">Compare</button>
     </form>
+  );
+}
+
+function VersionSelect(props: {
+  id: string;
+  label: string;
+  numbers: readonly number[];
+  value: string;
+  onChange: (value: string) => void;
+  live?: boolean;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        {props.live && <option value="live">live (latest approved)</option>}
+        {props.numbers.map((n) => (
+          <option key={n} value={n}>
+            v{n}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
