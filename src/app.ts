@@ -23,6 +23,7 @@ import { installAuth } from './plugins/auth.js';
 import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
 import { installIdempotency } from './plugins/idempotency.js';
 import { installMetrics } from './plugins/metrics.js';
+import { installRequestLog } from './plugins/request-log.js';
 import { installRouteConventions } from './plugins/route-conventions.js';
 import { installSwagger } from './plugins/swagger.js';
 import './plugins/types.js';
@@ -42,6 +43,8 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: container.logger as FastifyBaseLogger,
     genReqId: requestId,
+    // One line per request instead, with the caller (plugins/request-log.ts).
+    disableRequestLogging: true,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: container.config.trustProxy,
@@ -58,6 +61,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  installRequestLog(app);
   installValidators(app);
   installErrorHandling(app);
   app.addSchema(ProblemSchema);

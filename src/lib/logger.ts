@@ -73,6 +73,11 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
   };
 }
 
+/**
+ * Without a destination: stdout, written asynchronously — lines that arrive while a write is in
+ * flight go out together in the next one, instead of one blocking write(2) per line (under load
+ * that was a fifth of the process's CPU time). pino flushes what is pending when the process exits.
+ */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+  return pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: false }));
 }

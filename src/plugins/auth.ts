@@ -70,7 +70,6 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       throw unauthorized('The API key is not valid');
     }
     request.principal = principal;
-    request.log = request.log.child({ keyId: principal.keyId });
 
     if (access === 'platform') {
       requirePlatformPrincipal(principal);

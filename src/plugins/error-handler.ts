@@ -121,7 +121,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   reply.header('x-request-id', request.id);
   const problem = describe(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  if (problem.status >= 500)
+    request.log.error({ err: error, keyId: request.principal?.keyId }, 'request failed');
   return sendProblem(request, reply, problem);
 }
 
@@ -129,9 +130,12 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const problem = describe(error);
     if (problem.status >= 500) {
-      request.log.error({ err: error }, 'request failed');
+      request.log.error({ err: error, keyId: request.principal?.keyId }, 'request failed');
     } else {
-      request.log.info({ code: problem.code, status: problem.status }, 'request refused');
+      request.log.info(
+        { code: problem.code, status: problem.status, keyId: request.principal?.keyId },
+        'request refused',
+      );
     }
     return sendProblem(request, reply, problem);
   });
