@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Container } from './container.js';
 import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
@@ -44,7 +44,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     loggerInstance: container.logger as FastifyBaseLogger,
     genReqId: requestId,
     // One line per request instead, with the caller (plugins/request-log.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: container.config.trustProxy,
