@@ -40,11 +40,20 @@ export const orgsRepository = {
   findActiveBySlug: (db: DbOrTx, tenantId: string, slug: string) =>
     db.org.findFirst({ where: { slug, tenantId, archivedAt: null }, select: orgColumns }),
 
-  /** Locks the org row for the rest of the transaction (serialises writers of one org). */
-  async lock(tx: Tx, tenantId: string, id: string): Promise<OrgRow | null> {
-    const locked = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM orgs WHERE id = ${id}::uuid AND tenant_id = ${tenantId}::uuid FOR UPDATE`;
-    return locked.length === 0 ? null : tx.org.findFirst({ where: { id, tenantId }, select: orgColumns });
+  /**
+   * Finds the org by id (any) or slug (active only), as `find` does, and locks its row for the rest
+   * of the transaction (serialises writers of one org) — one statement; then reads it whole.
+   */
+  async lockByRef(tx: Tx, tenantId: string, ref: { id: string } | { slug: string }): Promise<OrgRow | null> {
+    const locked =
+      'id' in ref
+        ? await tx.$queryRaw<{ id: string }[]>`
+            SELECT id FROM orgs WHERE id = ${ref.id}::uuid AND tenant_id = ${tenantId}::uuid FOR UPDATE`
+        : await tx.$queryRaw<{ id: string }[]>`
+            SELECT id FROM orgs WHERE slug = ${ref.slug} AND tenant_id = ${tenantId}::uuid
+               AND archived_at IS NULL FOR UPDATE`;
+    const id = locked[0]?.id;
+    return id === undefined ? null : tx.org.findFirst({ where: { id, tenantId }, select: orgColumns });
   },
 
   insert: (tx: Tx, tenantId: string, data: { slug: string; name: string; labels: Labels }) =>

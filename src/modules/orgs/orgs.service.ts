@@ -101,9 +101,12 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
     ref: string,
     expected: number | undefined,
   ): Promise<OrgRow> {
-    const found = await find(principal, ref, tx);
-    const row = await orgs.lock(tx, principal.tenantId, found.id);
-    if (!row) throw orgNotFound();
+    const row = await orgs.lockByRef(
+      tx,
+      principal.tenantId,
+      isUuid(ref) ? { id: ref.toLowerCase() } : { slug: ref },
+    );
+    if (!row || !canSeeOrg(principal, row.id)) throw orgNotFound();
     if (row.archivedAt) {
       throw new ConflictError('ORG_ARCHIVED', 'The org is archived and cannot change', {
         body: { current: toOrgView(row) },
