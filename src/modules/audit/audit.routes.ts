@@ -7,7 +7,7 @@ import { Page } from '../../lib/schemas.js';
 import { principalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
 import { requireTenantPrincipal, type TenantPrincipal } from '../auth/principal.js';
-import { type AuditFilter, type AuditRow, recordOf } from './audit.repository.js';
+import { type AuditFilter, type AuditRow, lineOf, recordOf } from './audit.repository.js';
 import {
   AuditEventView,
   type ExportAuditEventsQuery,
@@ -148,12 +148,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
           diff: { after: { format, filters } },
         });
       });
-      const { rows, release } = await audit.exportRows(filter);
-      // NDJSON: one transform writes each row's line and hands on chunks of about 64 kB (one stage
-      // and one socket write per chunk, not per row). CSV: rows → csv-stringify → chunks.
+      const { rows, release } = await audit.exportRows(filter, format === 'ndjson' ? 'lines' : 'rows');
+      // NDJSON: Postgres writes each line, one transform hands on chunks of about 64 kB (one socket
+      // write per chunk, not per line). CSV: rows → csv-stringify → chunks.
       const stages =
         format === 'ndjson'
-          ? [chunked((row: AuditRow) => `${JSON.stringify(recordOf(row))}\n`, 64 * 1024)]
+          ? [chunked(lineOf, 64 * 1024)]
           : [
               new Transform({
                 objectMode: true,

@@ -118,11 +118,15 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
 
     /**
      * The events matching `filter`, oldest first, from a database cursor: constant memory whatever
-     * the size. The caller must call `release()` when the stream ends or fails.
+     * the size. `rows` gives `AuditRow`s, `lines` rows for `lineOf` (NDJSON). The caller must call
+     * `release()` when the stream ends or fails.
      */
-    async exportRows(filter: AuditFilter): Promise<{ rows: Readable; release: () => void }> {
+    async exportRows(
+      filter: AuditFilter,
+      shape: 'rows' | 'lines' = 'rows',
+    ): Promise<{ rows: Readable; release: () => void }> {
       const client = await pool.connect();
-      const query = events.cursor(filter, EXPORT_BATCH);
+      const query = events.cursor(filter, EXPORT_BATCH, shape);
       const rows = client.query(query);
       let released = false;
       return {

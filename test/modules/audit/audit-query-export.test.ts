@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type AuditRow, exportQuery, recordOf } from '../../../src/modules/audit/audit.repository.js';
 import {
   bearer,
   createKey,
@@ -219,4 +220,70 @@ describe('GET /v1/audit-events/export', () => {
         `+${growthMb.toFixed(1)} MB (seed ${Math.round(seedMs)} ms, verifier finished ${Math.round(performance.now() - started)} ms after)`,
     );
   }, 180_000);
+
+  test('writes each NDJSON line exactly as JSON.stringify of the stored event, whatever its text and diff', async () => {
+    const odd = await createTenant(t.app);
+    const oddAuditor = await createKey(t.app, odd.adminKey, ['auditor']);
+    // Every control character, quotes, backslashes, separators inside strings, non-ASCII, and
+    // diffs whose numbers or keys JavaScript prints differently from jsonb.
+    const controls = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('');
+    const texts = [
+      controls,
+      'a "quoted", \\ back\\slash: \\"',
+      'é ü 中文 \u2028 \u2029 \u007f 😀',
+      '',
+      ' : , ',
+      '{"x": 1}',
+    ];
+    const diffs: string[] = [
+      JSON.stringify({ before: { name: texts[1] }, after: { name: texts[2], labels: { 'k: v': 'a, b' } } }),
+      JSON.stringify({ after: { ratio: 1.5, big: 1e21, tiny: 1e-7, neg: -0, n: -42 } }),
+      JSON.stringify({ after: { 10: 'ten', 2: 'two', b: 'bee', '01': 'zero-one' } }),
+      JSON.stringify({
+        before: {},
+        after: { list: [], nested: [[1, 2.25], { z: null, a: true }], s: controls },
+      }),
+      JSON.stringify({ after: { [texts[1] as string]: texts[0], '"q"': 1 } }),
+      // Numbers as jsonb keeps them, which no JavaScript value prints.
+      '{"after": {"x": 1.50, "y": 1E+2, "z": 0.0000010, "w": 123456789012345678901234567890, "v": 1e400}}',
+      '{}',
+    ];
+    const head = await t.database.pool.query<{ seq: number }>(
+      'SELECT max(seq) AS seq FROM audit_events WHERE chain = $1',
+      [odd.id],
+    );
+    const firstSeq = (head.rows[0]?.seq ?? 0) + 1;
+    for (const [i, diff] of diffs.entries()) {
+      const text = texts[i % texts.length] as string;
+      await t.database.pool.query(
+        `INSERT INTO audit_events (id, chain, seq, tenant_id, occurred_at, actor_type, actor_id, actor_name, action,
+           target_type, target_id, org_id, request_id, source_ip, user_agent, outcome, diff, prev_hash, hash)
+         VALUES (gen_random_uuid(), $1, $2, $9, $3, 'api_key', NULL, $4, 'org.updated', $5, $4, NULL, $6,
+           NULL, $4, 'success', $7::jsonb, $8, $8)`,
+        [
+          odd.id,
+          firstSeq + i,
+          new Date(Date.UTC(2026, 0, 2, 3, 4, 5, i * 7)),
+          text,
+          `t${text}`,
+          i % 2 ? null : text,
+          diff,
+          'f'.repeat(64),
+          odd.id,
+        ],
+      );
+    }
+    const res = await get('/v1/audit-events/export?format=ndjson', oddAuditor.token);
+    expect(res.statusCode).toBe(200);
+    // The stored events as the export wrote them before it was built in Postgres: pg row → record → JSON.
+    const query = exportQuery({ chain: odd.id, orgScope: null });
+    const stored = (await t.database.pool.query<AuditRow>(query)).rows.map(
+      (row) => `${JSON.stringify(recordOf(row))}\n`,
+    );
+    const lines = res.body.split(/(?<=\n)/);
+    // Read after the export: both end with its own audit.exported event.
+    expect(lines.length).toBe(stored.length);
+    expect(lines.length).toBeGreaterThan(diffs.length);
+    for (const [i, line] of lines.entries()) expect(line).toBe(stored[i]);
+  });
 });
