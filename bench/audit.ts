@@ -16,7 +16,7 @@ import {
   type AuditFilter,
   type AuditRow,
   batchQuery,
-  exportLinesQuery,
+  exportQuery,
   pageQuery,
 } from '../src/modules/audit/audit.repository.js';
 import { appendManyEvents } from '../test/support/audit.js';
@@ -49,6 +49,24 @@ const BEFORE: Record<string, { p50: number; p99: number }> = {
   'action (prefix)': { p50: 4.96, p99: 17.55 },
   'time range (last minute)': { p50: 3.29, p99: 12.98 },
   'org + action': { p50: 7.94, p99: 20.87 },
+};
+/**
+ * The code before this work (fa9a12a: Prisma reads, per-row records) measured by this very bench on
+ * the machine of the "after" figures (2 × Intel Xeon, PostgreSQL 15 server, 2026-11-27, medians of 3).
+ */
+const BEFORE_HERE = {
+  list: {
+    'no filter': { p50: 2.78, p99: 14.85 },
+    org: { p50: 4.04, p99: 12.89 },
+    actor: { p50: 2.45, p99: 9.88 },
+    'action (exact)': { p50: 2.54, p99: 8.65 },
+    'action (prefix)': { p50: 2.35, p99: 7.54 },
+    'time range (last minute)': { p50: 1.62, p99: 6.34 },
+    'org + action': { p50: 3.35, p99: 8.94 },
+  } as Record<string, { p50: number; p99: number }>,
+  exportRate: '75,614 events/s (0.64× its baseline)',
+  exportRss: '142 MB',
+  verify: '22.8 s (43,861 events/s; 2.82× its baseline)',
 };
 const log = (msg: string) => process.stderr.write(`[bench:audit] ${msg}\n`);
 
@@ -157,9 +175,9 @@ try {
     const indexes = [...new Set(plan.join('\n').match(/using \w+/gi) ?? [])]
       .map((u) => u.replace(/^using /i, ''))
       .join(', ');
-    const before = BEFORE[c.name];
+    const pair = (b?: { p50: number; p99: number }) => (b ? `${ms(b.p50)} / ${ms(b.p99)}` : '–');
     rows.push(
-      `| ${c.name} | ${ms(api.p50)} | ${ms(api.p99)} | ${ms(bare.p50)} | ${ms(bare.p99)} | ${(api.p50 / bare.p50).toFixed(1)}× | ${before ? `${ms(before.p50)} / ${ms(before.p99)}` : '–'} | ${indexes || 'seq scan'} |`,
+      `| ${c.name} | ${ms(api.p50)} | ${ms(api.p99)} | ${ms(bare.p50)} | ${ms(bare.p99)} | ${(api.p50 / bare.p50).toFixed(1)}× | ${pair(BEFORE_HERE.list[c.name])} | ${pair(BEFORE[c.name])} | ${indexes || 'seq scan'} |`,
     );
     log(`first page, ${c.name}: p50 ${ms(api.p50)}, p99 ${ms(api.p99)} (SQL ${ms(bare.p50)}) via ${indexes}`);
   }
@@ -204,7 +222,7 @@ try {
   const exportBaseline = await rounds(async () => {
     const client = await raw.connect();
     try {
-      const q = exportLinesQuery(base);
+      const q = exportQuery(base, 'lines');
       const stream = client.query(new QueryStream(q.text, q.values, { batchSize: 500, rowMode: 'array' }));
       const started = performance.now();
       let n = 0;
@@ -252,19 +270,20 @@ One tenant, ${EVENTS.toLocaleString('en')} events over 1,000 orgs, 20 actors and
 Every figure is the median of ${ROUNDS} rounds. First page (50 events, newest first) of \`GET /v1/audit-events\`
 through the app (authentication, validation, serialisation; \`app.inject\`, 100 runs after 10 warm-up per round),
 against the bare SQL of the same page with \`pg\` — the very statement the app sends (baseline, same run); the
-index is that statement's plan (EXPLAIN). Before: this section at commit f3d5886 (one round, Prisma reads).
+index is that statement's plan (EXPLAIN). Before, here: the code at fa9a12a (Prisma reads) measured by this bench
+on this machine. Before, f3d5886: this section as it was (another machine, one round, export read in-process).
 
-| filter | API p50 | API p99 | SQL p50 (baseline) | SQL p99 | API / SQL (p50) | before p50 / p99 | index used (EXPLAIN) |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| filter | API p50 | API p99 | SQL p50 (baseline) | SQL p99 | API / SQL (p50) | before, here: p50 / p99 | before, f3d5886: p50 / p99 | index used (EXPLAIN) |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Worst first-page p99: ${ms(worstP99)} (target ≤ 20 ms; before: 21.67 ms).
+Worst first-page p99: ${ms(worstP99)} (target ≤ 20 ms; before, here: 14.85 ms; before, f3d5886: 21.67 ms).
 
-| | after (median of ${ROUNDS}) | baseline, same run | ratio to baseline | before (f3d5886) |
-| --- | --- | --- | --- | --- |
-| export, NDJSON over loopback HTTP, read by \`curl\` in a second process | ${thousands(exportRate)} events/s (${thousands(exported.lines)} events, ${(exported.bytes / 2 ** 20).toFixed(0)} MB in ${exported.seconds.toFixed(1)} s) | ${thousands(exportBaseRate)} rows/s (bare \`pg\` cursor read of the same statement, rows discarded) | ${(exportRate / exportBaseRate).toFixed(2)}× | 49,665 events/s (read in-process) |
-| export, the process's RSS growth at its peak over all ${ROUNDS} runs | ${(Math.max(...exports.map((e) => e.rssGrowth)) / 2 ** 20).toFixed(0)} MB (peak after run 1…${ROUNDS}: ${exports.map((e) => `${(e.rssGrowth / 2 ** 20).toFixed(0)}`).join(', ')} MB) | – | – | 68 MB |
-| \`GET /v1/audit-events/verify\` (the service's verify) over the whole chain | ${verifySeconds.toFixed(1)} s (${thousands(verified.checked / verifySeconds)} events/s, ${thousands(verified.checked)} events, ok=${verified.ok}) | ${verifyBaseSeconds.toFixed(1)} s (the same 10,000-row batches read with \`pg\`, not hashed) | ${(verifySeconds / verifyBaseSeconds).toFixed(2)}× the time | 38.2 s (26,163 events/s) |
+| | after (median of ${ROUNDS}) | baseline, same run | ratio to baseline | before, here (fa9a12a) | before, f3d5886 |
+| --- | --- | --- | --- | --- | --- |
+| export, NDJSON over loopback HTTP, read by \`curl\` in a second process | ${thousands(exportRate)} events/s (${thousands(exported.lines)} events, ${(exported.bytes / 2 ** 20).toFixed(0)} MB in ${exported.seconds.toFixed(1)} s) | ${thousands(exportBaseRate)} rows/s (bare \`pg\` cursor read of the same statement, rows discarded) | ${(exportRate / exportBaseRate).toFixed(2)}× | ${BEFORE_HERE.exportRate} | 49,665 events/s (read in-process) |
+| export, the process's RSS growth at its peak over all ${ROUNDS} runs | ${(Math.max(...exports.map((e) => e.rssGrowth)) / 2 ** 20).toFixed(0)} MB (peak after run 1…${ROUNDS}: ${exports.map((e) => `${(e.rssGrowth / 2 ** 20).toFixed(0)}`).join(', ')} MB) | – | – | ${BEFORE_HERE.exportRss} | 68 MB |
+| \`GET /v1/audit-events/verify\` (the service's verify) over the whole chain | ${verifySeconds.toFixed(1)} s (${thousands(verified.checked / verifySeconds)} events/s, ${thousands(verified.checked)} events, ok=${verified.ok}) | ${verifyBaseSeconds.toFixed(1)} s (the same 10,000-row batches read with \`pg\`, not hashed) | ${(verifySeconds / verifyBaseSeconds).toFixed(2)}× the time | ${BEFORE_HERE.verify} | 38.2 s (26,163 events/s) |
 `,
   );
   log('wrote BENCHMARKS.md');

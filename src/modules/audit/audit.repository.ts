@@ -115,17 +115,6 @@ export function pageQuery(filter: AuditFilter, limit: number, beforeSeq?: number
   };
 }
 
-/** Every event matching `filter`, oldest first (read through a cursor). */
-export function exportQuery(filter: AuditFilter): AuditQuery {
-  const values: unknown[] = [];
-  const where = whereOf(filter, values);
-  return {
-    text: `SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq ASC`,
-    values,
-    rowMode: 'array',
-  };
-}
-
 /** A JSON value of a column: `to_json` escapes text exactly as `JSON.stringify` does. */
 const json = (column: string) => `COALESCE(to_json(${column})::text, 'null')`;
 
@@ -146,12 +135,15 @@ const LINE =
   ` ',"outcome":' || ${json('outcome')} || ',"diff":' || diff::text ||` +
   ` ',"prevHash":' || ${json('prev_hash')} || ',"hash":' || ${json('hash')} || '}'`;
 
-/** Every event matching `filter`, oldest first, as one NDJSON line each (see `lineOf`). */
-export function exportLinesQuery(filter: AuditFilter): AuditQuery {
+/**
+ * Every event matching `filter`, oldest first (read through a cursor): as `AuditRow`s, or
+ * (`lines`) as one NDJSON line each, for `lineOf`.
+ */
+export function exportQuery(filter: AuditFilter, shape: 'rows' | 'lines' = 'rows'): AuditQuery {
   const values: unknown[] = [];
   const where = whereOf(filter, values);
   return {
-    text: `SELECT ${LINE} FROM audit_events WHERE ${where} ORDER BY seq ASC`,
+    text: `SELECT ${shape === 'lines' ? LINE : COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq ASC`,
     values,
     rowMode: 'array',
   };
@@ -266,7 +258,7 @@ export const auditRepository = {
    * one NDJSON line for `lineOf`.
    */
   cursor: (filter: AuditFilter, batchSize: number, shape: 'rows' | 'lines') => {
-    const { text, values, rowMode } = shape === 'lines' ? exportLinesQuery(filter) : exportQuery(filter);
+    const { text, values, rowMode } = exportQuery(filter, shape);
     return new QueryStream(text, values, { batchSize, rowMode });
   },
 };
