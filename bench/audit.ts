@@ -272,6 +272,9 @@ through the app (authentication, validation, serialisation; \`app.inject\`, 100 
 against the bare SQL of the same page with \`pg\` — the very statement the app sends (baseline, same run); the
 index is that statement's plan (EXPLAIN). Before, here: the code at fa9a12a (Prisma reads) measured by this bench
 on this machine. Before, f3d5886: this section as it was (another machine, one round, export read in-process).
+Between fa9a12a and the after commit, work outside the audit module also landed that every request gains from
+(verified API keys cached, e1e54b7; one log line per request, 0268b21): the list's gain is not the audit module's
+alone. The export and verify figures depend on the audit module only.
 
 | filter | API p50 | API p99 | SQL p50 (baseline) | SQL p99 | API / SQL (p50) | before, here: p50 / p99 | before, f3d5886: p50 / p99 | index used (EXPLAIN) |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
