@@ -211,9 +211,9 @@ export const auditRepository = {
       select: { seq: true, hash: true },
     }),
 
-  insert: (tx: Tx, record: AuditRecord) =>
-    tx.auditEvent.create({
-      data: {
+  insertMany: (tx: Tx, records: readonly AuditRecord[]) =>
+    tx.auditEvent.createMany({
+      data: records.map((record) => ({
         id: record.id,
         chain: record.chain,
         seq: record.seq,
@@ -233,7 +233,7 @@ export const auditRepository = {
         diff: record.diff as Prisma.InputJsonValue,
         prevHash: record.prevHash,
         hash: record.hash,
-      },
+      })),
     }),
 
   /** Newest first, keyset on seq. */

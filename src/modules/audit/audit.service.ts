@@ -45,29 +45,55 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
   return {
     /** Appends one event to its tenant's chain, inside the change's transaction. */
     async append(tx: Tx, ctx: ChangeContext, entry: AuditEntry): Promise<AuditRecord> {
-      const chain = entry.tenantId ?? PLATFORM_CHAIN;
-      await events.lockChain(tx, chain);
-      const head = await events.head(tx, chain);
-      const unhashed: Omit<AuditRecord, 'hash'> = {
-        id: randomUUID(),
-        chain,
-        seq: (head?.seq ?? 0) + 1,
-        tenantId: entry.tenantId,
-        occurredAt: now().toISOString(),
-        actor: ctx.actor,
-        action: entry.action,
-        target: entry.target,
-        orgId: entry.orgId ?? null,
-        requestId: ctx.requestId,
-        sourceIp: ctx.sourceIp,
-        userAgent: ctx.userAgent,
-        outcome: entry.outcome ?? 'success',
-        diff: JSON.parse(JSON.stringify(entry.diff ?? {})),
-        prevHash: head?.hash ?? GENESIS_HASH,
-      };
-      const record = { ...unhashed, hash: hashOf(unhashed) };
-      await events.insert(tx, record);
-      return record;
+      return (await this.appendAll(tx, ctx, [entry]))[0] as AuditRecord;
+    },
+
+    /**
+     * Appends events in order, inside the change's transaction: per chain one lock, one read of its
+     * head and one insert, however many events — the chain's lock is held until commit, so a batch
+     * (the forwarder settles many deployments at once) holds it once instead of once per event.
+     * Chains are locked in a fixed order, so two batches spanning the same tenants cannot deadlock.
+     */
+    async appendAll(tx: Tx, ctx: ChangeContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+      const byChain = new Map<string, AuditEntry[]>();
+      for (const entry of entries) {
+        const chain = entry.tenantId ?? PLATFORM_CHAIN;
+        byChain.set(chain, [...(byChain.get(chain) ?? []), entry]);
+      }
+      const written = new Map<AuditEntry, AuditRecord>();
+      for (const chain of [...byChain.keys()].sort()) {
+        await events.lockChain(tx, chain);
+        const head = await events.head(tx, chain);
+        let seq = head?.seq ?? 0;
+        let prevHash = head?.hash ?? GENESIS_HASH;
+        const records: AuditRecord[] = [];
+        for (const entry of byChain.get(chain) as AuditEntry[]) {
+          seq += 1;
+          const unhashed: Omit<AuditRecord, 'hash'> = {
+            id: randomUUID(),
+            chain,
+            seq,
+            tenantId: entry.tenantId,
+            occurredAt: now().toISOString(),
+            actor: ctx.actor,
+            action: entry.action,
+            target: entry.target,
+            orgId: entry.orgId ?? null,
+            requestId: ctx.requestId,
+            sourceIp: ctx.sourceIp,
+            userAgent: ctx.userAgent,
+            outcome: entry.outcome ?? 'success',
+            diff: JSON.parse(JSON.stringify(entry.diff ?? {})),
+            prevHash,
+          };
+          const record = { ...unhashed, hash: hashOf(unhashed) };
+          prevHash = record.hash;
+          records.push(record);
+          written.set(entry, record);
+        }
+        await events.insertMany(tx, records);
+      }
+      return entries.map((entry) => written.get(entry) as AuditRecord);
     },
 
     async page(filter: AuditFilter, limit: number, beforeSeq?: number) {

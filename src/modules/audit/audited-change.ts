@@ -12,6 +12,8 @@ import type { AuditEntry, AuditRecord } from './audit-event.js';
 export interface AuditTrailWriter {
   /** Appends an event to the trail in this change's transaction. */
   record(entry: AuditEntry): Promise<AuditRecord>;
+  /** Appends several events, in order (one lock and one insert per chain). */
+  recordAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
   /** Declares that the change turned out to change nothing (so no event is due). */
   unchanged(): void;
 }
@@ -28,7 +30,7 @@ export class UnauditedChangeError extends Error {
   }
 }
 
-export function createChangeRunner(db: Db, audit: Pick<AuditService, 'append'>): ChangeRunner {
+export function createChangeRunner(db: Db, audit: Pick<AuditService, 'append' | 'appendAll'>): ChangeRunner {
   return (ctx, work) =>
     inTransaction(db, async (tx) => {
       let recorded = 0;
@@ -37,6 +39,10 @@ export function createChangeRunner(db: Db, audit: Pick<AuditService, 'append'>):
         async record(entry) {
           recorded += 1;
           return audit.append(tx, ctx, entry);
+        },
+        async recordAll(entries) {
+          recorded += entries.length;
+          return audit.appendAll(tx, ctx, entries);
         },
         unchanged() {
           unchanged = true;

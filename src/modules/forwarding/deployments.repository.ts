@@ -10,6 +10,9 @@ import type { Prisma } from '../../generated/prisma/client.js';
 
 export type DeploymentRow = Prisma.DeploymentGetPayload<object>;
 
+/** A claimed deployment, and whether a newer one of its org waited at the moment of the claim. */
+export type ClaimedDeployment = DeploymentRow & { readonly newerWaiting: boolean };
+
 export interface SupersededRow {
   readonly id: string;
   readonly tenantId: string;
@@ -84,7 +87,7 @@ export const deploymentsRepository = {
    * runs out. One statement: rows another worker is claiming are skipped, not waited for.
    */
   claim: (db: DbOrTx, worker: string, limit: number, leaseMs: number) =>
-    db.$queryRaw<DeploymentRow[]>`
+    db.$queryRaw<ClaimedDeployment[]>`
       WITH due AS (
         SELECT d.id FROM deployments d
          WHERE d.state = 'pending' AND d.not_before <= now()
@@ -100,7 +103,9 @@ export const deploymentsRepository = {
         FROM due WHERE d.id = due.id
       RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_id AS "versionId",
                 d.version_number AS "versionNumber", d.content_hash AS "contentHash", d.state,
-                d.attempts, d.first_attempt_at AS "firstAttemptAt", d.lease_owner AS "leaseOwner"`,
+                d.attempts, d.first_attempt_at AS "firstAttemptAt", d.lease_owner AS "leaseOwner",
+                EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
+                         AND n.version_number > d.version_number) AS "newerWaiting"`,
   // (the claimed row carries what a worker needs; the other columns are not read from it)
 
   /** Extends the lease while the call is running; false when the lease was lost (reclaimed). */
@@ -111,21 +116,26 @@ export const deploymentsRepository = {
     return n === 1;
   },
 
-  /** Locks the deployment if this worker still holds it (a lost lease means another may send it). */
-  lockHeld: async (tx: Tx, id: string, worker: string) => {
+  /**
+   * Locks those of the deployments this worker still holds (a lost lease means another may send
+   * it), in one statement; returns their ids.
+   */
+  locksHeld: async (tx: Tx, ids: readonly string[], worker: string): Promise<Set<string>> => {
     const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM deployments WHERE id = ${id}::uuid AND state = 'in_flight' AND lease_owner = ${worker}
-         FOR UPDATE`;
-    return rows.length === 1;
+      SELECT id FROM deployments WHERE id = ANY(${[...ids]}::uuid[]) AND state = 'in_flight'
+         AND lease_owner = ${worker} ORDER BY id FOR UPDATE`;
+    return new Set(rows.map((r) => r.id));
   },
 
   /** Appends an attempt, numbered after every earlier one (the caller holds the deployment's lock). */
-  async recordAttempt(tx: Tx, deploymentId: string, attempt: AttemptRecord) {
-    const number = (await tx.deploymentAttempt.count({ where: { deploymentId } })) + 1;
-    return tx.deploymentAttempt.create({
-      data: { deploymentId, number, ...attempt, error: attempt.error ?? undefined },
-    });
-  },
+  recordAttempt: (tx: Tx, deploymentId: string, attempt: AttemptRecord) =>
+    tx.$executeRaw`
+      INSERT INTO deployment_attempts
+             (id, deployment_id, number, worker, started_at, duration_ms, outcome, http_status, trace_id, error)
+      SELECT gen_random_uuid(), ${deploymentId}::uuid, coalesce(max(number), 0) + 1, ${attempt.worker},
+             ${attempt.startedAt}, ${attempt.durationMs}::int, ${attempt.outcome}, ${attempt.httpStatus}::int,
+             ${attempt.traceId}, ${attempt.error === null ? null : JSON.stringify(attempt.error)}::jsonb
+        FROM deployment_attempts WHERE deployment_id = ${deploymentId}::uuid`,
 
   finish: (
     tx: Tx,

@@ -23,6 +23,7 @@ import {
 } from './cognigy-request.js';
 import {
   type AttemptRecord,
+  type ClaimedDeployment,
   type DeploymentRow,
   deploymentsRepository as deployments,
 } from './deployments.repository.js';
@@ -94,6 +95,7 @@ export function createForwarder(deps: ForwarderDeps) {
   const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const random = deps.random ?? Math.random;
   const limiter = keyedLimiter(deps.perApiBase);
+  const claimBatch = Math.max(1, Math.floor(deps.concurrency / 4));
   const running = new Map<string, Promise<void>>();
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -123,62 +125,124 @@ export function createForwarder(deps: ForwarderDeps) {
     return cognigyRequest(target, version.content, await version.openSecrets());
   }
 
-  /** A newer deployment of the org waits: this one is superseded, never sent. */
-  async function newerExists(d: DeploymentRow): Promise<boolean> {
-    const newer = await db.deployment.count({
-      where: { orgId: d.orgId, versionNumber: { gt: d.versionNumber }, state: 'pending' },
-    });
-    return newer > 0;
+  type Next =
+    | { state: 'succeeded' | 'superseded' }
+    | { state: 'failed'; error: Record<string, unknown> }
+    | { state: 'pending'; notBefore: Date; error: Record<string, unknown> | null };
+  interface Settlement {
+    readonly d: DeploymentRow;
+    readonly attempt: AttemptRecord;
+    readonly next: Next;
+    readonly done: (error?: unknown) => void;
   }
 
-  /** Writes the attempt and the deployment's next state in one transaction, if the lease is still ours. */
-  async function settle(
-    d: DeploymentRow,
-    attempt: AttemptRecord,
-    next:
-      | { state: 'succeeded' | 'superseded' }
-      | { state: 'failed'; error: Record<string, unknown> }
-      | { state: 'pending'; notBefore: Date; error: Record<string, unknown> | null },
-  ) {
-    const attempts = d.attempts + 1;
-    deps.metrics?.attempt(attempt.outcome, attempt.httpStatus, attempt.durationMs);
-    await change(systemContext('forwarding'), async (tx, trail) => {
-      if (!(await deployments.lockHeld(tx, d.id, worker))) {
-        logger.warn({ deploymentId: d.id, worker }, 'forwarding: lease lost before the attempt was recorded');
-        trail.unchanged();
-        return;
-      }
-      await deployments.recordAttempt(tx, d.id, attempt);
-      if (next.state === 'pending') {
-        await deployments.reschedule(tx, d.id, {
-          attempts,
-          notBefore: next.notBefore,
-          lastError: next.error as never,
-        });
-        trail.unchanged(); // a retry is in the attempt records; the deployment's state is unchanged
-        return;
-      }
-      const error = next.state === 'failed' ? next.error : null;
-      await deployments.finish(tx, d.id, { state: next.state, attempts, lastError: error as never });
-      await trail.record({
-        ...audit(d),
-        action: `deployment.${next.state}` as const,
-        diff: {
-          before: { state: 'in_flight', version: d.versionNumber },
-          after: {
-            state: next.state,
-            version: d.versionNumber,
-            attempts,
-            ...(attempt.httpStatus ? { httpStatus: attempt.httpStatus } : {}),
-            ...(attempt.traceId ? { traceId: attempt.traceId } : {}),
-            ...(error ? { error } : {}),
-          },
+  /** The audit event of a deployment's final state (a retry has none: it is in the attempt records). */
+  function finalEvent({ d, attempt, next }: Settlement) {
+    if (next.state === 'pending') return null;
+    const error = next.state === 'failed' ? next.error : null;
+    return {
+      ...audit(d),
+      action: `deployment.${next.state}` as const,
+      diff: {
+        before: { state: 'in_flight', version: d.versionNumber },
+        after: {
+          state: next.state,
+          version: d.versionNumber,
+          attempts: d.attempts + 1,
+          ...(attempt.httpStatus ? { httpStatus: attempt.httpStatus } : {}),
+          ...(attempt.traceId ? { traceId: attempt.traceId } : {}),
+          ...(error ? { error } : {}),
         },
-      });
+      },
+    };
+  }
+
+  /**
+   * Writes the attempts and the deployments' next states, and the final states' audit events, in
+   * one transaction — for those whose lease is still ours.
+   */
+  async function write(batch: readonly Settlement[]) {
+    await change(systemContext('forwarding'), async (tx, trail) => {
+      const held = await deployments.locksHeld(
+        tx,
+        batch.map((s) => s.d.id),
+        worker,
+      );
+      const events = [];
+      for (const item of batch) {
+        const { d, attempt, next } = item;
+        if (!held.has(d.id)) {
+          logger.warn(
+            { deploymentId: d.id, worker },
+            'forwarding: lease lost before the attempt was recorded',
+          );
+          continue;
+        }
+        await deployments.recordAttempt(tx, d.id, attempt);
+        const attempts = d.attempts + 1;
+        if (next.state === 'pending') {
+          await deployments.reschedule(tx, d.id, {
+            attempts,
+            notBefore: next.notBefore,
+            lastError: next.error as never,
+          });
+        } else {
+          const error = next.state === 'failed' ? next.error : null;
+          await deployments.finish(tx, d.id, { state: next.state, attempts, lastError: error as never });
+        }
+        const event = finalEvent(item);
+        if (event) events.push(event);
+      }
+      if (events.length > 0) await trail.recordAll(events);
+      else trail.unchanged(); // retries only: their record is the attempt, the state is unchanged
     });
   }
 
-  async function runOne(d: DeploymentRow): Promise<void> {
+  // Settlements wait in a queue and are written together: one transaction (and one hold of each
+  // tenant's audit chain lock) for every call that finished while the previous write ran, instead
+  // of one per call — with one tenant, the chain lock bounded forwarding at ~300 calls/s (issue 7).
+  const SETTLE_BATCH = 64;
+  const SETTLE_WRITERS = 2;
+  const queue: Settlement[] = [];
+  let writers = 0;
+
+  function drain() {
+    while (writers < SETTLE_WRITERS && queue.length > 0) {
+      const batch = queue.splice(0, SETTLE_BATCH);
+      writers += 1;
+      write(batch)
+        .then(
+          () => {
+            for (const item of batch) item.done();
+          },
+          async (batchError: unknown) => {
+            // One bad settlement must not fail the others: each is written alone.
+            if (batch.length === 1) return batch[0]?.done(batchError);
+            for (const item of batch) {
+              await write([item]).then(
+                () => item.done(),
+                (error: unknown) => item.done(error),
+              );
+            }
+          },
+        )
+        .finally(() => {
+          writers -= 1;
+          drain();
+        });
+    }
+  }
+
+  /** Records the attempt and the deployment's next state (batched with others; see above). */
+  function settle(d: DeploymentRow, attempt: AttemptRecord, next: Next): Promise<void> {
+    deps.metrics?.attempt(attempt.outcome, attempt.httpStatus, attempt.durationMs);
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ d, attempt, next, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      drain();
+    });
+  }
+
+  async function runOne(d: ClaimedDeployment): Promise<void> {
     const heartbeat = setInterval(
       () => {
         deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
@@ -190,7 +254,8 @@ export function createForwarder(deps: ForwarderDeps) {
     const startedAt = new Date();
     const base = { worker, startedAt, httpStatus: null, traceId: null } as const;
     try {
-      if (await newerExists(d)) {
+      // A newer deployment of the org waits: this one is superseded, never sent.
+      if (d.newerWaiting) {
         await settle(
           d,
           {
@@ -281,7 +346,11 @@ export function createForwarder(deps: ForwarderDeps) {
     }
   }
 
-  async function tick(): Promise<number> {
+  // Expired leases are looked for once per poll interval, not on every claim.
+  let lastReclaim = 0;
+  async function reclaim(): Promise<void> {
+    if (Date.now() - lastReclaim < deps.pollMs) return;
+    lastReclaim = Date.now();
     const { superseded } = await deployments.reclaimExpired(db);
     for (const s of superseded) {
       await change(systemContext('forwarding'), async (_tx, trail) => {
@@ -298,13 +367,17 @@ export function createForwarder(deps: ForwarderDeps) {
         });
       });
     }
+  }
+
+  async function tick(): Promise<number> {
+    await reclaim();
     const free = deps.concurrency - running.size;
     if (free <= 0 || stopping) return 0;
     const claimed = await deployments.claim(db, worker, free, deps.leaseMs);
     for (const d of claimed) {
       const job = runOne(d).finally(() => {
         running.delete(d.id);
-        wake?.();
+        if (deps.concurrency - running.size >= claimBatch) wake?.();
       });
       running.set(d.id, job);
     }
@@ -320,8 +393,10 @@ export function createForwarder(deps: ForwarderDeps) {
         logger.error({ err }, 'forwarding: claiming failed');
       }
       if (stopping) break;
-      // Claim again at once when there was work and room; otherwise wait for the poll or a finished call.
-      if (claimed === 0 || running.size >= deps.concurrency) {
+      // Claim again at once when there was work and room; otherwise wait for the poll, or for enough
+      // finished calls to be worth a claim (a quarter of the slots: claiming one slot per finished
+      // call cost a statement per call).
+      if (claimed === 0 || deps.concurrency - running.size < claimBatch) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           timer = setTimeout(resolve, deps.pollMs);

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { systemContext } from '../../../src/lib/request-context.js';
 import {
   bearer,
   createKey,
@@ -229,5 +230,52 @@ describe('random sequences of operations', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('several events appended in one change (recordAll, as the forwarder settles a batch)', () => {
+  test('each chain gets its events in order, gap-free, and both chains verify; concurrent batches over the same chains do not deadlock', async () => {
+    // Tenants of their own: earlier tests here tamper with the shared tenant's chain on purpose.
+    const tenant = await createTenant(t.app);
+    const auditor = await createKey(t.app, tenant.adminKey, ['auditor']);
+    const other = await createTenant(t.app);
+    const otherAuditor = await createKey(t.app, other.adminKey, ['auditor']);
+    const before = {
+      mine: (await chainOf(t.database.pool, tenant.id)).length,
+      other: (await chainOf(t.database.pool, other.id)).length,
+    };
+    const entry = (tenantId: string, n: number) => ({
+      tenantId,
+      action: 'deployment.succeeded' as const,
+      target: { type: 'deployment', id: `batch-${n}` },
+      diff: { after: { n } },
+    });
+    // Two batches at once, naming the two tenants in opposite orders.
+    await Promise.all([
+      t.container.change(systemContext('test'), (_tx, trail) =>
+        trail.recordAll([entry(other.id, 1), entry(tenant.id, 2), entry(other.id, 3)]),
+      ),
+      t.container.change(systemContext('test'), (_tx, trail) =>
+        trail.recordAll([entry(tenant.id, 4), entry(other.id, 5)]),
+      ),
+    ]);
+    const mine = (await chainOf(t.database.pool, tenant.id)).slice(before.mine);
+    const theirs = (await chainOf(t.database.pool, other.id)).slice(before.other);
+    expect(mine.map((e) => e.diff.after?.n).sort()).toEqual([2, 4]);
+    expect(theirs.map((e) => e.diff.after?.n)).toEqual(expect.arrayContaining([1, 3, 5]));
+    // Within one batch, the order given is the order in the chain.
+    const positions = theirs.map((e) => e.diff.after?.n);
+    expect(positions.indexOf(1)).toBeLessThan(positions.indexOf(3));
+    for (const chain of [mine, theirs]) {
+      expect(chain.map((e) => e.seq)).toEqual(chain.map((_, i) => (chain[0]?.seq ?? 0) + i));
+    }
+    for (const key of [auditor, otherAuditor]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/v1/audit-events/verify',
+        headers: bearer(key.token),
+      });
+      expect(res.json()).toMatchObject({ ok: true });
+    }
   });
 });
