@@ -50,6 +50,8 @@ export interface DeliveryRow {
   readonly failed_error: { detail?: unknown } | null;
 }
 
+const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
 export const deploymentsRepository = {
   /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
   async enqueue(
@@ -134,9 +136,10 @@ export const deploymentsRepository = {
              (id, deployment_id, number, worker, started_at, duration_ms, outcome, http_status, trace_id, error)
       SELECT gen_random_uuid(), ${deploymentId}::uuid, coalesce(max(number), 0) + 1, ${attempt.worker},
              ${attempt.startedAt}, ${attempt.durationMs}::int, ${attempt.outcome}, ${attempt.httpStatus}::int,
-             ${attempt.traceId}, ${attempt.error === null ? null : JSON.stringify(attempt.error)}::jsonb
+             ${attempt.traceId}, ${jsonOrNull(attempt.error)}::jsonb
         FROM deployment_attempts WHERE deployment_id = ${deploymentId}::uuid`,
 
+  /** Final state, releasing the lease; a null `lastError` keeps the one recorded before. */
   finish: (
     tx: Tx,
     id: string,
@@ -146,18 +149,12 @@ export const deploymentsRepository = {
       lastError: Prisma.InputJsonValue | null;
     },
   ) =>
-    tx.deployment.update({
-      where: { id },
-      data: {
-        state: data.state,
-        attempts: data.attempts,
-        lastError: data.lastError ?? undefined,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        finishedAt: new Date(),
-        updatedAt: new Date(),
-      },
-    }),
+    tx.$executeRaw`
+      UPDATE deployments
+         SET state = ${data.state}, attempts = ${data.attempts}::int,
+             last_error = coalesce(${jsonOrNull(data.lastError)}::jsonb, last_error),
+             lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+       WHERE id = ${id}::uuid`,
 
   /** Back to pending until `notBefore` (a retry), releasing the lease. */
   reschedule: (
@@ -165,18 +162,12 @@ export const deploymentsRepository = {
     id: string,
     data: { attempts: number; notBefore: Date; lastError: Prisma.InputJsonValue | null },
   ) =>
-    tx.deployment.update({
-      where: { id },
-      data: {
-        state: 'pending',
-        attempts: data.attempts,
-        notBefore: data.notBefore,
-        lastError: data.lastError ?? undefined,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-        updatedAt: new Date(),
-      },
-    }),
+    tx.$executeRaw`
+      UPDATE deployments
+         SET state = 'pending', attempts = ${data.attempts}::int, not_before = ${data.notBefore},
+             last_error = coalesce(${jsonOrNull(data.lastError)}::jsonb, last_error),
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE id = ${id}::uuid`,
 
   /**
    * The newest deployment that succeeded, the newest pending or in flight, and the newest failed

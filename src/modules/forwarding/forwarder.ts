@@ -116,11 +116,13 @@ export function createForwarder(deps: ForwarderDeps) {
   });
 
   async function prepare(d: DeploymentRow): Promise<CognigyRequest> {
-    const version = await deps.loadVersion(d.versionId);
+    const [version, target] = await Promise.all([
+      deps.loadVersion(d.versionId),
+      deps.loadTarget(d.tenantId, d.orgId),
+    ]);
     if (!version || version.approvedHash !== d.contentHash || version.contentHash !== d.contentHash) {
       throw new NotSendable('DEPLOYMENT_HASH_MISMATCH', 'The version is not the content that was approved');
     }
-    const target = await deps.loadTarget(d.tenantId, d.orgId);
     if (!target) throw new NotSendable('COGNIGY_TARGET_MISSING', 'The org has no Cognigy target');
     return cognigyRequest(target, version.content, await version.openSecrets());
   }
