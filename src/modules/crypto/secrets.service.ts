@@ -5,6 +5,7 @@
  * without learning anything about it (and fingerprints are not comparable across tenants).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import { open, seal } from './aead.js';
 import { associatedData, type SecretLocation } from './associated-data.js';
@@ -33,7 +34,23 @@ export interface SecretsService {
   openWithMasterKey(masterKeyId: string, sealed: string, aad: string): Buffer;
 }
 
+/**
+ * Unwrapped keys kept in memory, so that a draft or a forward does not read and unwrap the same key
+ * again (one statement and one AES-GCM open each):
+ * - a tenant's fingerprint key never changes (rotation re-wraps the same key): kept while used;
+ * - an org's data key can be shredded: kept for {@link ORG_KEY_CACHE_MS} only, and forgotten at
+ *   once when this process shreds it — another process of the same database may still decrypt the
+ *   org's secrets for up to that long after a shred (README "Encryption keys").
+ */
+export const ORG_KEY_CACHE_MS = 5_000;
+
 export function createSecretsService(keyring: Keyring): SecretsService {
+  const tenantKeys = new LRUCache<string, Buffer>({ max: 1_000 });
+  const orgKeys = new LRUCache<string, { tenantId: string; key: Buffer }>({
+    max: 10_000,
+    ttl: ORG_KEY_CACHE_MS,
+  });
+
   function wrap(key: Buffer, aad: string) {
     return { masterKeyId: keyring.active.id, wrappedKey: seal(keyring.active.key, key, aad) };
   }
@@ -42,6 +59,13 @@ export function createSecretsService(keyring: Keyring): SecretsService {
   }
 
   async function orgDataKey(db: DbOrTx, location: SecretLocation, create: boolean): Promise<Buffer> {
+    const cached = orgKeys.get(location.orgId);
+    if (cached) {
+      if (cached.tenantId !== location.tenantId) {
+        throw new CryptoError('CRYPTO_DATA_KEY_MISMATCH', 'The org data key belongs to another tenant');
+      }
+      return cached.key;
+    }
     const aad = associatedData.orgDataKey(location.tenantId, location.orgId);
     let row = await repo.findOrgKey(db, location.orgId);
     if (row && row.tenantId !== location.tenantId) {
@@ -54,15 +78,23 @@ export function createSecretsService(keyring: Keyring): SecretsService {
           'The org has no data key (it was shredded): the secret is gone',
         );
       }
+      // A key created in a transaction that may still roll back is not cached.
       row = await repo.insertOrgKey(db as Tx, location.tenantId, location.orgId, wrap(randomBytes(32), aad));
+      return unwrap(row, aad);
     }
-    return unwrap(row, aad);
+    const key = unwrap(row, aad);
+    orgKeys.set(location.orgId, { tenantId: location.tenantId, key });
+    return key;
   }
 
   async function tenantKey(db: DbOrTx, tenantId: string): Promise<Buffer> {
+    const cached = tenantKeys.get(tenantId);
+    if (cached) return cached;
     const row = await repo.findTenantKey(db, tenantId);
     if (!row) throw new CryptoError('CRYPTO_TENANT_KEY_MISSING', `Tenant ${tenantId} has no fingerprint key`);
-    return unwrap(row, associatedData.tenantSecretKey(tenantId));
+    const key = unwrap(row, associatedData.tenantSecretKey(tenantId));
+    tenantKeys.set(tenantId, key);
+    return key;
   }
 
   return {
@@ -90,6 +122,7 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     },
 
     async shredOrg(tx, orgId) {
+      orgKeys.delete(orgId);
       return (await repo.deleteOrgKey(tx, orgId)).count > 0;
     },
 

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError } from '../../../src/modules/crypto/crypto-error.js';
+import { ORG_KEY_CACHE_MS } from '../../../src/modules/crypto/secrets.service.js';
 import {
   bearer,
   createOrg,
@@ -245,6 +246,35 @@ describe('secrets at rest', () => {
     });
     expect(view.statusCode, view.body).toBe(200);
     expect(view.json().cognigy.apiKey).toEqual({ set: false, fingerprint: org.fingerprint });
+  });
+
+  it('refuses at once after a shred even when the data key was just used (and cached) by this process', async () => {
+    const org = await orgWithKey(tenantA, 'cognigy-key-cached-then-shredded');
+    expect((await load(tenantA, org.id))?.apiKey).toBe('cognigy-key-cached-then-shredded');
+    const res = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/orgs/${org.id}?shredSecrets=true`,
+      headers: bearer(tenantA.adminKey),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((await loadFails(tenantA, org.id)).code).toBe('CRYPTO_DATA_KEY_MISSING');
+  });
+
+  it('a shred by another process reaches this one within ORG_KEY_CACHE_MS (the documented bound)', async () => {
+    const org = await orgWithKey(tenantA, 'cognigy-key-shredded-elsewhere');
+    expect((await load(tenantA, org.id))?.apiKey).toBe('cognigy-key-shredded-elsewhere');
+    const shreddedAt = Date.now();
+    await sql('DELETE FROM org_data_keys WHERE org_id = $1', [org.id]);
+    let refused: CryptoError | undefined;
+    while (!refused && Date.now() - shreddedAt < ORG_KEY_CACHE_MS + 2000) {
+      refused = await load(tenantA, org.id).then(
+        () => undefined,
+        (error: unknown) => error as CryptoError,
+      );
+      if (!refused) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(refused?.code).toBe('CRYPTO_DATA_KEY_MISSING');
+    expect(Date.now() - shreddedAt).toBeLessThanOrEqual(ORG_KEY_CACHE_MS + 1000);
   });
 
   it('keeps the secret of an org archived without shredSecrets', async () => {
