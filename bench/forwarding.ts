@@ -1,23 +1,29 @@
 /**
- * Forwarding throughput (issue 6): ORGS (default 10,000) approved orgs forwarded by one process's
- * worker to a fake Cognigy over HTTPS that answers in LATENCY_MS (50 ms), at the default concurrency
- * (64): forwards per second against the concurrency bound (64 / 0.05 s = 1,280/s), first without
- * faults, then with 10% transient faults (500, 503, 429 with Retry-After: 0, connection resets).
+ * Forwarding throughput (issue 6; issue 7 target 5): ORGS (default 10,000) approved orgs forwarded
+ * by one process's worker to a fake Cognigy over HTTPS — in a process of its own, as Cognigy is an
+ * external service — that answers in LATENCY_MS (50 ms), at the default concurrency (64): forwards
+ * per second against the concurrency bound (64 / 0.05 s = 1,280/s), without faults and with 10%
+ * transient faults (500, 503, 429 with Retry-After: 0, connection resets), ROUNDS times each
+ * (median). The first round forwards what one bulk approval enqueued; later rounds enqueue the same
+ * approved versions again (a new pending deployment per org, as a new approval would).
  *
- *   npm run bench:forwarding        (ORGS=10000; BENCH_DATABASE_URL to use a server)
+ *   npm run bench:forwarding        (ORGS=10000 ROUNDS=3; BENCH_DATABASE_URL to use a server)
  */
 import { createOutboundFetch } from '../src/modules/outbound/outbound-client.js';
-import { startFakeCognigy } from '../test/support/fake-cognigy.js';
 import { testCertificates } from '../test/support/tls.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
+import { type CpuSplit, coreCount, cpuMeter } from './support/cpu.js';
 import { machine } from './support/environment.js';
+import { profiled } from './support/profile.js';
+import { startRemoteFakeCognigy } from './support/remote-fake-cognigy.js';
 import { writeSection } from './support/report.js';
 
 const ORGS = Number(process.env.ORGS ?? 10_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
 const log = (msg: string) => process.stderr.write(`[bench:forwarding] ${msg}\n`);
 
-const fake = await startFakeCognigy({ https: true });
+const fake = await startRemoteFakeCognigy();
 const bench = await startBenchApp('forwarding', {
   env: {
     OUTBOUND_ALLOWLIST: '127.0.0.1',
@@ -33,35 +39,66 @@ const bench = await startBenchApp('forwarding', {
     allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
     allowHttp: false,
     timeoutMs: 5000,
-    ca: testCertificates().caPem,
+    ca: fake.caPem,
     maxConnectionsPerOrigin: 64,
   }),
 });
 const { container, call } = bench;
 const { config, database } = container;
 
-async function succeeded(version: number): Promise<number> {
-  const { rows } = await database.pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM deployments WHERE state = 'succeeded' AND version_number = $1`,
-    [version],
+async function waiting(): Promise<{ open: number; failed: number }> {
+  const { rows } = await database.pool.query<{ open: string; failed: string }>(
+    `SELECT count(*) FILTER (WHERE state IN ('pending', 'in_flight')) AS open,
+            count(*) FILTER (WHERE state = 'failed') AS failed FROM deployments`,
   );
-  return Number(rows[0]?.n ?? 0);
+  return { open: Number(rows[0]?.open), failed: Number(rows[0]?.failed) };
 }
 
-/** Starts the worker, waits until every org has `version` applied, stops it; forwards per second. */
-async function forwardAll(version: number): Promise<{ seconds: number; perSecond: number }> {
+/** A new pending deployment of every org's applied version (what a new approval would enqueue). */
+async function enqueueAgain(): Promise<void> {
+  await database.pool.query(
+    `INSERT INTO deployments (id, tenant_id, org_id, version_id, version_number, content_hash)
+     SELECT gen_random_uuid(), tenant_id, org_id, version_id, version_number, content_hash
+       FROM (SELECT DISTINCT ON (org_id) * FROM deployments WHERE state = 'succeeded'
+              ORDER BY org_id, finished_at DESC) applied`,
+  );
+}
+
+/** Starts the worker, waits until nothing is left to forward, stops it; forwards per second. */
+async function forwardAll(): Promise<{
+  seconds: number;
+  perSecond: number;
+  calls: number;
+  faults: number;
+  cpu: CpuSplit;
+}> {
+  const before = await fake.stats();
+  const meter = cpuMeter(fake.pid);
   const started = performance.now();
   container.forwarder.start();
-  let done = 0;
-  while (done < ORGS) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    done = await succeeded(version);
-    if ((performance.now() - started) / 1000 > 600)
-      throw new Error(`only ${done} of ${ORGS} applied in 600 s`);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { open, failed } = await waiting();
+    if (failed > 0) {
+      const { rows } = await database.pool.query(
+        `SELECT last_error FROM deployments WHERE state = 'failed' LIMIT 1`,
+      );
+      throw new Error(`${failed} deployments failed, e.g. ${JSON.stringify(rows[0]?.last_error)}`);
+    }
+    if (open === 0) break;
+    if ((performance.now() - started) / 1000 > 600) throw new Error(`${open} still open after 600 s`);
   }
   const seconds = (performance.now() - started) / 1000;
   await container.forwarder.stop();
-  return { seconds, perSecond: ORGS / seconds };
+  const cpu = meter.stop();
+  const after = await fake.stats();
+  return {
+    seconds,
+    perSecond: ORGS / seconds,
+    calls: after.calls - before.calls,
+    faults: after.faults - before.faults,
+    cpu,
+  };
 }
 
 try {
@@ -78,7 +115,7 @@ try {
       labels: { bench: 'yes' },
     });
     const apiKey = `bench-key-${i}-0123456789`;
-    fake.addKey(apiKey, org.id);
+    await fake.addKeys([[apiKey, org.id]]);
     await call('PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
     if ((i + 1) % 1000 === 0) log(`orgs: ${i + 1}/${ORGS}`);
   }
@@ -102,29 +139,51 @@ try {
     `seeded ${ORGS} orgs with an approved version in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`,
   );
 
-  fake.setLatency(LATENCY_MS);
-  const clean = await forwardAll(1);
-  log(`no faults: ${ORGS} forwarded in ${clean.seconds.toFixed(1)} s = ${clean.perSecond.toFixed(0)}/s`);
-
-  await approveVersion('urn:bench:v2');
-  const callsBefore = fake.calls.length;
-  fake.setFaultRate(0.1, [
+  await fake.setLatency(LATENCY_MS);
+  const FAULTS = [
     { kind: 'status', status: 500 },
     { kind: 'status', status: 503 },
     { kind: 'status', status: 429, retryAfter: '0' },
     { kind: 'reset' },
-  ]);
-  const faulty = await forwardAll(2);
-  fake.setFaultRate(0, []);
-  const calls = fake.calls.slice(callsBefore);
-  const faults = calls.filter((c) => c.fault !== null && c.fault !== 'slow').length;
-  log(
-    `10% faults: ${ORGS} forwarded in ${faulty.seconds.toFixed(1)} s = ${faulty.perSecond.toFixed(0)}/s (${faults} faults in ${calls.length} calls)`,
-  );
+  ] as const;
+  const clean: Array<Awaited<ReturnType<typeof forwardAll>>> = [];
+  const faulty: Array<Awaited<ReturnType<typeof forwardAll>>> = [];
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    if (round > 1) await enqueueAgain();
+    const c = await profiled(`forwarding-clean-${round}`, forwardAll);
+    clean.push(c);
+    log(
+      `round ${round}, no faults: ${ORGS} forwarded in ${c.seconds.toFixed(1)} s = ${c.perSecond.toFixed(0)}/s; CPU ms: worker ${c.cpu.self.toFixed(0)}, postgres ${c.cpu.postgres.toFixed(0)}, fake ${c.cpu.helper.toFixed(0)}`,
+    );
+    await enqueueAgain();
+    await fake.setFaultRate(0.1, FAULTS);
+    const f = await forwardAll();
+    await fake.setFaultRate(0, []);
+    faulty.push(f);
+    log(
+      `round ${round}, 10% faults: ${ORGS} forwarded in ${f.seconds.toFixed(1)} s = ${f.perSecond.toFixed(0)}/s (${f.faults} faults in ${f.calls} calls)`,
+    );
+  }
+  const median = (runs: typeof clean) =>
+    [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)] as (typeof runs)[number];
+  const cleanMedian = median(clean);
+  const faultyMedian = median(faulty);
 
   const bound = config.forwarding.concurrency / (LATENCY_MS / 1000);
-  const row = (name: string, r: { seconds: number; perSecond: number }) =>
-    `| ${name} | ${r.seconds.toFixed(1)} s | ${r.perSecond.toFixed(0)}/s | ${((r.perSecond / bound) * 100).toFixed(0)}% |`;
+  // Where the CPU went, per forward, and what that allows on this machine's cores.
+  const perForward = (r: (typeof clean)[number]) => {
+    const worker = r.cpu.self / ORGS;
+    const fakeMs = r.cpu.helper / ORGS;
+    const postgres = r.cpu.postgres / ORGS;
+    const total = worker + fakeMs + postgres;
+    return { worker, fake: fakeMs, postgres, total, machineBound: (coreCount() * 1000) / total };
+  };
+  const cpuRow = (name: string, r: (typeof clean)[number]) => {
+    const c = perForward(r);
+    return `| ${name} | ${c.worker.toFixed(2)} ms | ${c.postgres.toFixed(2)} ms | ${c.fake.toFixed(2)} ms | ${c.total.toFixed(2)} ms | ${c.machineBound.toFixed(0)}/s | ${((r.perSecond / c.machineBound) * 100).toFixed(0)}% |`;
+  };
+  const row = (name: string, r: { seconds: number; perSecond: number }, all: typeof clean) =>
+    `| ${name} | ${r.seconds.toFixed(1)} s | ${r.perSecond.toFixed(0)}/s | ${((r.perSecond / bound) * 100).toFixed(0)}% | ${all.map((x) => `${x.perSecond.toFixed(0)}/s`).join(', ')} |`;
   await writeSection(
     'forwarding',
     `## Forwarding approved versions to Cognigy
@@ -133,14 +192,24 @@ ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`npm run bench:forw
 
 ${ORGS.toLocaleString('en')} orgs, each with one approved SAML version (enqueued by one bulk approval), forwarded by one
 process's worker (concurrency ${config.forwarding.concurrency}, per API base ${config.forwarding.perApiBase}, all orgs on one fake Cognigy
-installation over HTTPS on loopback answering in ${LATENCY_MS} ms). Each forward: claim, decrypt API key and secrets,
+installation in a process of its own, over HTTPS on loopback, answering in ${LATENCY_MS} ms). Later rounds enqueue the same
+approved versions again. Each forward: claim, decrypt API key and secrets,
 configure call, attempt record and deployment state in one transaction with its audit event. The
 bound is the concurrency over the latency: ${config.forwarding.concurrency} / ${LATENCY_MS / 1000} s = ${bound.toFixed(0)}/s.
 
-| run | wall time | forwards/s | of the bound |
-| --- | --- | --- | --- |
-${row('no faults', clean)}
-${row(`10% transient faults (${faults} of ${calls.length} calls: 500, 503, 429, reset)`, faulty)}
+| run (median of ${ROUNDS}) | wall time | forwards/s | of the bound | every round |
+| --- | --- | --- | --- | --- |
+${row('no faults', cleanMedian, clean)}
+${row(`10% transient faults (${faultyMedian.faults} of ${faultyMedian.calls} calls: 500, 503, 429, reset)`, faultyMedian, faulty)}
+
+CPU time per forward (median round), measured from /proc over the whole run: the service process (worker), every
+PostgreSQL process, and the fake Cognigy's process. With ${coreCount()} cores, forwarding can go no faster than ${coreCount()} CPU-seconds per
+second over the total — the machine's bound, whatever the concurrency:
+
+| run | service (worker) | PostgreSQL | fake Cognigy | total | machine bound | reached |
+| --- | --- | --- | --- | --- | --- | --- |
+${cpuRow('no faults', cleanMedian)}
+${cpuRow('10% faults', faultyMedian)}
 
 Every org uses the same installation, so the per-installation limit (\`FORWARDING_PER_API_BASE\`, default 16) is
 raised to 64 for this run (and the outbound pool to 64 connections per origin); with the default, one installation

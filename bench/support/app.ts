@@ -23,7 +23,12 @@ export interface BenchApp {
   readonly db: BenchDatabase;
   /** `app.inject` that throws on any status ≥ 300, returning the parsed body. */
   // biome-ignore lint/suspicious/noExplicitAny: benchmarks read answers loosely, as res.json() does
-  call(method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, key: string, payload?: object): Promise<any>;
+  call(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    key: string,
+    payload?: object,
+  ): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -69,7 +74,7 @@ export async function startBenchApp(label: string, options: BenchAppOptions = {}
       const res = await app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload });
       if (res.statusCode >= 300)
         throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-      return res.json();
+      return res.body ? res.json() : undefined;
     },
     async close() {
       await container.forwarder.stop();

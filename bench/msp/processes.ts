@@ -1,0 +1,108 @@
+/**
+ * The processes a load benchmark talks to: the service as `npm start` runs it (built `dist/`), the
+ * bare baseline server, and a sampler of a process's resident memory (from /proc).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { freePort } from '../../src/db/embedded-postgres.js';
+
+export interface Spawned {
+  readonly url: string;
+  readonly pid: number;
+  /** Milliseconds from spawn to the first 200 of the readiness URL. */
+  readonly readyMs: number;
+  stop(): Promise<void>;
+}
+
+async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before it was ready`);
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+async function spawnUntilReady(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  readyPath: string,
+  port: number,
+): Promise<Spawned> {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(child, `${url}${readyPath}`, 60_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${stderr}`);
+  }
+  const readyMs = performance.now() - started;
+  return {
+    url,
+    pid: child.pid as number,
+    readyMs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `node dist/src/server.js` with `env` (what `npm start` runs); `nodeArgs` e.g. `--cpu-prof`. */
+export async function spawnService(env: Record<string, string>, nodeArgs: string[] = []): Promise<Spawned> {
+  return spawnUntilReady('node', [...nodeArgs, 'dist/src/server.js'], env, '/readyz', await freePort());
+}
+
+export async function spawnBaseline(databaseUrl: string): Promise<Spawned> {
+  return spawnUntilReady(
+    'node',
+    ['--import', 'tsx', 'bench/msp/baseline-server.ts'],
+    { DATABASE_URL: databaseUrl },
+    '/healthz',
+    await freePort(),
+  );
+}
+
+/** Resident set size of a process in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb * 1024;
+}
+
+/** Samples a process's RSS every `everyMs`; `peak()` since the last `reset()`. */
+export function rssSampler(pid: number, everyMs = 100) {
+  let peak = rssOf(pid);
+  let overall = peak;
+  const timer = setInterval(() => {
+    try {
+      const rss = rssOf(pid);
+      peak = Math.max(peak, rss);
+      overall = Math.max(overall, rss);
+    } catch {}
+  }, everyMs);
+  return {
+    peak: () => peak,
+    overall: () => overall,
+    reset: () => {
+      peak = rssOf(pid);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
