@@ -66,7 +66,13 @@ export function createContainer(input: ContainerInput) {
     onRevoked: authenticator.forget,
   });
   const tenants = createTenantsService({ db, secrets, apiKeys, change });
-  const orgs = createOrgsService({ db, secrets, allowHttp: config.outbound.allowHttp, change });
+  const orgs = createOrgsService({
+    db,
+    pool: database.pool,
+    secrets,
+    allowHttp: config.outbound.allowHttp,
+    change,
+  });
 
   // Every outbound request passes the network policy (§8); discovery validates issuers through it (§5).
   // The pool allows as many connections to one host as forwarding may have calls in flight to it.

@@ -2,6 +2,7 @@
  * Organisations and their Cognigy target. Role checks happen at the route (declared access);
  * here: tenant isolation, org scope, optimistic concurrency, and secrets that never leave sealed.
  */
+import type pg from 'pg';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
@@ -26,6 +27,8 @@ import type {
 
 export interface OrgsServiceDeps {
   readonly db: Db;
+  /** For the hot reads (find outside a transaction, list): `pg` directly, one statement each. */
+  readonly pool: pg.Pool;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint' | 'shredOrg'>;
   readonly allowHttp: boolean;
   readonly change: ChangeRunner;
@@ -77,16 +80,20 @@ function parseLabelFilters(pairs: readonly string[] | undefined): Labels {
 
 const orgNotFound = () => new NotFoundError('ORG_NOT_FOUND', 'No such org');
 
-export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServiceDeps) {
+export function createOrgsService({ db, pool, secrets, allowHttp, change }: OrgsServiceDeps) {
   /**
    * Finds an org by id or slug, as the principal may see it.
    * @param client the transaction when called inside one (a second connection from the pool while
    * holding one deadlocks once every connection is held by a transaction waiting for another)
    */
   async function find(principal: TenantPrincipal, ref: string, client: DbOrTx = db): Promise<OrgRow> {
-    const row = isUuid(ref)
-      ? await orgs.findById(client, principal.tenantId, ref.toLowerCase())
-      : await orgs.findActiveBySlug(client, principal.tenantId, ref);
+    const id = isUuid(ref) ? ref.toLowerCase() : undefined;
+    const row =
+      client === db
+        ? await orgs.findOnPool(pool, principal.tenantId, id ? { id } : { slug: ref })
+        : id
+          ? await orgs.findById(client, principal.tenantId, id)
+          : await orgs.findActiveBySlug(client, principal.tenantId, ref);
     if (!row || !canSeeOrg(principal, row.id)) throw orgNotFound();
     return row;
   }
@@ -165,7 +172,7 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
       if (after && !isUuid(String(after[1]))) {
         throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
       }
-      const rows = await orgs.list(db, {
+      const rows = await orgs.list(pool, {
         tenantId: principal.tenantId,
         orgScope: principal.orgScope,
         archived: query.archived ?? false,
@@ -306,7 +313,7 @@ export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServic
         );
       let byLabels: OrgRow[] | undefined;
       if (selector.labels) {
-        byLabels = await orgs.list(db, {
+        byLabels = await orgs.list(pool, {
           tenantId: principal.tenantId,
           orgScope: principal.orgScope,
           archived: false,

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
@@ -35,7 +36,69 @@ export interface NewValidation {
   readonly requestedByName: string;
 }
 
+/** snake_case columns of a `pg` row to the camelCase fields Prisma gives (same JS types). */
+function camelRow<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row))
+    out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  return out as T;
+}
+
 export const ssoVersionsRepository = {
+  /**
+   * A page of an org's versions, newest first, each with its newest validation report, and the
+   * org's head number — one statement on the pool (it was four through Prisma).
+   */
+  async pageWithReports(
+    pool: pg.Pool,
+    orgId: string,
+    filter: { state?: string; before?: number; limit: number },
+  ): Promise<{ rows: VersionRow[]; reports: Map<string, ValidationRow>; head: number }> {
+    const values: unknown[] = [orgId];
+    const conditions = ['v.org_id = $1::uuid'];
+    if (filter.state) {
+      values.push(filter.state);
+      conditions.push(`v.review_state = $${values.length}`);
+    }
+    if (filter.before !== undefined) {
+      values.push(filter.before);
+      conditions.push(`v.number < $${values.length}`);
+    }
+    values.push(filter.limit);
+    const { rows } = await pool.query<
+      Record<string, unknown> & { report_row: Record<string, unknown> | null; head: number }
+    >(
+      `SELECT v.*, to_jsonb(r.*) AS report_row,
+              (SELECT max(h.number) FROM sso_versions h WHERE h.org_id = $1::uuid) AS head
+         FROM sso_versions v
+         LEFT JOIN LATERAL (SELECT * FROM sso_validations x WHERE x.version_id = v.id
+                             ORDER BY x.checked_at DESC, x.id DESC LIMIT 1) r ON true
+        WHERE ${conditions.join(' AND ')}
+        ORDER BY v.number DESC LIMIT $${values.length}`,
+      values,
+    );
+    const reports = new Map<string, ValidationRow>();
+    const versions = rows.map(({ report_row, head: _head, ...version }) => {
+      const row = camelRow<VersionRow>(version);
+      if (report_row) {
+        const report = camelRow<ValidationRow>(report_row);
+        reports.set(row.id, { ...report, checkedAt: new Date(report.checkedAt as unknown as string) });
+      }
+      return row;
+    });
+    const head =
+      rows[0]?.head ??
+      Number(
+        (
+          await pool.query(
+            'SELECT coalesce(max(number), 0) AS head FROM sso_versions WHERE org_id = $1::uuid',
+            [orgId],
+          )
+        ).rows[0]?.head ?? 0,
+      );
+    return { rows: versions, reports, head };
+  },
+
   /** The org's newest version (any review state). */
   head: (db: DbOrTx, orgId: string) =>
     db.ssoVersion.findFirst({ where: { orgId }, orderBy: { number: 'desc' } }),

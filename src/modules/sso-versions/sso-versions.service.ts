@@ -524,23 +524,16 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       if (before !== undefined && !(Number.isInteger(before) && before >= 1 && before <= 2_147_483_647)) {
         throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
       }
-      const [rows, head] = await Promise.all([
-        versions.list(db, org.id, {
-          ...(query.state ? { state: query.state } : {}),
-          ...(before !== undefined ? { before } : {}),
-          limit: limit + 1,
-        }),
-        versions.head(db, org.id),
-      ]);
+      const { rows, reports, head } = await versions.pageWithReports(pool, org.id, {
+        ...(query.state ? { state: query.state } : {}),
+        ...(before !== undefined ? { before } : {}),
+        limit: limit + 1,
+      });
       const page = pageOf(rows, limit, (last) => encodeCursor([last.number]));
-      const reports = await versions.latestValidations(
-        db,
-        page.items.map((r) => r.id),
-      );
       return {
         items: page.items.map((r) => toVersionView(r, reports.get(r.id) ?? null)),
         nextCursor: page.nextCursor,
-        headVersion: head?.number ?? 0,
+        headVersion: head,
       };
     },
 
