@@ -13,6 +13,7 @@ import { createOutboundFetch } from '../src/modules/outbound/outbound-client.js'
 import { testCertificates } from '../test/support/tls.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
 import { type CpuSplit, coreCount, cpuMeter } from './support/cpu.js';
+import { eachLimited } from './support/each-limited.js';
 import { machine } from './support/environment.js';
 import { profiled } from './support/profile.js';
 import { startRemoteFakeCognigy } from './support/remote-fake-cognigy.js';
@@ -108,17 +109,23 @@ try {
   const approver: string = (await call('POST', '/v1/api-keys', admin, { name: 'a', roles: ['approver'] }))
     .token;
   const seedStarted = performance.now();
-  for (let i = 0; i < ORGS; i += 1) {
-    const org = await call('POST', '/v1/orgs', admin, {
-      slug: `org-${i}`,
-      name: `Org ${i}`,
-      labels: { bench: 'yes' },
-    });
-    const apiKey = `bench-key-${i}-0123456789`;
-    await fake.addKeys([[apiKey, org.id]]);
-    await call('PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
-    if ((i + 1) % 1000 === 0) log(`orgs: ${i + 1}/${ORGS}`);
-  }
+  const keys: Array<[string, string]> = [];
+  await eachLimited(
+    Array.from({ length: ORGS }, (_, i) => i),
+    8,
+    async (i) => {
+      const org = await call('POST', '/v1/orgs', admin, {
+        slug: `org-${i}`,
+        name: `Org ${i}`,
+        labels: { bench: 'yes' },
+      });
+      const apiKey = `bench-key-${i}-0123456789`;
+      keys.push([apiKey, org.id]);
+      await call('PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
+      if (keys.length % 1000 === 0) log(`orgs: ${keys.length}/${ORGS}`);
+    },
+  );
+  await fake.addKeys(keys);
   const { certPem } = testCertificates();
   const approveVersion = async (issuer: string) => {
     const drafted = await call('POST', '/v1/sso/bulk', editor, {

@@ -21,6 +21,7 @@ import { appendManyEvents } from '../../test/support/audit.js';
 import type { FakeCognigy } from '../../test/support/fake-cognigy.js';
 import { testCertificates } from '../../test/support/tls.js';
 import { type BenchApp, PLATFORM_KEY } from '../support/app.js';
+import { eachLimited } from '../support/each-limited.js';
 
 export interface SeedSize {
   readonly tenants: number;
@@ -51,23 +52,6 @@ export interface SeededWorld {
 }
 
 const log = (msg: string) => process.stderr.write(`[seed] ${msg}\n`);
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, i: number) => Promise<void>,
-) {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next;
-      next += 1;
-      await work(items[i] as T, i);
-    }
-  });
-  await Promise.all(runners);
-}
 
 async function createTenant(bench: BenchApp, t: number) {
   const created = await bench.call('POST', '/v1/tenants', PLATFORM_KEY, {
