@@ -75,6 +75,7 @@ if (process.env.SEED_FILE && existsSync(process.env.SEED_FILE)) {
   }
 }
 
+// SERVICE_DIR: another checkout's build (e.g. the commit before this work), for a before/after run.
 const service = await spawnService({
   NODE_ENV: 'production',
   DATABASE_URL: world.databaseUrl,
@@ -88,7 +89,10 @@ const service = await spawnService({
 const baseline = await spawnBaseline(world.databaseUrl);
 log(`service pid ${service.pid} at ${service.url}; baseline pid ${baseline.pid} at ${baseline.url}`);
 
+// Reads go to the first tenant, drafts to the second: the data the reads see stays the same from run to
+// run (a before/after comparison on one seeded database), however many drafts were made.
 const tenant = world.tenants[0] as SeededWorld['tenants'][number];
+const drafting = (world.tenants[1] ?? tenant) as SeededWorld['tenants'][number];
 const orgs = tenant.orgs;
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -113,7 +117,7 @@ const heads = new Map<string, number>();
   await client.connect();
   const { rows } = await client.query<{ org_id: string; head: number }>(
     'SELECT org_id, max(number) AS head FROM sso_versions WHERE tenant_id = $1 GROUP BY org_id',
-    [tenant.id],
+    [drafting.id],
   );
   for (const r of rows) heads.set(r.org_id, r.head);
   await client.end();
@@ -131,8 +135,9 @@ interface Scenario {
   readonly connections?: number;
 }
 
+const draftOrg = (i: number) => drafting.orgs[i % drafting.orgs.length] as { id: string; slug: string };
 const draftBody = (i: number) => {
-  const target = org(i);
+  const target = draftOrg(i);
   const baseVersion = heads.get(target.id) ?? 0;
   heads.set(target.id, baseVersion + 1);
   return JSON.stringify({
@@ -183,8 +188,8 @@ const scenarios: Scenario[] = [
     name: `POST /v1/orgs/{org}/sso/versions at ${DRAFT_RATE}/s`,
     target: 'service',
     method: 'POST',
-    path: (i) => `/v1/orgs/${org(i).slug}/sso/versions`,
-    key: tenant.keys.editor,
+    path: (i) => `/v1/orgs/${draftOrg(i).slug}/sso/versions`,
+    key: drafting.keys.editor,
     body: draftBody,
     overallRate: DRAFT_RATE,
   },
@@ -192,8 +197,8 @@ const scenarios: Scenario[] = [
     name: 'POST /v1/orgs/{org}/sso/versions, as fast as it goes',
     target: 'service',
     method: 'POST',
-    path: (i) => `/v1/orgs/${org(i).slug}/sso/versions`,
-    key: tenant.keys.editor,
+    path: (i) => `/v1/orgs/${draftOrg(i).slug}/sso/versions`,
+    key: drafting.keys.editor,
     body: draftBody,
   },
 ];
@@ -328,8 +333,8 @@ const used = (text: string) =>
   [...new Set(text.match(/(Index|Index Only) Scan (Backward )?using \w+/g) ?? [])].join('; ') || 'no index';
 
 await writeSection(
-  'msp',
-  `## At MSP scale: reads, drafts and memory under load
+  process.env.SECTION ?? 'msp',
+  `## At MSP scale: reads, drafts and memory under load${process.env.SERVICE_DIR ? ` — the service built from ${process.env.SERVICE_LABEL ?? process.env.SERVICE_DIR}` : ''}
 
 ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`npm run bench:load\`
 

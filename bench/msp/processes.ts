@@ -33,10 +33,12 @@ async function spawnUntilReady(
   env: Record<string, string>,
   readyPath: string,
   port: number,
+  cwd = process.cwd(),
 ): Promise<Spawned> {
   const started = performance.now();
   const child = spawn(command, args, {
     env: { ...process.env, ...env, PORT: String(port) },
+    cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -64,9 +66,19 @@ async function spawnUntilReady(
   };
 }
 
-/** `node dist/src/server.js` with `env` (what `npm start` runs); `nodeArgs` e.g. `--cpu-prof`. */
+/**
+ * `node dist/src/server.js` with `env` (what `npm start` runs); `nodeArgs` e.g. `--cpu-prof`. Run in
+ * SERVICE_DIR when set: another checkout's build (the commit before a change), for before/after runs.
+ */
 export async function spawnService(env: Record<string, string>, nodeArgs: string[] = []): Promise<Spawned> {
-  return spawnUntilReady('node', [...nodeArgs, 'dist/src/server.js'], env, '/readyz', await freePort());
+  return spawnUntilReady(
+    'node',
+    [...nodeArgs, 'dist/src/server.js'],
+    env,
+    '/readyz',
+    await freePort(),
+    process.env.SERVICE_DIR ?? process.cwd(),
+  );
 }
 
 export async function spawnBaseline(databaseUrl: string): Promise<Spawned> {
