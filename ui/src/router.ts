@@ -53,6 +53,9 @@ export function useRoute(): Route {
   useEffect(() => {
     const update = () => setRoute(parseRoute(location.hash));
     addEventListener('hashchange', update);
+    // The address may have changed between the first render and this effect (Preact runs effects
+    // after painting): a hashchange in that gap was missed, so read the address again now.
+    update();
     return () => removeEventListener('hashchange', update);
   }, []);
   return route;
