@@ -21,16 +21,27 @@ export function cpuMsOf(pid: number): number {
   }
 }
 
-/** CPU time of every process named `postgres` (server and backends), in milliseconds. */
-export function postgresCpuMs(): number {
-  let total = 0;
+/** CPU time of each process named `postgres` (server and backends), in milliseconds, by pid. */
+export function postgresCpu(): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'postgres') total += cpuMsOf(Number(entry));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres')
+        byPid.set(Number(entry), cpuMsOf(Number(entry)));
     } catch {}
   }
+  return byPid;
+}
+
+/**
+ * PostgreSQL CPU milliseconds between two snapshots: processes alive in both count their
+ * difference, new ones all of theirs; a process that ended in between is left out (its CPU is not
+ * readable any more — subtracting its earlier total made the sum negative).
+ */
+export function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of postgresCpu()) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -44,14 +55,14 @@ export interface CpuSplit {
 export function cpuMeter(helperPid?: number) {
   const self0 = process.cpuUsage();
   const helper0 = helperPid ? cpuMsOf(helperPid) : 0;
-  const pg0 = postgresCpuMs();
+  const pg0 = postgresCpu();
   return {
     stop(): CpuSplit {
       const self = process.cpuUsage(self0);
       return {
         self: (self.user + self.system) / 1000,
         helper: helperPid ? cpuMsOf(helperPid) - helper0 : 0,
-        postgres: postgresCpuMs() - pg0,
+        postgres: postgresCpuSince(pg0),
       };
     },
   };
