@@ -9,12 +9,12 @@
  *
  *   npm run bench:forwarding        (ORGS=10000 ROUNDS=3; BENCH_DATABASE_URL to use a server)
  */
-import { createOutboundFetch } from '../src/modules/outbound/outbound-client.js';
 import { testCertificates } from '../test/support/tls.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
 import { type CpuSplit, coreCount, cpuMeter } from './support/cpu.js';
 import { eachLimited } from './support/each-limited.js';
 import { machine } from './support/environment.js';
+import { loopbackOutbound } from './support/loopback-outbound.js';
 import { profiled } from './support/profile.js';
 import { startRemoteFakeCognigy } from './support/remote-fake-cognigy.js';
 import { writeSection } from './support/report.js';
@@ -36,13 +36,7 @@ const bench = await startBenchApp('forwarding', {
     // so that the concurrency bound measured is the 64 / 50 ms.
     FORWARDING_PER_API_BASE: '64',
   },
-  outbound: createOutboundFetch({
-    allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
-    allowHttp: false,
-    timeoutMs: 5000,
-    ca: fake.caPem,
-    maxConnectionsPerOrigin: 64,
-  }),
+  outbound: loopbackOutbound({ ca: fake.caPem, maxConnectionsPerOrigin: 64 }),
 });
 const { container, call } = bench;
 const { config, database } = container;

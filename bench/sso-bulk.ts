@@ -6,11 +6,10 @@
  *
  *   npm run bench:bulk            (ORGS=1000; BENCH_DATABASE_URL to use a server)
  */
-import { createOutboundFetch } from '../src/modules/outbound/outbound-client.js';
-import { testCertificates } from '../test/support/tls.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
 import { machine, ms } from './support/environment.js';
 import { startBenchIdp } from './support/idp.js';
+import { loopbackOutbound } from './support/loopback-outbound.js';
 import { writeSection } from './support/report.js';
 
 const ORGS = Number(process.env.ORGS ?? 1000);
@@ -21,12 +20,7 @@ const idp = await startBenchIdp();
 const issuer = idp.issuer;
 const bench = await startBenchApp('bulk', {
   env: { OUTBOUND_ALLOWLIST: '127.0.0.1' },
-  outbound: createOutboundFetch({
-    allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
-    allowHttp: false,
-    timeoutMs: 5000,
-    ca: testCertificates().caPem,
-  }),
+  outbound: loopbackOutbound(),
 });
 const call = bench.call;
 

@@ -15,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { createOutboundFetch } from '../../src/modules/outbound/outbound-client.js';
 import { startFakeCognigy } from '../../test/support/fake-cognigy.js';
 import { testCertificates } from '../../test/support/tls.js';
 import { BENCH_ENCRYPTION_KEYS, PLATFORM_KEY, startBenchApp } from '../support/app.js';
 import { cpuMsOf, postgresCpu, postgresCpuSince } from '../support/cpu.js';
 import { benchDatabase, machine, ms } from '../support/environment.js';
 import { startBenchIdp } from '../support/idp.js';
+import { loopbackOutbound } from '../support/loopback-outbound.js';
 import { writeSection } from '../support/report.js';
 import { rssOf, rssSampler, spawnBaseline, spawnService } from './processes.js';
 import { DEFAULT_SIZE, type SeededWorld, saveWorld, seedMsp } from './seed.js';
@@ -57,11 +57,7 @@ if (process.env.SEED_FILE && existsSync(process.env.SEED_FILE)) {
   const seeding = await startBenchApp('msp', {
     databaseUrl: db.url,
     env: { OUTBOUND_ALLOWLIST: '127.0.0.1', FORWARDING_PER_API_BASE: '64', DB_POOL_MAX: '20' },
-    outbound: createOutboundFetch({
-      allowlist: { hosts: [], cidrs: ['127.0.0.1/32'] },
-      allowHttp: false,
-      timeoutMs: 5000,
-      ca: testCertificates().caPem,
+    outbound: loopbackOutbound({
       maxConnectionsPerOrigin: 64,
       lookup: async (host) => (host === 'idp.bench.test' ? [{ address: '127.0.0.1', family: 4 }] : []),
     }),

@@ -17,18 +17,20 @@ import { type BenchDatabase, benchDatabase } from './environment.js';
 export const PLATFORM_KEY = 'bench-platform-admin-key-0123456789abcdefghij';
 export const BENCH_ENCRYPTION_KEYS = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
 
+// biome-ignore lint/suspicious/noExplicitAny: benchmarks read answers loosely, as res.json() does
+type Answer = any;
+
 export interface BenchApp {
   readonly app: FastifyInstance;
   readonly container: Container;
   readonly db: BenchDatabase;
   /** `app.inject` that throws on any status ≥ 300, returning the parsed body. */
-  // biome-ignore lint/suspicious/noExplicitAny: benchmarks read answers loosely, as res.json() does
   call(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     key: string,
     payload?: object,
-  ): Promise<any>;
+  ): Promise<Answer>;
   close(): Promise<void>;
 }
 

@@ -9,6 +9,8 @@ export interface BenchIdp {
   readonly issuer: string;
   /** Requests answered so far. */
   requests(): number;
+  /** Of those, requests for the discovery document. */
+  documentRequests(): number;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startBenchIdp(name?: string): Promise<BenchIdp> {
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench-1', use: 'sig', alg: 'RS256' };
   let issuer = '';
   let requests = 0;
+  const documentRequests = 0;
   const server = await startHttpsServer(
     (req, res) => {
       requests += 1;
@@ -48,5 +51,10 @@ export async function startBenchIdp(name?: string): Promise<BenchIdp> {
     name ? { names: [name] } : {},
   );
   issuer = name ? server.url.replace('127.0.0.1', name) : server.url;
-  return { issuer, requests: () => requests, close: () => server.close() };
+  return {
+    issuer,
+    requests: () => requests,
+    documentRequests: () => documentRequests,
+    close: () => server.close(),
+  };
 }

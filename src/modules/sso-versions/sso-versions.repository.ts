@@ -109,40 +109,10 @@ export const ssoVersionsRepository = {
   latestApproved: (db: DbOrTx, orgId: string) =>
     db.ssoVersion.findFirst({ where: { orgId, reviewState: 'approved' }, orderBy: { number: 'desc' } }),
 
-  draftsAbove: (db: DbOrTx, orgId: string, above: number) =>
-    db.ssoVersion.findMany({
-      where: { orgId, reviewState: 'draft', number: { gt: above } },
-      orderBy: { number: 'asc' },
-      select: { number: true },
-    }),
-
-  /** A page in descending number order. */
-  list: (db: DbOrTx, orgId: string, filter: { state?: string; before?: number; limit: number }) =>
-    db.ssoVersion.findMany({
-      where: {
-        orgId,
-        ...(filter.state ? { reviewState: filter.state } : {}),
-        ...(filter.before !== undefined ? { number: { lt: filter.before } } : {}),
-      },
-      orderBy: { number: 'desc' },
-      take: filter.limit,
-    }),
-
   insert: (tx: Tx, data: NewVersion) => tx.ssoVersion.create({ data }),
 
   latestValidation: (db: DbOrTx, versionId: string) =>
     db.ssoValidation.findFirst({ where: { versionId }, orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] }),
-
-  /** The newest report of each version, in one query. */
-  async latestValidations(db: DbOrTx, versionIds: readonly string[]): Promise<Map<string, ValidationRow>> {
-    if (versionIds.length === 0) return new Map();
-    const rows = await db.ssoValidation.findMany({
-      where: { versionId: { in: [...versionIds] } },
-      orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }],
-      distinct: ['versionId'],
-    });
-    return new Map(rows.map((r) => [r.versionId, r]));
-  },
 
   insertValidation: (tx: Tx, data: NewValidation) => tx.ssoValidation.create({ data }),
 
