@@ -98,7 +98,7 @@ export function createContainer(input: ContainerInput) {
     isAllowlistedHost: (host) => isHostAllowlisted(host, allowlist) || isAddressAllowlisted(host, allowlist),
   });
   // Forwarding (§6): approval enqueues a deployment in its own transaction; a worker sends it.
-  const forwardingHooks = createDeploymentHooks({ pool: database.pool });
+  const forwardingHooks = createDeploymentHooks();
   const ssoVersions = createSsoVersionsService({
     db,
     pool: database.pool,
@@ -108,7 +108,6 @@ export function createContainer(input: ContainerInput) {
     validator: ssoValidator,
     allowHttp: config.outbound.allowHttp,
     onApproved: forwardingHooks.enqueueApproved,
-    delivery: forwardingHooks.deliveryOf,
   });
   const forwarder = createForwarder({
     db,

@@ -8,6 +8,9 @@
  *
  *   npm run bench:load      (ROUNDS=3 DURATION=10 CONNECTIONS=32; sizes: see seed.ts;
  *                            SEED_FILE=… reuses a world saved by an earlier run with KEEP_DATABASE=1)
+ *   ONLY=1,5 …               runs only those scenarios (by position, 0 = the baseline, always run) and
+ *                            writes no section: for profiling one endpoint
+ *   SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   node flags for the service
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -84,7 +87,7 @@ const service = await spawnService({
   LOG_LEVEL: 'info',
   OUTBOUND_ALLOWLIST: '127.0.0.1',
   NODE_EXTRA_CA_CERTS: caFile,
-});
+}, (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean));
 const baseline = await spawnBaseline(world.databaseUrl);
 log(`service pid ${service.pid} at ${service.url}; baseline pid ${baseline.pid} at ${baseline.url}`);
 
@@ -202,6 +205,9 @@ const scenarios: Scenario[] = [
   },
 ];
 
+const only = process.env.ONLY?.split(',').map(Number);
+const selected = only ? scenarios.filter((_, i) => i === 0 || only.includes(i)) : scenarios;
+
 interface Round {
   /** CPU milliseconds per request: the server's process, and every PostgreSQL process. */
   cpuServer: number;
@@ -263,7 +269,7 @@ const median = (values: number[]) => {
 };
 
 // Warm-up: JIT, connection pools, the discovery cache (one draft fetches the IdP's document).
-for (const s of scenarios) await runOnce(s).catch(() => undefined);
+for (const s of selected) await runOnce(s).catch(() => undefined);
 log('warmed up');
 
 const results = new Map<string, Round[]>();
@@ -271,7 +277,7 @@ const rssAfterRound: number[] = [];
 const rssPeaks: number[] = [];
 try {
   for (let round = 1; round <= ROUNDS; round += 1) {
-    for (const s of scenarios) {
+    for (const s of selected) {
       const r = await runOnce(s);
       results.set(s.name, [...(results.get(s.name) ?? []), r]);
       rssPeaks.push(r.rssPeak);
@@ -286,7 +292,7 @@ try {
   await baseline.stop();
 }
 
-const summary = scenarios.map((s) => {
+const summary = selected.map((s) => {
   const rounds = results.get(s.name) as Round[];
   return {
     s,
@@ -331,6 +337,10 @@ const row = (x: (typeof summary)[number]) =>
 const used = (text: string) =>
   [...new Set(text.match(/(Index|Index Only) Scan (Backward )?using \w+/g) ?? [])].join('; ') || 'no index';
 
+if (only) {
+  for (const x of summary) log(row(x));
+  process.exit(0);
+}
 await writeSection(
   process.env.SECTION ?? 'msp',
   `## At MSP scale: reads, drafts and memory under load${process.env.SERVICE_DIR ? ` — the service built from ${process.env.SERVICE_LABEL ?? process.env.SERVICE_DIR}` : ''}

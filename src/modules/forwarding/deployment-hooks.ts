@@ -1,10 +1,9 @@
 /**
  * Where forwarding meets the versions module: the approval transaction enqueues the deployment
  * (and supersedes the org's older pending one) with its audit events, so there is no approval
- * without its deployment and no deployment without its approval (§6); and the org's delivery state
- * (applied, in flight, last error) for GET /v1/orgs/{org}/sso.
+ * without its deployment and no deployment without its approval (§6). (The org's delivery state is
+ * read with its SSO state: delivery-state.ts.)
  */
-import type pg from 'pg';
 import type { Tx } from '../../db/client.js';
 import type { AuditTrailWriter } from '../audit/audited-change.js';
 import { deploymentsRepository as deployments } from './deployments.repository.js';
@@ -17,7 +16,7 @@ interface ApprovedVersion {
   readonly contentHash: string;
 }
 
-export function createDeploymentHooks({ pool }: { readonly pool: pg.Pool }) {
+export function createDeploymentHooks() {
   return {
     async enqueueApproved(tx: Tx, trail: AuditTrailWriter, approved: ApprovedVersion): Promise<void> {
       const { created, superseded } = await deployments.enqueue(tx, {
@@ -46,29 +45,6 @@ export function createDeploymentHooks({ pool }: { readonly pool: pg.Pool }) {
         orgId: approved.orgId,
         diff: { after: { state: 'pending', version: approved.number, contentHash: approved.contentHash } },
       });
-    },
-
-    async deliveryOf(orgId: string) {
-      const row = await deployments.stateOf(pool, orgId);
-      // A failure counts until a later deployment succeeds.
-      const failedSinceApplied =
-        row.failed_number !== null &&
-        (row.applied_at === null || (row.failed_order as Date) > row.applied_at);
-      const detail = row.failed_error?.detail;
-      return {
-        applied:
-          row.applied_number !== null
-            ? { number: row.applied_number, appliedAt: (row.applied_at as Date).toISOString() }
-            : null,
-        inFlight: row.in_flight_number !== null ? { number: row.in_flight_number } : null,
-        lastError: failedSinceApplied
-          ? {
-              number: row.failed_number as number,
-              at: (row.failed_at as Date).toISOString(),
-              detail: typeof detail === 'string' ? detail : 'The deployment failed',
-            }
-          : null,
-      };
     },
   };
 }

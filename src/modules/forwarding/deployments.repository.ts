@@ -4,7 +4,6 @@
  * makes the deployment claimable again. At most one deployment per org is in flight (a partial
  * unique index), and an older pending one is superseded when a newer approval is enqueued.
  */
-import type pg from 'pg';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
@@ -36,18 +35,6 @@ export interface AttemptRecord {
   readonly httpStatus: number | null;
   readonly traceId: string | null;
   readonly error: Prisma.InputJsonValue | null;
-}
-
-export interface DeliveryRow {
-  readonly applied_number: number | null;
-  readonly applied_at: Date | null;
-  readonly in_flight_number: number | null;
-  readonly failed_number: number | null;
-  /** When the newest failure finished (or last changed). */
-  readonly failed_at: Date | null;
-  /** Its position in time against the applied one (finished, or created). */
-  readonly failed_order: Date | null;
-  readonly failed_error: { detail?: unknown } | null;
 }
 
 const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -168,33 +155,6 @@ export const deploymentsRepository = {
              last_error = coalesce(${jsonOrNull(data.lastError)}::jsonb, last_error),
              lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
        WHERE id = ${id}::uuid`,
-
-  /**
-   * The newest deployment that succeeded, the newest pending or in flight, and the newest failed
-   * one, of an org: one prepared statement on the pool (it is read by every GET /v1/orgs/{org}/sso).
-   */
-  async stateOf(pool: pg.Pool, orgId: string): Promise<DeliveryRow> {
-    const { rows } = await pool.query<DeliveryRow>({
-      name: 'deployments_state_of',
-      text: `
-        SELECT a.version_number AS applied_number, a.finished_at AS applied_at,
-               f.version_number AS in_flight_number,
-               l.version_number AS failed_number, coalesce(l.finished_at, l.updated_at) AS failed_at,
-               coalesce(l.finished_at, l.created_at) AS failed_order, l.last_error AS failed_error
-          FROM (SELECT 1) one
-          LEFT JOIN LATERAL (SELECT version_number, finished_at FROM deployments
-                              WHERE org_id = $1::uuid AND state = 'succeeded'
-                              ORDER BY finished_at DESC LIMIT 1) a ON true
-          LEFT JOIN LATERAL (SELECT version_number FROM deployments
-                              WHERE org_id = $1::uuid AND state IN ('in_flight', 'pending')
-                              ORDER BY created_at DESC LIMIT 1) f ON true
-          LEFT JOIN LATERAL (SELECT version_number, finished_at, updated_at, created_at, last_error FROM deployments
-                              WHERE org_id = $1::uuid AND state = 'failed'
-                              ORDER BY finished_at DESC LIMIT 1) l ON true`,
-      values: [orgId],
-    });
-    return rows[0] as DeliveryRow;
-  },
 
   async queueDepth(db: DbOrTx): Promise<{ pending: number; inFlight: number }> {
     const rows = await db.deployment.groupBy({

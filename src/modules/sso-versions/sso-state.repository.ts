@@ -1,12 +1,14 @@
 /**
  * The read behind GET /v1/orgs/{org}/sso, the service's hottest read: the org (by id, or by slug
  * among active orgs), its Cognigy target's setup fields, its newest version, its desired (latest
- * approved) version and the drafts above it — one statement, prepared once per connection, on the
- * `pg` pool directly (Prisma would take four round trips and its row mapping for the same answer).
+ * approved) version and the drafts above it, and its delivery state (delivery-state.ts) — one
+ * statement, prepared once per connection, on the `pg` pool directly (Prisma would take several
+ * round trips and its row mapping for the same answer).
  */
 import type pg from 'pg';
+import { DELIVERY_COLUMNS, type DeliveryRow, deliveryJoins } from '../forwarding/delivery-state.js';
 
-export interface SsoStateRow {
+export interface SsoStateRow extends DeliveryRow {
   readonly org_id: string;
   readonly api_base: string | null;
   readonly organisation_id: string | null;
@@ -27,7 +29,8 @@ const select = (orgCondition: string) => `
          d.reviewed_at AS desired_at, d.reviewed_by_id AS desired_by_id, d.reviewed_by_name AS desired_by_name,
          ARRAY(SELECT v.number FROM sso_versions v
                 WHERE v.org_id = o.id AND v.review_state = 'draft' AND v.number > coalesce(d.number, 0)
-                ORDER BY v.number) AS drafts
+                ORDER BY v.number) AS drafts,
+         ${DELIVERY_COLUMNS}
     FROM orgs o
     LEFT JOIN cognigy_targets t ON t.org_id = o.id
     LEFT JOIN LATERAL (
@@ -35,6 +38,7 @@ const select = (orgCondition: string) => `
         FROM sso_versions v
        WHERE v.org_id = o.id AND v.review_state = 'approved'
        ORDER BY v.number DESC LIMIT 1) d ON true
+    ${deliveryJoins('o.id')}
    WHERE o.tenant_id = $1::uuid AND ${orgCondition}`;
 
 const BY_ID = { name: 'sso_state_by_id', text: select('o.id = $2::uuid') };

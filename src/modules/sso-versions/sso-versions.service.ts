@@ -21,6 +21,7 @@ import { canSeeOrg, type TenantPrincipal } from '../auth/principal.js';
 import { CryptoError } from '../crypto/crypto-error.js';
 import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
 import { type CognigyRequest, cognigyRequest, maskCognigyRequest } from '../forwarding/cognigy-request.js';
+import { deliveryView } from '../forwarding/delivery-state.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { setupHelp } from './setup-help.js';
 import {
@@ -64,7 +65,6 @@ export type ApprovalHook = (
 ) => Promise<void>;
 
 /** What forwarding knows of an org's deliveries (§6), for GET /v1/orgs/{org}/sso. */
-export type DeliveryState = Pick<SsoStateView, 'applied' | 'inFlight' | 'lastError'>;
 
 export interface SsoVersionsServiceDeps {
   readonly db: Db;
@@ -76,8 +76,6 @@ export interface SsoVersionsServiceDeps {
   readonly validator: Pick<SsoValidator, 'validate'>;
   readonly allowHttp: boolean;
   readonly onApproved?: ApprovalHook;
-  /** Applied / in flight / last error of an org; absent: nothing is forwarded. */
-  readonly delivery?: (orgId: string) => Promise<DeliveryState>;
   readonly now?: () => Date;
 }
 
@@ -204,7 +202,6 @@ export interface DraftPlan {
 
 export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   const { db, pool, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
-  const deliveryOf = deps.delivery ?? (async () => ({ applied: null, inFlight: null, lastError: null }));
   const now = deps.now ?? (() => new Date());
 
   function assertBase(head: VersionRow | null, expected: number | undefined): void {
@@ -750,7 +747,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
               }
             : null,
         pendingDrafts: row.drafts,
-        ...(await deliveryOf(row.org_id)),
+        ...deliveryView(row),
         setup: setupHelp(
           row.api_base === null ? null : { apiBase: row.api_base, organisationId: row.organisation_id },
         ),
