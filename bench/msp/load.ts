@@ -78,16 +78,19 @@ if (process.env.SEED_FILE && existsSync(process.env.SEED_FILE)) {
 }
 
 // SERVICE_DIR: another checkout's build (e.g. the commit before this work), for a before/after run.
-const service = await spawnService({
-  NODE_ENV: 'production',
-  DATABASE_URL: world.databaseUrl,
-  ENCRYPTION_KEYS: BENCH_ENCRYPTION_KEYS,
-  BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-  // The default level: one JSON line per request, to /dev/null here, as a production service logs.
-  LOG_LEVEL: 'info',
-  OUTBOUND_ALLOWLIST: '127.0.0.1',
-  NODE_EXTRA_CA_CERTS: caFile,
-}, (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean));
+const service = await spawnService(
+  {
+    NODE_ENV: 'production',
+    DATABASE_URL: world.databaseUrl,
+    ENCRYPTION_KEYS: BENCH_ENCRYPTION_KEYS,
+    BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
+    // The default level: one JSON line per request, to /dev/null here, as a production service logs.
+    LOG_LEVEL: 'info',
+    OUTBOUND_ALLOWLIST: '127.0.0.1',
+    NODE_EXTRA_CA_CERTS: caFile,
+  },
+  (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+);
 const baseline = await spawnBaseline(world.databaseUrl);
 log(`service pid ${service.pid} at ${service.url}; baseline pid ${baseline.pid} at ${baseline.url}`);
 
