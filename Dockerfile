@@ -33,4 +33,5 @@ EXPOSE 3000
 # Ready = the database answers and every migration is applied. Slim images have no curl: use node.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/src/server.js"]
+# The same heap bounds as `npm start` (README, "Memory"); test/ops/compose.test.ts keeps the two equal.
+CMD ["node", "--max-old-space-size=128", "--max-semi-space-size=4", "dist/src/server.js"]

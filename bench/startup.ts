@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnService } from './msp/processes.js';
+import { spawnService, startFlags } from './msp/processes.js';
 import { machine } from './support/environment.js';
 import { writeSection } from './support/report.js';
 
@@ -34,7 +34,7 @@ await writeSection(
 
 ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`npm run bench:startup\`
 
-\`node dist/src/server.js\` (what \`npm start\` runs) without \`DATABASE_URL\`, in a new empty data folder each time: the
+\`node ${startFlags('.').join(' ')} dist/src/server.js\` (what \`npm start\` runs) without \`DATABASE_URL\`, in a new empty data folder each time: the
 embedded PostgreSQL cluster is created and started, the migrations applied, the master key and the platform key
 generated; timed from spawn to the first 200 of \`GET /readyz\`. ${ROUNDS} rounds: ${times.map((t) => `${(t / 1000).toFixed(2)} s`).join(', ')};
 median **${(median / 1000).toFixed(2)} s** (target ≤ 5 s).`,

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres.js';
 
 export interface Spawned {
@@ -66,18 +67,32 @@ async function spawnUntilReady(
   };
 }
 
+/** The node flags of the `start` script in `dir`'s package.json (e.g. the heap bounds). */
+export function startFlags(dir: string): string[] {
+  const start = (
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  const argv = start.trim().split(/\s+/);
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/src/server.js') {
+    throw new Error(`unexpected start script in ${dir}: ${start}`);
+  }
+  return argv.slice(1, -1);
+}
+
 /**
- * `node dist/src/server.js` with `env` (what `npm start` runs); `nodeArgs` e.g. `--cpu-prof`. Run in
- * SERVICE_DIR when set: another checkout's build (the commit before a change), for before/after runs.
+ * The service as `npm start` runs it (`node <its flags> dist/src/server.js`) with `env`; `nodeArgs`
+ * are added, e.g. `--cpu-prof`. Run in SERVICE_DIR when set: another checkout's build (the commit
+ * before a change), with that checkout's own start flags, for before/after runs.
  */
 export async function spawnService(env: Record<string, string>, nodeArgs: string[] = []): Promise<Spawned> {
+  const dir = process.env.SERVICE_DIR ?? process.cwd();
   return spawnUntilReady(
     'node',
-    [...nodeArgs, 'dist/src/server.js'],
+    [...startFlags(dir), ...nodeArgs, 'dist/src/server.js'],
     env,
     '/readyz',
     await freePort(),
-    process.env.SERVICE_DIR ?? process.cwd(),
+    dir,
   );
 }
 

@@ -361,13 +361,14 @@ describe('Dockerfile', () => {
     expect(check).not.toMatch(/\bcurl\b|\bwget\b/);
   });
 
-  it('starts dist/src/server.js', () => {
+  it('starts dist/src/server.js exactly as npm start does, with the heap bounded', () => {
     const cmd = all(finalStage(), 'CMD').at(-1)?.args ?? '';
     const argv = cmd.startsWith('[') ? (JSON.parse(cmd) as string[]) : cmd.split(/\s+/);
-    expect(argv).toEqual(['node', 'dist/src/server.js']);
-    expect((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start).toBe(
-      'node dist/src/server.js',
-    );
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    expect(argv).toEqual(start.split(/\s+/));
+    expect(argv[0]).toBe('node');
+    expect(argv.at(-1)).toBe('dist/src/server.js');
+    expect(argv).toContainEqual(expect.stringMatching(/^--max-old-space-size=\d+$/));
   });
 
   it('copies from the build context only files that exist and that .dockerignore lets through', () => {
