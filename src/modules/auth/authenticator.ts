@@ -79,7 +79,7 @@ export function createAuthenticator(db: Db, options: AuthenticatorOptions): Auth
       const at = now();
       const digest = cache ? tokenDigest(token) : '';
       let entry = cache?.get(digest);
-      if (entry && entry.expiresAt && entry.expiresAt <= at) {
+      if (entry?.expiresAt && entry.expiresAt <= at) {
         cache?.delete(digest);
         return undefined;
       }
