@@ -7,11 +7,13 @@ export interface WrappedKeyRow {
 }
 
 export const dataKeysRepository = {
-  findOrgKey: (db: DbOrTx, orgId: string) =>
-    db.orgDataKey.findUnique({
-      where: { orgId },
-      select: { tenantId: true, masterKeyId: true, wrappedKey: true },
-    }),
+  /** Raw SQL: read on every draft and forward whose key is not cached, cheaper than the query builder. */
+  async findOrgKey(db: DbOrTx, orgId: string): Promise<(WrappedKeyRow & { tenantId: string }) | null> {
+    const rows = await db.$queryRaw<Array<WrappedKeyRow & { tenantId: string }>>`
+      SELECT tenant_id AS "tenantId", master_key_id AS "masterKeyId", wrapped_key AS "wrappedKey"
+        FROM org_data_keys WHERE org_id = ${orgId}::uuid`;
+    return rows[0] ?? null;
+  },
 
   /** Inserts unless present (another transaction may create it concurrently); returns the stored row. */
   async insertOrgKey(tx: Tx, tenantId: string, orgId: string, row: WrappedKeyRow) {

@@ -37,6 +37,18 @@ export interface AttemptRecord {
   readonly error: Prisma.InputJsonValue | null;
 }
 
+/** One call's outcome, for {@link deploymentsRepository.settleAll}. */
+export interface Settled {
+  readonly id: string;
+  readonly attempt: AttemptRecord;
+  /** The next state; `pending` is a retry at `notBefore`. */
+  readonly state: 'pending' | 'succeeded' | 'failed' | 'superseded';
+  /** Attempts made, this one included. */
+  readonly attempts: number;
+  readonly notBefore?: Date;
+  readonly lastError: unknown;
+}
+
 const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 export const deploymentsRepository = {
@@ -116,45 +128,43 @@ export const deploymentsRepository = {
     return new Set(rows.map((r) => r.id));
   },
 
-  /** Appends an attempt, numbered after every earlier one (the caller holds the deployment's lock). */
-  recordAttempt: (tx: Tx, deploymentId: string, attempt: AttemptRecord) =>
-    tx.$executeRaw`
+  /**
+   * Settles a batch of calls in two statements (issue 7: it was three per call): appends each one's
+   * attempt, numbered after the deployment's earlier ones, and moves each deployment to its next
+   * state, releasing its lease — final (succeeded, failed, superseded; `finished_at` set) or back to
+   * pending until `notBefore` (a retry). A null `lastError` keeps the one recorded before. The caller
+   * holds the deployments' locks; each deployment appears once.
+   */
+  async settleAll(tx: Tx, items: readonly Settled[]): Promise<void> {
+    if (items.length === 0) return;
+    const column = <T>(pick: (item: Settled) => T) => items.map(pick);
+    const ids = column((s) => s.id);
+    await tx.$executeRaw`
       INSERT INTO deployment_attempts
              (id, deployment_id, number, worker, started_at, duration_ms, outcome, http_status, trace_id, error)
-      SELECT gen_random_uuid(), ${deploymentId}::uuid, coalesce(max(number), 0) + 1, ${attempt.worker},
-             ${attempt.startedAt}, ${attempt.durationMs}::int, ${attempt.outcome}, ${attempt.httpStatus}::int,
-             ${attempt.traceId}, ${jsonOrNull(attempt.error)}::jsonb
-        FROM deployment_attempts WHERE deployment_id = ${deploymentId}::uuid`,
-
-  /** Final state, releasing the lease; a null `lastError` keeps the one recorded before. */
-  finish: (
-    tx: Tx,
-    id: string,
-    data: {
-      state: 'succeeded' | 'failed' | 'superseded';
-      attempts: number;
-      lastError: Prisma.InputJsonValue | null;
-    },
-  ) =>
-    tx.$executeRaw`
-      UPDATE deployments
-         SET state = ${data.state}, attempts = ${data.attempts}::int,
-             last_error = coalesce(${jsonOrNull(data.lastError)}::jsonb, last_error),
-             lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
-       WHERE id = ${id}::uuid`,
-
-  /** Back to pending until `notBefore` (a retry), releasing the lease. */
-  reschedule: (
-    tx: Tx,
-    id: string,
-    data: { attempts: number; notBefore: Date; lastError: Prisma.InputJsonValue | null },
-  ) =>
-    tx.$executeRaw`
-      UPDATE deployments
-         SET state = 'pending', attempts = ${data.attempts}::int, not_before = ${data.notBefore},
-             last_error = coalesce(${jsonOrNull(data.lastError)}::jsonb, last_error),
-             lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-       WHERE id = ${id}::uuid`,
+      SELECT gen_random_uuid(), a.deployment_id,
+             coalesce((SELECT max(x.number) FROM deployment_attempts x WHERE x.deployment_id = a.deployment_id), 0) + 1,
+             a.worker, a.started_at, a.duration_ms, a.outcome, a.http_status, a.trace_id, a.error
+        FROM unnest(${ids}::uuid[], ${column((s) => s.attempt.worker)}::text[],
+                    ${column((s) => s.attempt.startedAt.toISOString())}::timestamptz[],
+                    ${column((s) => s.attempt.durationMs)}::int[], ${column((s) => s.attempt.outcome)}::text[],
+                    ${column((s) => s.attempt.httpStatus)}::int[], ${column((s) => s.attempt.traceId)}::text[],
+                    ${column((s) => jsonOrNull(s.attempt.error))}::jsonb[])
+             AS a(deployment_id, worker, started_at, duration_ms, outcome, http_status, trace_id, error)`;
+    await tx.$executeRaw`
+      UPDATE deployments d
+         SET state = u.state, attempts = u.attempts,
+             not_before = coalesce(u.not_before, d.not_before),
+             last_error = coalesce(u.last_error, d.last_error),
+             lease_owner = NULL, lease_expires_at = NULL,
+             finished_at = CASE WHEN u.state = 'pending' THEN d.finished_at ELSE now() END,
+             updated_at = now()
+        FROM unnest(${ids}::uuid[], ${column((s) => s.state)}::text[], ${column((s) => s.attempts)}::int[],
+                    ${column((s) => s.notBefore?.toISOString() ?? null)}::timestamptz[],
+                    ${column((s) => jsonOrNull(s.lastError))}::jsonb[])
+             AS u(id, state, attempts, not_before, last_error)
+       WHERE d.id = u.id`;
+  },
 
   async queueDepth(db: DbOrTx): Promise<{ pending: number; inFlight: number }> {
     const rows = await db.deployment.groupBy({

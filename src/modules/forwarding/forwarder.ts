@@ -26,6 +26,7 @@ import {
   type ClaimedDeployment,
   type DeploymentRow,
   deploymentsRepository as deployments,
+  type Settled,
 } from './deployments.repository.js';
 import type { ForwardingMetrics } from './forwarding-metrics.js';
 import { classify, decide, type RetryPolicy } from './retry-policy.js';
@@ -171,6 +172,7 @@ export function createForwarder(deps: ForwarderDeps) {
         worker,
       );
       const events = [];
+      const settled: Settled[] = [];
       for (const item of batch) {
         const { d, attempt, next } = item;
         if (!held.has(d.id)) {
@@ -180,21 +182,18 @@ export function createForwarder(deps: ForwarderDeps) {
           );
           continue;
         }
-        await deployments.recordAttempt(tx, d.id, attempt);
-        const attempts = d.attempts + 1;
-        if (next.state === 'pending') {
-          await deployments.reschedule(tx, d.id, {
-            attempts,
-            notBefore: next.notBefore,
-            lastError: next.error as never,
-          });
-        } else {
-          const error = next.state === 'failed' ? next.error : null;
-          await deployments.finish(tx, d.id, { state: next.state, attempts, lastError: error as never });
-        }
+        settled.push({
+          id: d.id,
+          attempt,
+          state: next.state,
+          attempts: d.attempts + 1,
+          ...(next.state === 'pending' ? { notBefore: next.notBefore } : {}),
+          lastError: next.state === 'pending' || next.state === 'failed' ? next.error : null,
+        });
         const event = finalEvent(item);
         if (event) events.push(event);
       }
+      await deployments.settleAll(tx, settled);
       if (events.length > 0) await trail.recordAll(events);
       else trail.unchanged(); // retries only: their record is the attempt, the state is unchanged
     });

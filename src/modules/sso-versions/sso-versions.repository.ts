@@ -99,9 +99,22 @@ export const ssoVersionsRepository = {
     return { rows: versions, reports, head };
   },
 
-  /** The org's newest version (any review state). */
-  head: (db: DbOrTx, orgId: string) =>
-    db.ssoVersion.findFirst({ where: { orgId }, orderBy: { number: 'desc' } }),
+  /** One version by id, on the pool (a prepared statement: forwarding reads one per call). */
+  async byId(pool: pg.Pool, id: string): Promise<VersionRow | null> {
+    const { rows } = await pool.query<Record<string, unknown>>({
+      name: 'sso_version_by_id',
+      text: 'SELECT * FROM sso_versions WHERE id = $1::uuid',
+      values: [id],
+    });
+    return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
+  },
+
+  /** The org's newest version (any review state). Raw SQL: read by every draft, and cheaper than the query builder. */
+  async head(db: DbOrTx, orgId: string): Promise<VersionRow | null> {
+    const rows = await db.$queryRaw<Record<string, unknown>[]>`
+      SELECT * FROM sso_versions WHERE org_id = ${orgId}::uuid ORDER BY number DESC LIMIT 1`;
+    return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
+  },
 
   get: (db: DbOrTx, orgId: string, number: number) =>
     db.ssoVersion.findUnique({ where: { orgId_number: { orgId, number } } }),

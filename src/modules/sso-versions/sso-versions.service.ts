@@ -468,7 +468,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   return {
     /** A version as forwarding needs it: content, hashes, and its secrets opened on demand. */
     async forwardable(versionId: string) {
-      const row = await db.ssoVersion.findUnique({ where: { id: versionId } });
+      const row = await versions.byId(pool, versionId);
       if (!row) return null;
       return {
         content: versionContent(row),
