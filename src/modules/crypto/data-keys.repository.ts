@@ -1,17 +1,22 @@
 /** Storage of wrapped keys: the per-org data keys and the per-tenant fingerprint keys. */
 import type { DbOrTx, Tx } from '../../db/client.js';
+import { type Queryable, queryRows } from '../../db/queryable.js';
 
 export interface WrappedKeyRow {
   readonly masterKeyId: string;
   readonly wrappedKey: string;
 }
 
+const FIND_ORG_KEY = {
+  name: 'org_data_key',
+  text: `SELECT tenant_id AS "tenantId", master_key_id AS "masterKeyId", wrapped_key AS "wrappedKey"
+           FROM org_data_keys WHERE org_id = $1::uuid`,
+};
+
 export const dataKeysRepository = {
-  /** Raw SQL: read on every draft and forward whose key is not cached, cheaper than the query builder. */
-  async findOrgKey(db: DbOrTx, orgId: string): Promise<(WrappedKeyRow & { tenantId: string }) | null> {
-    const rows = await db.$queryRaw<Array<WrappedKeyRow & { tenantId: string }>>`
-      SELECT tenant_id AS "tenantId", master_key_id AS "masterKeyId", wrapped_key AS "wrappedKey"
-        FROM org_data_keys WHERE org_id = ${orgId}::uuid`;
+  /** Read on every draft and forward whose key is not cached: raw SQL, on the pool when outside a change. */
+  async findOrgKey(db: Queryable, orgId: string): Promise<(WrappedKeyRow & { tenantId: string }) | null> {
+    const rows = await queryRows<WrappedKeyRow & { tenantId: string }>(db, FIND_ORG_KEY, [orgId]);
     return rows[0] ?? null;
   },
 

@@ -7,6 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DbOrTx, Tx } from '../../db/client.js';
+import type { Queryable } from '../../db/queryable.js';
 import { open, seal } from './aead.js';
 import { associatedData, type SecretLocation } from './associated-data.js';
 import { CryptoError } from './crypto-error.js';
@@ -22,7 +23,7 @@ export interface SecretsService {
   /** Seals `plaintext` for one field of one record of an org, creating the org's data key on first use. */
   sealSecret(tx: Tx, location: SecretLocation, plaintext: string): Promise<string>;
   /** @throws CryptoError when the value was not sealed for exactly this location, or the org was shredded. */
-  openSecret(db: DbOrTx, location: SecretLocation, sealed: string): Promise<string>;
+  openSecret(db: Queryable, location: SecretLocation, sealed: string): Promise<string>;
   /** Keyed fingerprint of a secret, stable for the tenant's lifetime (across master-key rotations). */
   fingerprint(db: DbOrTx, tenantId: string, secret: string): Promise<Fingerprint>;
   /** Creates the tenant's fingerprint key (called when the tenant is created). */
@@ -58,7 +59,7 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     return open(keyring.get(row.masterKeyId).key, row.wrappedKey, aad);
   }
 
-  async function orgDataKey(db: DbOrTx, location: SecretLocation, create: boolean): Promise<Buffer> {
+  async function orgDataKey(db: Queryable, location: SecretLocation, create: boolean): Promise<Buffer> {
     const cached = orgKeys.get(location.orgId);
     if (cached) {
       if (cached.tenantId !== location.tenantId) {

@@ -340,10 +340,10 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
 
     /** Decrypts the org's Cognigy API key; only the forwarder (and tests proving decryption) call this. */
     async loadCognigyCredentials(tenantId: string, orgId: string): Promise<CognigyCredentials | null> {
-      const target = await targets.find(db, tenantId, orgId);
+      const target = await targets.find(pool, tenantId, orgId);
       if (!target) return null;
       const apiKey = await secrets.openSecret(
-        db,
+        pool,
         cognigyApiKeyLocation(tenantId, orgId),
         target.apiKeySealed,
       );

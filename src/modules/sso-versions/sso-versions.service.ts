@@ -4,7 +4,8 @@
  * network call happens inside one (validation runs before, forwarding after).
  */
 import type pg from 'pg';
-import type { Db, DbOrTx, Tx } from '../../db/client.js';
+import type { Db, Tx } from '../../db/client.js';
+import type { Queryable } from '../../db/queryable.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import {
   BadRequestError,
@@ -218,7 +219,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   async function openVersionSecret(
     row: VersionRow,
     field: SecretField,
-    client: DbOrTx = db,
+    client: Queryable = pool,
   ): Promise<string | null> {
     const sealed = row[COLUMNS[field].sealed];
     if (sealed === null) return null;

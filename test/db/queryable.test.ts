@@ -1,0 +1,98 @@
+/**
+ * The hot reads that skip Prisma's query builder (raw SQL on the pool, or through Prisma outside and
+ * inside a transaction) return exactly the rows the query builder returns: same fields, same values,
+ * same JavaScript types (Date, number, null).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrator.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { dataKeysRepository } from '../../src/modules/crypto/data-keys.repository.js';
+import { cognigyTargetsRepository } from '../../src/modules/orgs/cognigy-targets.repository.js';
+import { ssoVersionsRepository } from '../../src/modules/sso-versions/sso-versions.repository.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let testDb: TestDatabase;
+let database: Database;
+let ids: { tenantId: string; orgId: string; versionId: string };
+
+beforeAll(async () => {
+  testDb = await createTestDatabase('queryable');
+  database = openDatabase({ url: testDb.url, poolMax: 3 });
+  await migrate(database.pool, createLogger('silent'));
+  const { prisma } = database;
+  const tenant = await prisma.tenant.create({ data: { slug: 'acme', name: 'Acme' } });
+  const org = await prisma.org.create({ data: { tenantId: tenant.id, slug: 'shop', name: 'Shop' } });
+  await prisma.orgDataKey.create({
+    data: { orgId: org.id, tenantId: tenant.id, masterKeyId: 'k1', wrappedKey: 'wrapped' },
+  });
+  await prisma.cognigyTarget.create({
+    data: {
+      orgId: org.id,
+      tenantId: tenant.id,
+      apiBase: 'https://api-trial.cognigy.ai/new',
+      apiKeySealed: 'sealed',
+      apiKeyFingerprint: 'hmac-sha256:00',
+      organisationId: null,
+    },
+  });
+  const version = await prisma.ssoVersion.create({
+    data: {
+      tenantId: tenant.id,
+      orgId: org.id,
+      number: 1,
+      kind: 'oidc',
+      content: { idpIssuer: 'https://idp.example.com/', idpClientId: 'c' },
+      clientSecretSealed: 'sealed',
+      clientSecretFingerprint: 'hmac-sha256:01',
+      clientSecretChangedIn: 1,
+      contentHash: `sha256:${'ab'.repeat(32)}`,
+      note: null,
+      createdById: null,
+      createdByName: 'editor',
+    },
+  });
+  ids = { tenantId: tenant.id, orgId: org.id, versionId: version.id };
+});
+
+afterAll(async () => {
+  await database?.close();
+  await testDb?.drop();
+});
+
+describe('raw reads of the hot paths', () => {
+  it('read the Cognigy target as the query builder does, on the pool, the client and in a transaction', async () => {
+    const { prisma, pool } = database;
+    const expected = await prisma.cognigyTarget.findFirst({
+      where: { orgId: ids.orgId, tenantId: ids.tenantId },
+    });
+    expect(expected).not.toBeNull();
+    expect(await cognigyTargetsRepository.find(pool, ids.tenantId, ids.orgId)).toStrictEqual(expected);
+    expect(await cognigyTargetsRepository.find(prisma, ids.tenantId, ids.orgId)).toStrictEqual(expected);
+    await prisma.$transaction(async (tx) => {
+      expect(await cognigyTargetsRepository.find(tx, ids.tenantId, ids.orgId)).toStrictEqual(expected);
+    });
+    // Tenant-scoped: the right org under another tenant is not found.
+    expect(await cognigyTargetsRepository.find(pool, ids.orgId, ids.orgId)).toBeNull();
+  });
+
+  it('read the org data key as the query builder does, or null', async () => {
+    const { prisma, pool } = database;
+    const expected = await prisma.orgDataKey.findUnique({
+      where: { orgId: ids.orgId },
+      select: { tenantId: true, masterKeyId: true, wrappedKey: true },
+    });
+    expect(await dataKeysRepository.findOrgKey(pool, ids.orgId)).toStrictEqual(expected);
+    expect(await dataKeysRepository.findOrgKey(prisma, ids.orgId)).toStrictEqual(expected);
+    expect(await dataKeysRepository.findOrgKey(pool, ids.tenantId)).toBeNull();
+  });
+
+  it('read a version by id and an org’s head as the query builder does', async () => {
+    const { prisma, pool } = database;
+    const expected = await prisma.ssoVersion.findUnique({ where: { id: ids.versionId } });
+    expect(await ssoVersionsRepository.byId(pool, ids.versionId)).toStrictEqual(expected);
+    expect(await ssoVersionsRepository.head(prisma, ids.orgId)).toStrictEqual(expected);
+    expect(await ssoVersionsRepository.head(prisma, ids.tenantId)).toBeNull();
+    expect(await ssoVersionsRepository.byId(pool, ids.tenantId)).toBeNull();
+  });
+});
