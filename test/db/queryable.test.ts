@@ -92,6 +92,7 @@ describe('raw reads of the hot paths', () => {
     const expected = await prisma.ssoVersion.findUnique({ where: { id: ids.versionId } });
     expect(await ssoVersionsRepository.byId(pool, ids.versionId)).toStrictEqual(expected);
     expect(await ssoVersionsRepository.head(prisma, ids.orgId)).toStrictEqual(expected);
+    expect(await ssoVersionsRepository.head(pool, ids.orgId)).toStrictEqual(expected);
     expect(await ssoVersionsRepository.head(prisma, ids.tenantId)).toBeNull();
     expect(await ssoVersionsRepository.byId(pool, ids.tenantId)).toBeNull();
   });

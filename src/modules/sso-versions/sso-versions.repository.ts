@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { DbOrTx, Tx } from '../../db/client.js';
+import { type Queryable, queryRows } from '../../db/queryable.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
 export type VersionRow = Prisma.SsoVersionGetPayload<object>;
@@ -43,6 +44,11 @@ function camelRow<T>(row: Record<string, unknown>): T {
     out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
   return out as T;
 }
+
+const HEAD = {
+  name: 'sso_version_head',
+  text: 'SELECT * FROM sso_versions WHERE org_id = $1::uuid ORDER BY number DESC LIMIT 1',
+};
 
 export const ssoVersionsRepository = {
   /**
@@ -109,10 +115,9 @@ export const ssoVersionsRepository = {
     return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
   },
 
-  /** The org's newest version (any review state). Raw SQL: read by every draft, and cheaper than the query builder. */
-  async head(db: DbOrTx, orgId: string): Promise<VersionRow | null> {
-    const rows = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT * FROM sso_versions WHERE org_id = ${orgId}::uuid ORDER BY number DESC LIMIT 1`;
+  /** The org's newest version (any review state): read twice by every draft, raw SQL. */
+  async head(db: Queryable, orgId: string): Promise<VersionRow | null> {
+    const rows = await queryRows<Record<string, unknown>>(db, HEAD, [orgId]);
     return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
   },
 

@@ -509,7 +509,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
         );
       }
       const org = await orgs.find(principal, ref);
-      const head = await versions.head(db, org.id);
+      const head = await versions.head(pool, org.id);
       assertBase(head, expectedBase); // fail before the network; checked again under the lock
       const plan = await planDraft(body, head, { expectedBase, bulkId: null });
       return change(ctx, (tx, trail) => persistDraft(tx, trail, principal, org.id, plan));
