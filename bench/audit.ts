@@ -270,19 +270,20 @@ One tenant, ${EVENTS.toLocaleString('en')} events over 1,000 orgs, 20 actors and
 Every figure is the median of ${ROUNDS} rounds. First page (50 events, newest first) of \`GET /v1/audit-events\`
 through the app (authentication, validation, serialisation; \`app.inject\`, 100 runs after 10 warm-up per round),
 against the bare SQL of the same page with \`pg\` — the very statement the app sends (baseline, same run); the
-index is that statement's plan (EXPLAIN). Before, here: the code at fa9a12a (Prisma reads) measured by this bench
-on this machine. Before, f3d5886: this section as it was (another machine, one round, export read in-process).
+index is that statement's plan (EXPLAIN). Before, fa9a12a: the code at fa9a12a (Prisma reads) measured by this bench
+on 2026-11-27 on a 2 × Intel Xeon machine (compare it with this run's figures only when the machine line above says the same).
+Before, f3d5886: this section as it was (another machine, one round, export read in-process).
 Between fa9a12a and the after commit, work outside the audit module also landed that every request gains from
 (verified API keys cached, e1e54b7; one log line per request, 0268b21): the list's gain is not the audit module's
 alone. The export and verify figures depend on the audit module only.
 
-| filter | API p50 | API p99 | SQL p50 (baseline) | SQL p99 | API / SQL (p50) | before, here: p50 / p99 | before, f3d5886: p50 / p99 | index used (EXPLAIN) |
+| filter | API p50 | API p99 | SQL p50 (baseline) | SQL p99 | API / SQL (p50) | before, fa9a12a: p50 / p99 | before, f3d5886: p50 / p99 | index used (EXPLAIN) |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Worst first-page p99: ${ms(worstP99)} (target ≤ 20 ms; before, here: 14.85 ms; before, f3d5886: 21.67 ms).
+Worst first-page p99: ${ms(worstP99)} (target ≤ 20 ms; before, fa9a12a: 14.85 ms; before, f3d5886: 21.67 ms).
 
-| | after (median of ${ROUNDS}) | baseline, same run | ratio to baseline | before, here (fa9a12a) | before, f3d5886 |
+| | after (median of ${ROUNDS}) | baseline, same run | ratio to baseline | before, fa9a12a | before, f3d5886 |
 | --- | --- | --- | --- | --- | --- |
 | export, NDJSON over loopback HTTP, read by \`curl\` in a second process | ${thousands(exportRate)} events/s (${thousands(exported.lines)} events, ${(exported.bytes / 2 ** 20).toFixed(0)} MB in ${exported.seconds.toFixed(1)} s) | ${thousands(exportBaseRate)} rows/s (bare \`pg\` cursor read of the same statement, rows discarded) | ${(exportRate / exportBaseRate).toFixed(2)}× | ${BEFORE_HERE.exportRate} | 49,665 events/s (read in-process) |
 | export, the process's RSS growth at its peak over all ${ROUNDS} runs | ${(Math.max(...exports.map((e) => e.rssGrowth)) / 2 ** 20).toFixed(0)} MB (peak after run 1…${ROUNDS}: ${exports.map((e) => `${(e.rssGrowth / 2 ** 20).toFixed(0)}`).join(', ')} MB) | – | – | ${BEFORE_HERE.exportRss} | 68 MB |
