@@ -9,9 +9,14 @@ import type { FastifyInstance } from 'fastify';
 import { redactQuery } from '../lib/logger.js';
 
 export function installRequestLog(app: FastifyInstance): void {
+  // Without the logger's redaction: every field of this line is named here and none holds a secret
+  // (the query's values are dropped), so the redaction pass — a wildcard walk of the line, 7% of a
+  // cheap read's CPU time in issue 7's profile — can find nothing in it. Every other line keeps it.
+  const lines = app.log.child({}, { redact: { paths: [] } });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    lines.info(
       {
+        reqId: request.id,
         method: request.method,
         url: redactQuery(request.url),
         route: request.routeOptions.url,
