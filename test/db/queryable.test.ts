@@ -11,6 +11,7 @@ import { dataKeysRepository } from '../../src/modules/crypto/data-keys.repositor
 import { cognigyTargetsRepository } from '../../src/modules/orgs/cognigy-targets.repository.js';
 import { ssoVersionsRepository } from '../../src/modules/sso-versions/sso-versions.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { type SeededOrg, seedOrgsWithVersion } from '../support/rows.js';
 
 let testDb: TestDatabase;
 let database: Database;
@@ -21,38 +22,20 @@ beforeAll(async () => {
   database = openDatabase({ url: testDb.url, poolMax: 3 });
   await migrate(database.pool, createLogger('silent'));
   const { prisma } = database;
-  const tenant = await prisma.tenant.create({ data: { slug: 'acme', name: 'Acme' } });
-  const org = await prisma.org.create({ data: { tenantId: tenant.id, slug: 'shop', name: 'Shop' } });
-  await prisma.orgDataKey.create({
-    data: { orgId: org.id, tenantId: tenant.id, masterKeyId: 'k1', wrappedKey: 'wrapped' },
-  });
+  const { tenantId, orgs } = await seedOrgsWithVersion(prisma, 1);
+  const { orgId, versionId } = orgs[0] as SeededOrg;
+  await prisma.orgDataKey.create({ data: { orgId, tenantId, masterKeyId: 'k1', wrappedKey: 'wrapped' } });
   await prisma.cognigyTarget.create({
     data: {
-      orgId: org.id,
-      tenantId: tenant.id,
+      orgId,
+      tenantId,
       apiBase: 'https://api-trial.cognigy.ai/new',
       apiKeySealed: 'sealed',
       apiKeyFingerprint: 'hmac-sha256:00',
       organisationId: null,
     },
   });
-  const version = await prisma.ssoVersion.create({
-    data: {
-      tenantId: tenant.id,
-      orgId: org.id,
-      number: 1,
-      kind: 'oidc',
-      content: { idpIssuer: 'https://idp.example.com/', idpClientId: 'c' },
-      clientSecretSealed: 'sealed',
-      clientSecretFingerprint: 'hmac-sha256:01',
-      clientSecretChangedIn: 1,
-      contentHash: `sha256:${'ab'.repeat(32)}`,
-      note: null,
-      createdById: null,
-      createdByName: 'editor',
-    },
-  });
-  ids = { tenantId: tenant.id, orgId: org.id, versionId: version.id };
+  ids = { tenantId, orgId, versionId };
 });
 
 afterAll(async () => {

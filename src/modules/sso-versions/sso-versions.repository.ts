@@ -45,6 +45,7 @@ function camelRow<T>(row: Record<string, unknown>): T {
   return out as T;
 }
 
+const BY_ID = { name: 'sso_version_by_id', text: 'SELECT * FROM sso_versions WHERE id = $1::uuid' };
 const HEAD = {
   name: 'sso_version_head',
   text: 'SELECT * FROM sso_versions WHERE org_id = $1::uuid ORDER BY number DESC LIMIT 1',
@@ -107,11 +108,7 @@ export const ssoVersionsRepository = {
 
   /** One version by id, on the pool (a prepared statement: forwarding reads one per call). */
   async byId(pool: pg.Pool, id: string): Promise<VersionRow | null> {
-    const { rows } = await pool.query<Record<string, unknown>>({
-      name: 'sso_version_by_id',
-      text: 'SELECT * FROM sso_versions WHERE id = $1::uuid',
-      values: [id],
-    });
+    const rows = await queryRows<Record<string, unknown>>(pool, BY_ID, [id]);
     return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
   },
 

@@ -65,8 +65,6 @@ export type ApprovalHook = (
   superseded: readonly VersionRow[],
 ) => Promise<void>;
 
-/** What forwarding knows of an org's deliveries (§6), for GET /v1/orgs/{org}/sso. */
-
 export interface SsoVersionsServiceDeps {
   readonly db: Db;
   /** For the one-statement reads of hot paths (GET /v1/orgs/{org}/sso). */
