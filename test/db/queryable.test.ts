@@ -4,23 +4,18 @@
  * same JavaScript types (Date, number, null).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/client.js';
-import { migrate } from '../../src/db/migrator.js';
-import { createLogger } from '../../src/lib/logger.js';
+import type { Database } from '../../src/db/client.js';
 import { dataKeysRepository } from '../../src/modules/crypto/data-keys.repository.js';
 import { cognigyTargetsRepository } from '../../src/modules/orgs/cognigy-targets.repository.js';
 import { ssoVersionsRepository } from '../../src/modules/sso-versions/sso-versions.repository.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createMigratedDatabase } from '../support/database.js';
 import { type SeededOrg, seedOrgsWithVersion } from '../support/rows.js';
 
-let testDb: TestDatabase;
 let database: Database;
 let ids: { tenantId: string; orgId: string; versionId: string };
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('queryable');
-  database = openDatabase({ url: testDb.url, poolMax: 3 });
-  await migrate(database.pool, createLogger('silent'));
+  database = await createMigratedDatabase('queryable');
   const { prisma } = database;
   const { tenantId, orgs } = await seedOrgsWithVersion(prisma, 1);
   const { orgId, versionId } = orgs[0] as SeededOrg;
@@ -40,7 +35,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await database?.close();
-  await testDb?.drop();
 });
 
 describe('raw reads of the hot paths', () => {

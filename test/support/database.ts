@@ -5,6 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { migrate } from '../../src/db/migrator.js';
+import { createLogger } from '../../src/lib/logger.js';
 
 export interface TestDatabase {
   readonly name: string;
@@ -38,6 +41,25 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/**
+ * A database of the file's own, migrated, with the service's handle on it (Prisma and the pool):
+ * for tests of single repository statements. `close()` closes the handle and drops the database.
+ */
+export async function createMigratedDatabase(label: string): Promise<Database & { readonly url: string }> {
+  const testDb = await createTestDatabase(label);
+  const database = openDatabase({ url: testDb.url, poolMax: 3 });
+  await migrate(database.pool, createLogger('silent'));
+  return {
+    prisma: database.prisma,
+    pool: database.pool,
+    url: testDb.url,
+    async close() {
+      await database.close();
+      await testDb.drop();
     },
   };
 }

@@ -5,28 +5,22 @@
  * the error recorded before.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../../src/db/client.js';
-import { migrate } from '../../../src/db/migrator.js';
-import { createLogger } from '../../../src/lib/logger.js';
+import type { Database } from '../../../src/db/client.js';
 import {
   type AttemptRecord,
   deploymentsRepository,
 } from '../../../src/modules/forwarding/deployments.repository.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { createMigratedDatabase } from '../../support/database.js';
 import { type SeededOrg, seedOrgsWithVersion } from '../../support/rows.js';
 
-let testDb: TestDatabase;
 let database: Database;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('settleall');
-  database = openDatabase({ url: testDb.url, poolMax: 3 });
-  await migrate(database.pool, createLogger('silent'));
+  database = await createMigratedDatabase('settleall');
 });
 
 afterAll(async () => {
   await database?.close();
-  await testDb?.drop();
 });
 
 const attempt = (outcome: AttemptRecord['outcome'], extra: Partial<AttemptRecord> = {}): AttemptRecord => ({
