@@ -9,7 +9,7 @@ import type { Database } from './db/client.js';
 import type { MigrationFile } from './db/migrator.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
-import { createChangeRunner } from './modules/audit/audited-change.js';
+import { createChangeRunner, createSqlChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createSecretsService } from './modules/crypto/secrets.service.js';
@@ -58,6 +58,7 @@ export function createContainer(input: ContainerInput) {
 
   const audit = createAuditService({ db, pool: database.pool });
   const change = createChangeRunner(db, audit);
+  const sqlChange = createSqlChangeRunner(database.pool, audit);
 
   const apiKeys = createApiKeysService({
     db,
@@ -103,6 +104,7 @@ export function createContainer(input: ContainerInput) {
     db,
     pool: database.pool,
     change,
+    sqlChange,
     secrets,
     orgs,
     validator: ssoValidator,

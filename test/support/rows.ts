@@ -12,8 +12,9 @@ export interface SeededOrg {
 export async function seedOrgsWithVersion(
   prisma: Db,
   count: number,
+  tenantSlug = 'acme',
 ): Promise<{ tenantId: string; orgs: SeededOrg[] }> {
-  const tenant = await prisma.tenant.create({ data: { slug: 'acme', name: 'Acme' } });
+  const tenant = await prisma.tenant.create({ data: { slug: tenantSlug, name: tenantSlug } });
   const orgs: SeededOrg[] = [];
   for (let i = 0; i < count; i += 1) {
     const org = await prisma.org.create({

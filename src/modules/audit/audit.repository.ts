@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
-import type { Tx } from '../../db/client.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import { type AnyTx, execute, queryRows } from '../../db/queryable.js';
 import { type AuditActor, type AuditRecord, PLATFORM_CHAIN } from './audit-event.js';
 
 export interface AuditFilter {
@@ -199,42 +198,59 @@ export function batchQuery(
   };
 }
 
+const LOCK_CHAIN = {
+  name: 'audit_lock_chain',
+  text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
+};
+const HEAD = {
+  name: 'audit_chain_head',
+  text: 'SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1',
+};
+/** Any number of events in one statement: one JSON array, unpacked by the server into rows of the table. */
+const INSERT_MANY = {
+  name: 'audit_insert_many',
+  text: `INSERT INTO audit_events (${COLUMNS})
+         SELECT ${COLUMNS} FROM jsonb_populate_recordset(NULL::audit_events, $1::jsonb)`,
+};
+
 export const auditRepository = {
   /** Serialises writers of one chain until the transaction ends (gap-free sequence, unbroken links). */
-  lockChain: (tx: Tx, chain: string) =>
-    tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`audit:${chain}`}, 0))`,
+  lockChain: (tx: AnyTx, chain: string) => execute(tx, LOCK_CHAIN, [`audit:${chain}`]),
 
-  head: (tx: Tx, chain: string) =>
-    tx.auditEvent.findFirst({
-      where: { chain },
-      orderBy: { seq: 'desc' },
-      select: { seq: true, hash: true },
-    }),
+  async head(tx: AnyTx, chain: string): Promise<{ seq: number; hash: string } | null> {
+    return (await queryRows<{ seq: number; hash: string }>(tx, HEAD, [chain]))[0] ?? null;
+  },
 
-  insertMany: (tx: Tx, records: readonly AuditRecord[]) =>
-    tx.auditEvent.createMany({
-      data: records.map((record) => ({
-        id: record.id,
-        chain: record.chain,
-        seq: record.seq,
-        tenantId: record.tenantId,
-        occurredAt: new Date(record.occurredAt),
-        actorType: record.actor.type,
-        actorId: record.actor.id,
-        actorName: record.actor.name,
-        action: record.action,
-        targetType: record.target.type,
-        targetId: record.target.id,
-        orgId: record.orgId,
-        requestId: record.requestId,
-        sourceIp: record.sourceIp,
-        userAgent: record.userAgent,
-        outcome: record.outcome,
-        diff: record.diff as Prisma.InputJsonValue,
-        prevHash: record.prevHash,
-        hash: record.hash,
-      })),
-    }),
+  /**
+   * Raw SQL, not the query builder: at one event per forwarded deployment, Prisma's createMany cost
+   * more CPU than everything else the forwarder did for the call (issue 7).
+   */
+  insertMany: (tx: AnyTx, records: readonly AuditRecord[]) =>
+    execute(tx, INSERT_MANY, [
+      JSON.stringify(
+        records.map((record) => ({
+          id: record.id,
+          chain: record.chain,
+          seq: record.seq,
+          tenant_id: record.tenantId,
+          occurred_at: record.occurredAt,
+          actor_type: record.actor.type,
+          actor_id: record.actor.id,
+          actor_name: record.actor.name,
+          action: record.action,
+          target_type: record.target.type,
+          target_id: record.target.id,
+          org_id: record.orgId,
+          request_id: record.requestId,
+          source_ip: record.sourceIp,
+          user_agent: record.userAgent,
+          outcome: record.outcome,
+          diff: record.diff,
+          prev_hash: record.prevHash,
+          hash: record.hash,
+        })),
+      ),
+    ]),
 
   /** Newest first, keyset on seq. */
   page: async (pool: pg.Pool, filter: AuditFilter, limit: number, beforeSeq?: number) =>

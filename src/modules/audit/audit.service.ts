@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { Db, Tx } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
+import type { AnyTx } from '../../db/queryable.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import { type AuditFilter, type AuditRow, auditRepository as events, recordOf } from './audit.repository.js';
 import {
@@ -44,7 +45,7 @@ const EXPORT_BATCH = 500;
 export function createAuditService({ db, pool, now = () => new Date() }: AuditServiceDeps) {
   return {
     /** Appends one event to its tenant's chain, inside the change's transaction. */
-    async append(tx: Tx, ctx: ChangeContext, entry: AuditEntry): Promise<AuditRecord> {
+    async append(tx: AnyTx, ctx: ChangeContext, entry: AuditEntry): Promise<AuditRecord> {
       return (await this.appendAll(tx, ctx, [entry]))[0] as AuditRecord;
     },
 
@@ -54,7 +55,7 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
      * (the forwarder settles many deployments at once) holds it once instead of once per event.
      * Chains are locked in a fixed order, so two batches spanning the same tenants cannot deadlock.
      */
-    async appendAll(tx: Tx, ctx: ChangeContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    async appendAll(tx: AnyTx, ctx: ChangeContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
       const byChain = new Map<string, AuditEntry[]>();
       for (const entry of entries) {
         const chain = entry.tenantId ?? PLATFORM_CHAIN;

@@ -7,7 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DbOrTx, Tx } from '../../db/client.js';
-import type { Queryable } from '../../db/queryable.js';
+import type { AnyTx, Queryable } from '../../db/queryable.js';
 import { open, seal } from './aead.js';
 import { associatedData, type SecretLocation } from './associated-data.js';
 import { CryptoError } from './crypto-error.js';
@@ -21,11 +21,11 @@ export type Fingerprint = string;
 
 export interface SecretsService {
   /** Seals `plaintext` for one field of one record of an org, creating the org's data key on first use. */
-  sealSecret(tx: Tx, location: SecretLocation, plaintext: string): Promise<string>;
+  sealSecret(tx: AnyTx, location: SecretLocation, plaintext: string): Promise<string>;
   /** @throws CryptoError when the value was not sealed for exactly this location, or the org was shredded. */
   openSecret(db: Queryable, location: SecretLocation, sealed: string): Promise<string>;
   /** Keyed fingerprint of a secret, stable for the tenant's lifetime (across master-key rotations). */
-  fingerprint(db: DbOrTx, tenantId: string, secret: string): Promise<Fingerprint>;
+  fingerprint(db: Queryable, tenantId: string, secret: string): Promise<Fingerprint>;
   /** Creates the tenant's fingerprint key (called when the tenant is created). */
   createTenantKey(tx: Tx, tenantId: string): Promise<void>;
   /** Deletes the org's data key: every secret of the org becomes unrecoverable. */
@@ -80,7 +80,12 @@ export function createSecretsService(keyring: Keyring): SecretsService {
         );
       }
       // A key created in a transaction that may still roll back is not cached.
-      row = await repo.insertOrgKey(db as Tx, location.tenantId, location.orgId, wrap(randomBytes(32), aad));
+      row = await repo.insertOrgKey(
+        db as AnyTx,
+        location.tenantId,
+        location.orgId,
+        wrap(randomBytes(32), aad),
+      );
       return unwrap(row, aad);
     }
     const key = unwrap(row, aad);
@@ -88,7 +93,7 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     return key;
   }
 
-  async function tenantKey(db: DbOrTx, tenantId: string): Promise<Buffer> {
+  async function tenantKey(db: Queryable, tenantId: string): Promise<Buffer> {
     const cached = tenantKeys.get(tenantId);
     if (cached) return cached;
     const row = await repo.findTenantKey(db, tenantId);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { DbOrTx, Tx } from '../../db/client.js';
+import { type AnyTx, queryRows } from '../../db/queryable.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Labels } from '../../lib/schemas.js';
 
@@ -30,6 +31,16 @@ const ORG_SELECT = `
     FROM orgs o
     LEFT JOIN cognigy_targets t ON t.org_id = o.id
     LEFT JOIN org_data_keys k ON k.org_id = o.id`;
+
+/** The org row, locked until the transaction ends (`FOR UPDATE OF o`: the joined rows stay unlocked). */
+const LOCK_BY_ID = {
+  name: 'org_lock_by_id',
+  text: `${ORG_SELECT} WHERE o.id = $2::uuid AND o.tenant_id = $1::uuid FOR UPDATE OF o`,
+};
+const LOCK_BY_SLUG = {
+  name: 'org_lock_by_slug',
+  text: `${ORG_SELECT} WHERE o.slug = $2 AND o.tenant_id = $1::uuid AND o.archived_at IS NULL FOR UPDATE OF o`,
+};
 
 interface OrgSqlRow {
   id: string;
@@ -91,18 +102,18 @@ export const orgsRepository = {
 
   /**
    * Finds the org by id (any) or slug (active only), as `find` does, and locks its row for the rest
-   * of the transaction (serialises writers of one org) — one statement; then reads it whole.
+   * of the transaction (serialises writers of one org): one statement, in a transaction of either kind.
    */
-  async lockByRef(tx: Tx, tenantId: string, ref: { id: string } | { slug: string }): Promise<OrgRow | null> {
-    const locked =
-      'id' in ref
-        ? await tx.$queryRaw<{ id: string }[]>`
-            SELECT id FROM orgs WHERE id = ${ref.id}::uuid AND tenant_id = ${tenantId}::uuid FOR UPDATE`
-        : await tx.$queryRaw<{ id: string }[]>`
-            SELECT id FROM orgs WHERE slug = ${ref.slug} AND tenant_id = ${tenantId}::uuid
-               AND archived_at IS NULL FOR UPDATE`;
-    const id = locked[0]?.id;
-    return id === undefined ? null : tx.org.findFirst({ where: { id, tenantId }, select: orgColumns });
+  async lockByRef(
+    tx: AnyTx,
+    tenantId: string,
+    ref: { id: string } | { slug: string },
+  ): Promise<OrgRow | null> {
+    const rows = await queryRows<OrgSqlRow>(tx, 'id' in ref ? LOCK_BY_ID : LOCK_BY_SLUG, [
+      tenantId,
+      'id' in ref ? ref.id : ref.slug,
+    ]);
+    return rows[0] ? toOrgRow(rows[0]) : null;
   },
 
   insert: (tx: Tx, tenantId: string, data: { slug: string; name: string; labels: Labels }) =>

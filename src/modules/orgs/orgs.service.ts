@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import type { AnyTx } from '../../db/queryable.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/identifiers.js';
@@ -103,7 +104,7 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
    * @param expected revision from If-Match or the body, when the client sent one
    */
   async function lockForWrite(
-    tx: Tx,
+    tx: AnyTx,
     principal: TenantPrincipal,
     ref: string,
     expected: number | undefined,

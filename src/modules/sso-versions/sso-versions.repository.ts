@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
 import type { DbOrTx, Tx } from '../../db/client.js';
-import { type Queryable, queryRows } from '../../db/queryable.js';
+import { type AnyTx, type Queryable, queryRows } from '../../db/queryable.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
 export type VersionRow = Prisma.SsoVersionGetPayload<object>;
@@ -45,6 +46,23 @@ function camelRow<T>(row: Record<string, unknown>): T {
   return out as T;
 }
 
+const INSERT_VERSION = {
+  name: 'sso_version_insert',
+  text: `INSERT INTO sso_versions (id, tenant_id, org_id, number, kind, content,
+           client_secret_sealed, client_secret_fingerprint, client_secret_changed_in,
+           decryption_key_sealed, decryption_key_fingerprint, decryption_key_changed_in,
+           content_hash, base_version, rollback_of, bulk_id, note, created_by_id, created_by_name)
+         VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6::jsonb, $7, $8, $9::int, $10, $11, $12::int,
+                 $13, $14::int, $15::int, $16::uuid, $17, $18::uuid, $19)
+         RETURNING *`,
+};
+const INSERT_VALIDATION = {
+  name: 'sso_validation_insert',
+  text: `INSERT INTO sso_validations (id, tenant_id, org_id, version_id, status, report, requested_by_id,
+           requested_by_name)
+         VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::jsonb, $7::uuid, $8)
+         RETURNING *`,
+};
 const BY_ID = { name: 'sso_version_by_id', text: 'SELECT * FROM sso_versions WHERE id = $1::uuid' };
 const HEAD = {
   name: 'sso_version_head',
@@ -124,12 +142,48 @@ export const ssoVersionsRepository = {
   latestApproved: (db: DbOrTx, orgId: string) =>
     db.ssoVersion.findFirst({ where: { orgId, reviewState: 'approved' }, orderBy: { number: 'desc' } }),
 
-  insert: (tx: Tx, data: NewVersion) => tx.ssoVersion.create({ data }),
+  /** A new version (ids are UUIDv7, made here as Prisma makes them): raw SQL, one per draft. */
+  async insert(tx: AnyTx, data: NewVersion): Promise<VersionRow> {
+    const rows = await queryRows<Record<string, unknown>>(tx, INSERT_VERSION, [
+      uuidv7(),
+      data.tenantId,
+      data.orgId,
+      data.number,
+      data.kind,
+      JSON.stringify(data.content),
+      data.clientSecretSealed,
+      data.clientSecretFingerprint,
+      data.clientSecretChangedIn,
+      data.decryptionKeySealed,
+      data.decryptionKeyFingerprint,
+      data.decryptionKeyChangedIn,
+      data.contentHash,
+      data.baseVersion,
+      data.rollbackOf,
+      data.bulkId,
+      data.note,
+      data.createdById,
+      data.createdByName,
+    ]);
+    return camelRow<VersionRow>(rows[0] as Record<string, unknown>);
+  },
 
   latestValidation: (db: DbOrTx, versionId: string) =>
     db.ssoValidation.findFirst({ where: { versionId }, orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] }),
 
-  insertValidation: (tx: Tx, data: NewValidation) => tx.ssoValidation.create({ data }),
+  async insertValidation(tx: AnyTx, data: NewValidation): Promise<ValidationRow> {
+    const rows = await queryRows<Record<string, unknown>>(tx, INSERT_VALIDATION, [
+      uuidv7(),
+      data.tenantId,
+      data.orgId,
+      data.versionId,
+      data.status,
+      JSON.stringify(data.report),
+      data.requestedById,
+      data.requestedByName,
+    ]);
+    return camelRow<ValidationRow>(rows[0] as Record<string, unknown>);
+  },
 
   /** Moves a draft to approved or rejected; the trigger refuses anything else. */
   review: (

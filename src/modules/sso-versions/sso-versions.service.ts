@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { Db, Tx } from '../../db/client.js';
-import type { Queryable } from '../../db/queryable.js';
+import type { AnyTx, Queryable, SqlTx } from '../../db/queryable.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import {
   BadRequestError,
@@ -70,6 +70,8 @@ export interface SsoVersionsServiceDeps {
   /** For the one-statement reads of hot paths (GET /v1/orgs/{org}/sso). */
   readonly pool: pg.Pool;
   readonly change: ChangeRunner;
+  /** Changes made entirely of raw SQL run on a `pg` connection (a draft: issue 7). */
+  readonly sqlChange: ChangeRunner<SqlTx>;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint'>;
   readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite' | 'loadCognigyCredentials'>;
   readonly validator: Pick<SsoValidator, 'validate'>;
@@ -200,7 +202,7 @@ export interface DraftPlan {
 }
 
 export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
-  const { db, pool, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
+  const { db, pool, change, sqlChange, secrets, orgs, validator, allowHttp, onApproved } = deps;
   const now = deps.now ?? (() => new Date());
 
   function assertBase(head: VersionRow | null, expected: number | undefined): void {
@@ -267,7 +269,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
 
   /** Seals each secret for the new version's own location: carried ciphertext is re-bound, never shared. */
   async function sealSecrets(
-    tx: Tx,
+    tx: AnyTx,
     tenantId: string,
     orgId: string,
     number: number,
@@ -316,7 +318,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
 
   /** Writes a planned draft (lock the org, check the base, seal, hash, insert, audit). */
   async function persistDraft(
-    tx: Tx,
+    tx: AnyTx,
     trail: AuditTrailWriter,
     principal: TenantPrincipal,
     orgId: string,
@@ -510,7 +512,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       const head = await versions.head(pool, org.id);
       assertBase(head, expectedBase); // fail before the network; checked again under the lock
       const plan = await planDraft(body, head, { expectedBase, bulkId: null });
-      return change(ctx, (tx, trail) => persistDraft(tx, trail, principal, org.id, plan));
+      return sqlChange(ctx, (tx, trail) => persistDraft(tx, trail, principal, org.id, plan));
     },
 
     async list(principal: TenantPrincipal, ref: string, query: ListVersionsQuery) {
