@@ -113,7 +113,8 @@ export function createContainer(input: ContainerInput) {
   });
   const forwarder = createForwarder({
     db,
-    change,
+    pool: database.pool,
+    change: sqlChange,
     logger,
     client: createCognigyClient({ fetch: outbound, timeoutMs: config.forwarding.callTimeoutMs }),
     loadTarget: (tenantId, orgId) => orgs.loadCognigyCredentials(tenantId, orgId),

@@ -44,7 +44,17 @@ export type OrganisationState =
   | { readonly kind: 'configured'; readonly body: Record<string, unknown>; readonly at: number }
   | { readonly kind: 'reset'; readonly at: number };
 
+/** Calls in progress at once, and the most there were (shareable by several fakes). */
+export interface ConcurrencyGauge {
+  now: number;
+  most: number;
+}
+
+export const concurrencyGauge = (): ConcurrencyGauge => ({ now: 0, most: 0 });
+
 export interface FakeCognigy {
+  /** Calls this fake was answering at once: now, and the most since it started. */
+  readonly gauge: ConcurrencyGauge;
   /** The API base to configure as an org's Cognigy target (ends in /new). */
   readonly apiBase: string;
   readonly calls: FakeCognigyCall[];
@@ -85,8 +95,10 @@ function problem(
 }
 
 export async function startFakeCognigy(
-  options: { https?: boolean; random?: () => number } = {},
+  options: { https?: boolean; random?: () => number; sharedGauge?: ConcurrencyGauge } = {},
 ): Promise<FakeCognigy> {
+  const gauge = concurrencyGauge();
+  const gauges = options.sharedGauge ? [gauge, options.sharedGauge] : [gauge];
   const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
   const validate = { oidc: ajv.compile(schemas.oidc), saml: ajv.compile(schemas.saml) };
   const random = options.random ?? Math.random;
@@ -100,6 +112,13 @@ export async function startFakeCognigy(
   const hanging = new Set<ServerResponse>();
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    for (const g of gauges) {
+      g.now += 1;
+      g.most = Math.max(g.most, g.now);
+    }
+    res.once('close', () => {
+      for (const g of gauges) g.now -= 1;
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -181,6 +200,7 @@ export async function startFakeCognigy(
     handler(req, res).catch(() => res.destroy());
   });
   return {
+    gauge,
     apiBase: `${server.url}/new`,
     calls,
     addKey: (apiKey, organisation) => void keys.set(apiKey, organisation),

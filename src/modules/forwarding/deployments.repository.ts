@@ -5,6 +5,7 @@
  * unique index), and an older pending one is superseded when a newer approval is enqueued.
  */
 import type { DbOrTx, Tx } from '../../db/client.js';
+import { type AnyTx, execute, type Queryable, queryRows } from '../../db/queryable.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
 export type DeploymentRow = Prisma.DeploymentGetPayload<object>;
@@ -51,6 +52,70 @@ export interface Settled {
 
 const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
+// The worker's statements: raw SQL, prepared once per connection (run for every call it makes).
+const CLAIM = {
+  name: 'deployments_claim',
+  text: `
+    WITH due AS (
+      SELECT d.id FROM deployments d
+       WHERE d.state = 'pending' AND d.not_before <= now()
+         AND NOT EXISTS (SELECT 1 FROM deployments f WHERE f.org_id = d.org_id AND f.state = 'in_flight')
+       ORDER BY d.not_before, d.created_at
+       LIMIT $1::int
+       FOR UPDATE SKIP LOCKED
+    )
+    UPDATE deployments d
+       SET state = 'in_flight', lease_owner = $2,
+           lease_expires_at = now() + make_interval(secs => $3::double precision),
+           first_attempt_at = COALESCE(d.first_attempt_at, now()), updated_at = now()
+      FROM due WHERE d.id = due.id
+    RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_id AS "versionId",
+              d.version_number AS "versionNumber", d.content_hash AS "contentHash", d.state,
+              d.attempts, d.first_attempt_at AS "firstAttemptAt", d.lease_owner AS "leaseOwner",
+              EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
+                       AND n.version_number > d.version_number) AS "newerWaiting"`,
+};
+
+const HEARTBEAT = {
+  name: 'deployments_heartbeat',
+  text: `UPDATE deployments SET lease_expires_at = now() + make_interval(secs => $1::double precision)
+          WHERE id = $2::uuid AND state = 'in_flight' AND lease_owner = $3`,
+};
+
+const LOCKS_HELD = {
+  name: 'deployments_locks_held',
+  text: `SELECT id FROM deployments WHERE id = ANY($1::uuid[]) AND state = 'in_flight'
+            AND lease_owner = $2 ORDER BY id FOR UPDATE`,
+};
+
+const INSERT_ATTEMPTS = {
+  name: 'deployment_attempts_insert',
+  text: `
+    INSERT INTO deployment_attempts
+           (id, deployment_id, number, worker, started_at, duration_ms, outcome, http_status, trace_id, error)
+    SELECT gen_random_uuid(), a.deployment_id,
+           coalesce((SELECT max(x.number) FROM deployment_attempts x WHERE x.deployment_id = a.deployment_id), 0) + 1,
+           a.worker, a.started_at, a.duration_ms, a.outcome, a.http_status, a.trace_id, a.error
+      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::int[], $7::text[],
+                  $8::jsonb[])
+           AS a(deployment_id, worker, started_at, duration_ms, outcome, http_status, trace_id, error)`,
+};
+
+const SETTLE = {
+  name: 'deployments_settle',
+  text: `
+    UPDATE deployments d
+       SET state = u.state, attempts = u.attempts,
+           not_before = coalesce(u.not_before, d.not_before),
+           last_error = coalesce(u.last_error, d.last_error),
+           lease_owner = NULL, lease_expires_at = NULL,
+           finished_at = CASE WHEN u.state = 'pending' THEN d.finished_at ELSE now() END,
+           updated_at = now()
+      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::jsonb[])
+           AS u(id, state, attempts, not_before, last_error)
+     WHERE d.id = u.id`,
+};
+
 export const deploymentsRepository = {
   /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
   async enqueue(
@@ -87,44 +152,21 @@ export const deploymentsRepository = {
    * Claims up to `limit` due deployments of orgs with nothing in flight, for `worker`, until the lease
    * runs out. One statement: rows another worker is claiming are skipped, not waited for.
    */
-  claim: (db: DbOrTx, worker: string, limit: number, leaseMs: number) =>
-    db.$queryRaw<ClaimedDeployment[]>`
-      WITH due AS (
-        SELECT d.id FROM deployments d
-         WHERE d.state = 'pending' AND d.not_before <= now()
-           AND NOT EXISTS (SELECT 1 FROM deployments f WHERE f.org_id = d.org_id AND f.state = 'in_flight')
-         ORDER BY d.not_before, d.created_at
-         LIMIT ${limit}::int
-         FOR UPDATE SKIP LOCKED
-      )
-      UPDATE deployments d
-         SET state = 'in_flight', lease_owner = ${worker},
-             lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}::double precision),
-             first_attempt_at = COALESCE(d.first_attempt_at, now()), updated_at = now()
-        FROM due WHERE d.id = due.id
-      RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_id AS "versionId",
-                d.version_number AS "versionNumber", d.content_hash AS "contentHash", d.state,
-                d.attempts, d.first_attempt_at AS "firstAttemptAt", d.lease_owner AS "leaseOwner",
-                EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
-                         AND n.version_number > d.version_number) AS "newerWaiting"`,
+  claim: (db: Queryable, worker: string, limit: number, leaseMs: number) =>
+    queryRows<ClaimedDeployment>(db, CLAIM, [limit, worker, leaseMs / 1000]),
   // (the claimed row carries what a worker needs; the other columns are not read from it)
 
   /** Extends the lease while the call is running; false when the lease was lost (reclaimed). */
-  async heartbeat(db: DbOrTx, id: string, worker: string, leaseMs: number): Promise<boolean> {
-    const n = await db.$executeRaw`
-      UPDATE deployments SET lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}::double precision)
-       WHERE id = ${id}::uuid AND state = 'in_flight' AND lease_owner = ${worker}`;
-    return n === 1;
+  async heartbeat(db: Queryable, id: string, worker: string, leaseMs: number): Promise<boolean> {
+    return (await execute(db, HEARTBEAT, [leaseMs / 1000, id, worker])) === 1;
   },
 
   /**
    * Locks those of the deployments this worker still holds (a lost lease means another may send
    * it), in one statement; returns their ids.
    */
-  locksHeld: async (tx: Tx, ids: readonly string[], worker: string): Promise<Set<string>> => {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM deployments WHERE id = ANY(${[...ids]}::uuid[]) AND state = 'in_flight'
-         AND lease_owner = ${worker} ORDER BY id FOR UPDATE`;
+  locksHeld: async (tx: AnyTx, ids: readonly string[], worker: string): Promise<Set<string>> => {
+    const rows = await queryRows<{ id: string }>(tx, LOCKS_HELD, [[...ids], worker]);
     return new Set(rows.map((r) => r.id));
   },
 
@@ -135,35 +177,27 @@ export const deploymentsRepository = {
    * pending until `notBefore` (a retry). A null `lastError` keeps the one recorded before. The caller
    * holds the deployments' locks; each deployment appears once.
    */
-  async settleAll(tx: Tx, items: readonly Settled[]): Promise<void> {
+  async settleAll(tx: AnyTx, items: readonly Settled[]): Promise<void> {
     if (items.length === 0) return;
     const column = <T>(pick: (item: Settled) => T) => items.map(pick);
     const ids = column((s) => s.id);
-    await tx.$executeRaw`
-      INSERT INTO deployment_attempts
-             (id, deployment_id, number, worker, started_at, duration_ms, outcome, http_status, trace_id, error)
-      SELECT gen_random_uuid(), a.deployment_id,
-             coalesce((SELECT max(x.number) FROM deployment_attempts x WHERE x.deployment_id = a.deployment_id), 0) + 1,
-             a.worker, a.started_at, a.duration_ms, a.outcome, a.http_status, a.trace_id, a.error
-        FROM unnest(${ids}::uuid[], ${column((s) => s.attempt.worker)}::text[],
-                    ${column((s) => s.attempt.startedAt.toISOString())}::timestamptz[],
-                    ${column((s) => s.attempt.durationMs)}::int[], ${column((s) => s.attempt.outcome)}::text[],
-                    ${column((s) => s.attempt.httpStatus)}::int[], ${column((s) => s.attempt.traceId)}::text[],
-                    ${column((s) => jsonOrNull(s.attempt.error))}::jsonb[])
-             AS a(deployment_id, worker, started_at, duration_ms, outcome, http_status, trace_id, error)`;
-    await tx.$executeRaw`
-      UPDATE deployments d
-         SET state = u.state, attempts = u.attempts,
-             not_before = coalesce(u.not_before, d.not_before),
-             last_error = coalesce(u.last_error, d.last_error),
-             lease_owner = NULL, lease_expires_at = NULL,
-             finished_at = CASE WHEN u.state = 'pending' THEN d.finished_at ELSE now() END,
-             updated_at = now()
-        FROM unnest(${ids}::uuid[], ${column((s) => s.state)}::text[], ${column((s) => s.attempts)}::int[],
-                    ${column((s) => s.notBefore?.toISOString() ?? null)}::timestamptz[],
-                    ${column((s) => jsonOrNull(s.lastError))}::jsonb[])
-             AS u(id, state, attempts, not_before, last_error)
-       WHERE d.id = u.id`;
+    await execute(tx, INSERT_ATTEMPTS, [
+      ids,
+      column((s) => s.attempt.worker),
+      column((s) => s.attempt.startedAt.toISOString()),
+      column((s) => s.attempt.durationMs),
+      column((s) => s.attempt.outcome),
+      column((s) => s.attempt.httpStatus),
+      column((s) => s.attempt.traceId),
+      column((s) => jsonOrNull(s.attempt.error)),
+    ]);
+    await execute(tx, SETTLE, [
+      ids,
+      column((s) => s.state),
+      column((s) => s.attempts),
+      column((s) => s.notBefore?.toISOString() ?? null),
+      column((s) => jsonOrNull(s.lastError)),
+    ]);
   },
 
   async queueDepth(db: DbOrTx): Promise<{ pending: number; inFlight: number }> {

@@ -9,8 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
+import type { SqlTx } from '../../db/queryable.js';
 import { systemContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { CognigyClient } from './cognigy-client.js';
@@ -41,7 +43,10 @@ export interface ForwardableVersion {
 
 export interface ForwarderDeps {
   readonly db: Db;
-  readonly change: ChangeRunner;
+  /** The worker's own statements (claim, heartbeat) run on the pool, prepared. */
+  readonly pool: pg.Pool;
+  /** Its writes are raw SQL on a `pg` connection's transaction (issue 7). */
+  readonly change: ChangeRunner<SqlTx>;
   readonly client: CognigyClient;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
@@ -92,12 +97,19 @@ class NotSendable extends Error {
 }
 
 export function createForwarder(deps: ForwarderDeps) {
-  const { db, change, client, logger, policy } = deps;
+  const { db, pool, change, client, logger, policy } = deps;
   const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const random = deps.random ?? Math.random;
   const limiter = keyedLimiter(deps.perApiBase);
-  const claimBatch = Math.max(1, Math.floor(deps.concurrency / 4));
+  const claimBatch = Math.max(1, Math.floor(deps.concurrency / 8));
+  // Every claimed deployment's job, until its outcome is written (for stop()).
   const running = new Map<string, Promise<void>>();
+  // A slot is held from the claim until the call has its answer; the outcome is then written (in a
+  // batch, see settle) after the slot is free, so the next call does not wait for that write — the
+  // write and its audit chain lock took a third of each slot's time (issue 7). Jobs still being
+  // written count against a second bound, so a slow database cannot pile up claimed deployments.
+  let calling = 0;
+  const free = () => Math.min(deps.concurrency - calling, 2 * deps.concurrency - running.size);
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
@@ -243,10 +255,10 @@ export function createForwarder(deps: ForwarderDeps) {
     });
   }
 
-  async function runOne(d: ClaimedDeployment): Promise<void> {
+  async function runOne(d: ClaimedDeployment, releaseSlot: () => void): Promise<void> {
     const heartbeat = setInterval(
       () => {
-        deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
+        deployments.heartbeat(pool, d.id, worker, deps.leaseMs).catch((err: unknown) => {
           logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
         });
       },
@@ -257,6 +269,7 @@ export function createForwarder(deps: ForwarderDeps) {
     try {
       // A newer deployment of the org waits: this one is superseded, never sent.
       if (d.newerWaiting) {
+        releaseSlot();
         await settle(
           d,
           {
@@ -273,6 +286,7 @@ export function createForwarder(deps: ForwarderDeps) {
       try {
         request = await prepare(d);
       } catch (error) {
+        releaseSlot();
         const code = error instanceof NotSendable ? error.code : 'DEPLOYMENT_NOT_SENDABLE';
         const detail =
           error instanceof NotSendable
@@ -292,6 +306,7 @@ export function createForwarder(deps: ForwarderDeps) {
         result = await client.send(request, abort.signal);
       } finally {
         release();
+        releaseSlot();
       }
       const verdict = classify(result.outcome);
       const status = result.outcome.kind === 'response' ? result.outcome.status : null;
@@ -372,13 +387,22 @@ export function createForwarder(deps: ForwarderDeps) {
 
   async function tick(): Promise<number> {
     await reclaim();
-    const free = deps.concurrency - running.size;
-    if (free <= 0 || stopping) return 0;
-    const claimed = await deployments.claim(db, worker, free, deps.leaseMs);
+    const room = free();
+    if (room <= 0 || stopping) return 0;
+    const claimed = await deployments.claim(pool, worker, room, deps.leaseMs);
     for (const d of claimed) {
-      const job = runOne(d).finally(() => {
+      calling += 1;
+      let held = true;
+      const releaseSlot = () => {
+        if (!held) return;
+        held = false;
+        calling -= 1;
+        if (free() >= claimBatch) wake?.();
+      };
+      const job = runOne(d, releaseSlot).finally(() => {
+        releaseSlot();
         running.delete(d.id);
-        if (deps.concurrency - running.size >= claimBatch) wake?.();
+        if (free() >= claimBatch) wake?.();
       });
       running.set(d.id, job);
     }
@@ -395,9 +419,9 @@ export function createForwarder(deps: ForwarderDeps) {
       }
       if (stopping) break;
       // Claim again at once when there was work and room; otherwise wait for the poll, or for enough
-      // finished calls to be worth a claim (a quarter of the slots: claiming one slot per finished
-      // call cost a statement per call).
-      if (claimed === 0 || deps.concurrency - running.size < claimBatch) {
+      // finished calls to be worth a claim (an eighth of the slots: claiming one slot per finished
+      // call cost a statement per call; waiting for a quarter left slots idle for ~10 ms each).
+      if (claimed === 0 || free() < claimBatch) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           timer = setTimeout(resolve, deps.pollMs);
