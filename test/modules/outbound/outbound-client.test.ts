@@ -211,6 +211,19 @@ describe('redirects', () => {
     expect(lastSeen(`/landed-${status}`)?.headers['content-type']).toMatch(/x-www-form-urlencoded/);
   });
 
+  it.each([
+    ['typed by the caller', { 'content-type': 'application/json' }, 'application/json'],
+    ['untyped, as fetch types a string', {}, 'text/plain;charset=UTF-8'],
+  ])('sends a string body as its UTF-8 bytes, %s', async (_what, headers, type) => {
+    route('/string-body', (_req, res) => res.end('ok'));
+    const body = JSON.stringify({ name: 'Zoë ✓', n: 1 });
+    await makeClient({ allowlist: LOOPBACK })(`${server.url}/string-body`, { method: 'POST', headers, body });
+    const seenBody = lastSeen('/string-body');
+    expect(seenBody?.body).toBe(body);
+    expect(seenBody?.headers['content-type']).toBe(type);
+    expect(seenBody?.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+  });
+
   it('drops Authorization and Cookie on a redirect to another origin', async () => {
     route('/cross', (_req, res) => res.writeHead(302, { location: `${other.url}/echo-auth` }).end());
     route('/echo-auth', (req, res) =>
