@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { DbOrTx, Tx } from '../../db/client.js';
-import { type AnyTx, type Queryable, queryRows } from '../../db/queryable.js';
+import { type AnyTx, type Queryable, queryRows, type Statement } from '../../db/queryable.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 
 export type VersionRow = Prisma.SsoVersionGetPayload<object>;
@@ -44,6 +44,12 @@ function camelRow<T>(row: Record<string, unknown>): T {
   for (const [key, value] of Object.entries(row))
     out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
   return out as T;
+}
+
+/** Inserts one row with a new UUIDv7 id (`$1`, made here as Prisma's @default(uuid(7)) makes it); returns it. */
+async function insertReturning<T>(tx: AnyTx, statement: Statement, values: unknown[]): Promise<T> {
+  const rows = await queryRows<Record<string, unknown>>(tx, statement, [uuidv7(), ...values]);
+  return camelRow<T>(rows[0] as Record<string, unknown>);
 }
 
 const INSERT_VERSION = {
@@ -142,10 +148,9 @@ export const ssoVersionsRepository = {
   latestApproved: (db: DbOrTx, orgId: string) =>
     db.ssoVersion.findFirst({ where: { orgId, reviewState: 'approved' }, orderBy: { number: 'desc' } }),
 
-  /** A new version (ids are UUIDv7, made here as Prisma makes them): raw SQL, one per draft. */
-  async insert(tx: AnyTx, data: NewVersion): Promise<VersionRow> {
-    const rows = await queryRows<Record<string, unknown>>(tx, INSERT_VERSION, [
-      uuidv7(),
+  /** A new version: raw SQL, as every statement of a draft (issue 7). */
+  insert: (tx: AnyTx, data: NewVersion) =>
+    insertReturning<VersionRow>(tx, INSERT_VERSION, [
       data.tenantId,
       data.orgId,
       data.number,
@@ -164,16 +169,13 @@ export const ssoVersionsRepository = {
       data.note,
       data.createdById,
       data.createdByName,
-    ]);
-    return camelRow<VersionRow>(rows[0] as Record<string, unknown>);
-  },
+    ]),
 
   latestValidation: (db: DbOrTx, versionId: string) =>
     db.ssoValidation.findFirst({ where: { versionId }, orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] }),
 
-  async insertValidation(tx: AnyTx, data: NewValidation): Promise<ValidationRow> {
-    const rows = await queryRows<Record<string, unknown>>(tx, INSERT_VALIDATION, [
-      uuidv7(),
+  insertValidation: (tx: AnyTx, data: NewValidation) =>
+    insertReturning<ValidationRow>(tx, INSERT_VALIDATION, [
       data.tenantId,
       data.orgId,
       data.versionId,
@@ -181,9 +183,7 @@ export const ssoVersionsRepository = {
       JSON.stringify(data.report),
       data.requestedById,
       data.requestedByName,
-    ]);
-    return camelRow<ValidationRow>(rows[0] as Record<string, unknown>);
-  },
+    ]),
 
   /** Moves a draft to approved or rejected; the trigger refuses anything else. */
   review: (
