@@ -9,6 +9,8 @@
  *
  *   npm run bench:forwarding        (ORGS=10000 ROUNDS=3; BENCH_DATABASE_URL to use a server)
  */
+
+import { CLAIM } from '../src/modules/forwarding/deployments.repository.js';
 import { testCertificates } from '../test/support/tls.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
 import { type CpuSplit, coreCount, cpuMeter } from './support/cpu.js';
@@ -96,6 +98,21 @@ async function forwardAll(): Promise<{
   };
 }
 
+/** The nodes of the claim's CTE (which rows it picks, and how), from EXPLAIN. */
+async function claimPlanSummary(): Promise<string> {
+  const { rows } = await database.pool.query(`EXPLAIN ${CLAIM.text}`, [8, 'explain', 30]);
+  const lines = rows.map((r) => String(r['QUERY PLAN']));
+  const start = lines.findIndex((line) => line.trim().startsWith('CTE due'));
+  const indent = (line: string) => line.length - line.trimStart().length;
+  const nodes: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (indent(line) <= indent(lines[start] as string)) break;
+    const node = /->\s+(.*?)\s+\(cost=/.exec(line)?.[1];
+    if (node) nodes.push(node);
+  }
+  return nodes.join(' → ');
+}
+
 try {
   const created = await call('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'bench', name: 'Bench' });
   const admin: string = created.adminKey.token;
@@ -139,6 +156,10 @@ try {
   log(
     `seeded ${ORGS} orgs with an approved version in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`,
   );
+  // The claim's plan with every org's deployment pending: before the partial index deployments_due_idx
+  // it read and sorted all of them on every claim (6 ms at 10,000).
+  const claimPlan = await claimPlanSummary();
+  log(`claim plan: ${claimPlan}`);
 
   await fake.setLatency(LATENCY_MS);
   const FAULTS = [
@@ -211,6 +232,9 @@ second over the total — the machine's bound, whatever the concurrency:
 | --- | --- | --- | --- | --- | --- | --- |
 ${cpuRow('no faults', cleanMedian)}
 ${cpuRow('10% faults', faultyMedian)}
+
+The claim (one statement for up to an eighth of the slots) with all ${ORGS.toLocaleString('en')} deployments pending, from
+EXPLAIN: ${claimPlan}.
 
 Every org uses the same installation, so the per-installation limit (\`FORWARDING_PER_API_BASE\`, default 16) is
 raised to 64 for this run (and the outbound pool to 64 connections per origin); with the default, one installation

@@ -53,7 +53,8 @@ export interface Settled {
 const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 // The worker's statements: raw SQL, prepared once per connection (run for every call it makes).
-const CLAIM = {
+/** Exported for bench:forwarding, which shows its plan. */
+export const CLAIM = {
   name: 'deployments_claim',
   text: `
     WITH due AS (
