@@ -44,9 +44,12 @@ const { container, call } = bench;
 const { config, database } = container;
 
 async function waiting(): Promise<{ open: number; failed: number }> {
+  // Read every 100 ms while the worker runs: from the (state, not_before) index, not a scan of every
+  // deployment of every round (at 70,000 rows, 10,000 open: 11 ms a scan, 1.2-1.8 ms from the index;
+  // the scan added ~0.15 ms of PostgreSQL CPU to each forward measured by the third round).
   const { rows } = await database.pool.query<{ open: string; failed: string }>(
-    `SELECT count(*) FILTER (WHERE state IN ('pending', 'in_flight')) AS open,
-            count(*) FILTER (WHERE state = 'failed') AS failed FROM deployments`,
+    `SELECT (SELECT count(*) FROM deployments WHERE state IN ('pending', 'in_flight')) AS open,
+            (SELECT count(*) FROM deployments WHERE state = 'failed') AS failed`,
   );
   return { open: Number(rows[0]?.open), failed: Number(rows[0]?.failed) };
 }
