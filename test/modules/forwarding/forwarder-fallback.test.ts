@@ -1,0 +1,138 @@
+/**
+ * The forwarder writes the outcomes of calls that finished together in one transaction; when that
+ * write fails, each outcome is written alone, so one failure does not lose the others. Here the
+ * first write of more than one outcome fails (its change runner throws after the statements ran,
+ * so the transaction rolls back); every deployment must still end succeeded, with one attempt and
+ * one audit event each, and the trail must verify.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { SqlTx } from '../../../src/db/queryable.js';
+import { type ChangeRunner, createSqlChangeRunner } from '../../../src/modules/audit/audited-change.js';
+import { createCognigyClient } from '../../../src/modules/forwarding/cognigy-client.js';
+import { createForwarder } from '../../../src/modules/forwarding/forwarder.js';
+import { createKey, createOrg, createTenant, createTestApp, type TestApp } from '../../support/app.js';
+import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';
+import { loopbackFetch } from '../discovery/idp-servers.js';
+import { samlDraft } from '../sso-versions/sso-support.js';
+
+const ORGS = 12;
+
+let t: TestApp;
+let fake: FakeCognigy;
+
+beforeAll(async () => {
+  fake = await startFakeCognigy({ https: true });
+  // Every call takes as long: the answers arrive together and are written in batches.
+  fake.setLatency(150);
+  t = await createTestApp({ OUTBOUND_ALLOWLIST: '127.0.0.1', FORWARDING_WORKER: 'false' }, 'fwdfallback', {
+    outbound: loopbackFetch(),
+  });
+});
+
+afterAll(async () => {
+  await t?.close();
+  await fake?.close();
+});
+
+test('a failed batch write is retried outcome by outcome: nothing is lost or written twice', async () => {
+  const { container } = t;
+  const tenant = await createTenant(t.app);
+  const editor = (await createKey(t.app, tenant.adminKey, ['editor'])).token;
+  const approver = (await createKey(t.app, tenant.adminKey, ['approver'])).token;
+  const orgIds: string[] = [];
+  for (let i = 0; i < ORGS; i += 1) {
+    const org = await createOrg(t.app, tenant.adminKey, `fallback-${i}`, { wave: 'fallback' });
+    const apiKey = `cognigy-key-fallback-${i}-0123456789abcdef`;
+    fake.addKey(apiKey, org.id);
+    const res = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/orgs/${org.id}/cognigy`,
+      headers: { authorization: `Bearer ${tenant.adminKey}` },
+      payload: { apiBase: fake.apiBase, apiKey },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    orgIds.push(org.id);
+  }
+  const bulk = (url: string, key: string, payload: object) =>
+    t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}` }, payload });
+  const drafted = await bulk('/v1/sso/bulk', editor, {
+    selector: { labels: { wave: 'fallback' } },
+    change: (({ decryptionPrivateKey: _key, ...withoutKey }) => withoutKey)(samlDraft()),
+  });
+  expect(drafted.json().summary).toMatchObject({ succeeded: ORGS });
+  const approved = await bulk('/v1/sso/bulk/approve', approver, { bulkId: drafted.json().bulkId });
+  expect(approved.json().summary).toMatchObject({ succeeded: ORGS });
+
+  // The real change runner, whose first write of several outcomes fails just before commit.
+  const real = createSqlChangeRunner(container.database.pool, container.audit);
+  const batchSizes: number[] = [];
+  let failed = false;
+  const failingOnce: ChangeRunner<SqlTx> = (ctx, work) =>
+    real(ctx, async (tx, trail) => {
+      let events = 0;
+      const result = await work(tx, {
+        ...trail,
+        recordAll: (entries) => {
+          events = entries.length;
+          return trail.recordAll(entries);
+        },
+      });
+      batchSizes.push(events);
+      if (!failed && events > 1) {
+        failed = true;
+        throw new Error('injected: the batch write fails before commit');
+      }
+      return result;
+    });
+  const { config } = container;
+  const forwarder = createForwarder({
+    db: container.database.prisma,
+    pool: container.database.pool,
+    change: failingOnce,
+    client: createCognigyClient({ fetch: container.outbound, timeoutMs: 2_000 }),
+    logger: container.logger,
+    loadTarget: (tenantId, orgId) => container.orgs.loadCognigyCredentials(tenantId, orgId),
+    loadVersion: (versionId) => container.ssoVersions.forwardable(versionId),
+    policy: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, deadlineMs: 30_000 },
+    concurrency: ORGS,
+    perApiBase: ORGS,
+    leaseMs: config.forwarding.leaseMs,
+    pollMs: 50,
+  });
+  forwarder.start();
+  try {
+    const { pool } = container.database;
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM deployments WHERE org_id = ANY($1::uuid[]) AND state = 'succeeded'`,
+        [orgIds],
+      );
+      if (rows[0].n === ORGS) break;
+      if (Date.now() > until) throw new Error(`only ${rows[0].n} of ${ORGS} deployments succeeded`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await forwarder.stop();
+  }
+
+  expect(failed).toBe(true); // a batch of several outcomes failed, and was written again one by one
+  expect(batchSizes.filter((n) => n === 1).length).toBeGreaterThan(1);
+  const { pool } = container.database;
+  const attempts = await pool.query(
+    `SELECT d.org_id, count(a.*)::int AS n FROM deployments d JOIN deployment_attempts a ON a.deployment_id = d.id
+      WHERE d.org_id = ANY($1::uuid[]) GROUP BY d.org_id`,
+    [orgIds],
+  );
+  expect(attempts.rows).toHaveLength(ORGS);
+  for (const row of attempts.rows) expect(row.n).toBe(1);
+  const events = await pool.query(
+    `SELECT org_id, count(*)::int AS n FROM audit_events
+      WHERE action = 'deployment.succeeded' AND org_id = ANY($1::uuid[]) GROUP BY org_id`,
+    [orgIds],
+  );
+  expect(events.rows).toHaveLength(ORGS);
+  for (const row of events.rows) expect(row.n).toBe(1);
+  for (const id of orgIds) expect(fake.stateOf(id)).toMatchObject({ kind: 'configured' });
+  expect((await container.audit.verify(tenant.id)).ok).toBe(true);
+}, 60_000);
