@@ -112,7 +112,6 @@ export function createContainer(input: ContainerInput) {
     onApproved: forwardingHooks.enqueueApproved,
   });
   const forwarder = createForwarder({
-    db,
     pool: database.pool,
     change: sqlChange,
     logger,

@@ -7,17 +7,23 @@
 import type { DbOrTx, Tx } from '../../db/client.js';
 import { type AnyTx, execute, type Queryable, queryRows } from '../../db/queryable.js';
 import type { Prisma } from '../../generated/prisma/client.js';
+import type { AttemptOutcomeName } from './deployments.schemas.js';
 
 export type DeploymentRow = Prisma.DeploymentGetPayload<object>;
 
 /** A claimed deployment, and whether a newer one of its org waited at the moment of the claim. */
 export type ClaimedDeployment = DeploymentRow & { readonly newerWaiting: boolean };
 
-export interface SupersededRow {
+/** A deployment whose lease ran out mid-call, as {@link deploymentsRepository.reclaimExpired} left it. */
+export interface ReclaimedRow {
   readonly id: string;
   readonly tenantId: string;
   readonly orgId: string;
   readonly versionNumber: number;
+  /** `pending` again, or `superseded` when a newer version of the org waits. */
+  readonly state: 'pending' | 'superseded';
+  /** The worker whose lease ran out. */
+  readonly leaseOwner: string | null;
 }
 
 export interface NewDeployment {
@@ -32,7 +38,7 @@ export interface AttemptRecord {
   readonly worker: string;
   readonly startedAt: Date;
   readonly durationMs: number;
-  readonly outcome: 'success' | 'refused' | 'retryable' | 'network' | 'timeout' | 'skipped';
+  readonly outcome: AttemptOutcomeName;
   readonly httpStatus: number | null;
   readonly traceId: string | null;
   readonly error: Prisma.InputJsonValue | null;
@@ -61,6 +67,11 @@ export const CLAIM = {
       SELECT d.id FROM deployments d
        WHERE d.state = 'pending' AND d.not_before <= now()
          AND NOT EXISTS (SELECT 1 FROM deployments f WHERE f.org_id = d.org_id AND f.state = 'in_flight')
+         -- one per org: two pending of one org claimed together broke the one-in-flight index, and the
+         -- claim failed for every org until a person intervened. The older goes first (superseded
+         -- unsent, see newerWaiting), then the newer.
+         AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.org_id = d.org_id AND o.state = 'pending'
+                          AND o.version_number < d.version_number)
        ORDER BY d.not_before, d.created_at
        LIMIT $1::int
        FOR UPDATE SKIP LOCKED
@@ -87,6 +98,13 @@ const LOCKS_HELD = {
   name: 'deployments_locks_held',
   text: `SELECT id FROM deployments WHERE id = ANY($1::uuid[]) AND state = 'in_flight'
             AND lease_owner = $2 ORDER BY id FOR UPDATE`,
+};
+
+const NEWER_WAITING = {
+  name: 'deployments_newer_waiting',
+  text: `SELECT d.id FROM deployments d WHERE d.id = ANY($1::uuid[])
+            AND EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
+                         AND n.version_number > d.version_number)`,
 };
 
 const INSERT_ATTEMPTS = {
@@ -117,6 +135,49 @@ const SETTLE = {
      WHERE d.id = u.id`,
 };
 
+/**
+ * Deployments whose lease ran out (their worker died or hung mid-call), locked, each given an attempt
+ * of unknown outcome by the worker that held it (claimed at `updated_at`: the claim is the last
+ * write before the call), and moved back to pending, due now — or superseded where the org has a
+ * newer pending deployment meanwhile. The attempt counts against the retry budget: a call may have
+ * been made.
+ */
+const RECLAIM = {
+  name: 'deployments_reclaim',
+  text: `
+    WITH expired AS (
+      SELECT d.id, d.lease_owner, d.lease_expires_at, d.updated_at AS claimed_at,
+             EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
+                      AND n.version_number > d.version_number) AS newer_waiting
+        FROM deployments d
+       WHERE d.state = 'in_flight' AND d.lease_expires_at < now()
+       ORDER BY d.id
+       FOR UPDATE SKIP LOCKED
+    ), attempts AS (
+      INSERT INTO deployment_attempts (id, deployment_id, number, worker, started_at, duration_ms, outcome, error)
+      SELECT gen_random_uuid(), e.id,
+             coalesce((SELECT max(x.number) FROM deployment_attempts x WHERE x.deployment_id = e.id), 0) + 1,
+             coalesce(e.lease_owner, 'unknown'), e.claimed_at, 0, 'unknown',
+             jsonb_build_object(
+               'code', 'outcome_unknown',
+               'detail', 'The worker ' || coalesce(e.lease_owner, '?') || ' claimed it at ' ||
+                         to_char(e.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                         ' and its lease ran out at ' ||
+                         to_char(e.lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                         ' without a recorded answer (stopped or killed mid-call): Cognigy may have applied it.',
+               'reclaimedBy', $1::text)
+        FROM expired e
+    )
+    UPDATE deployments d
+       SET state = CASE WHEN e.newer_waiting THEN 'superseded' ELSE 'pending' END,
+           attempts = d.attempts + 1, not_before = now(), lease_owner = NULL, lease_expires_at = NULL,
+           finished_at = CASE WHEN e.newer_waiting THEN now() ELSE d.finished_at END, updated_at = now()
+      FROM expired e
+     WHERE d.id = e.id
+    RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_number AS "versionNumber",
+              d.state, e.lease_owner AS "leaseOwner"`,
+};
+
 export const deploymentsRepository = {
   /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
   async enqueue(
@@ -132,22 +193,10 @@ export const deploymentsRepository = {
   },
 
   /**
-   * Deployments whose lease ran out go back to pending (their worker died or hung); where the org has a
-   * newer pending deployment meanwhile, the older one is superseded instead.
+   * Reclaims the deployments whose lease ran out (see RECLAIM), in the caller's transaction (the
+   * change that also records the supersessions' audit events). `worker` is the one reclaiming.
    */
-  async reclaimExpired(db: DbOrTx): Promise<{ reclaimed: number; superseded: SupersededRow[] }> {
-    const superseded = await db.$queryRaw<SupersededRow[]>`
-      UPDATE deployments d SET state = 'superseded', lease_owner = NULL, lease_expires_at = NULL,
-             finished_at = now(), updated_at = now()
-       WHERE d.state = 'in_flight' AND d.lease_expires_at < now()
-         AND EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
-                      AND n.version_number > d.version_number)
-       RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_number AS "versionNumber"`;
-    const reclaimed = await db.$executeRaw`
-      UPDATE deployments SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-       WHERE state = 'in_flight' AND lease_expires_at < now()`;
-    return { reclaimed, superseded };
-  },
+  reclaimExpired: (tx: AnyTx, worker: string) => queryRows<ReclaimedRow>(tx, RECLAIM, [worker]),
 
   /**
    * Claims up to `limit` due deployments of orgs with nothing in flight, for `worker`, until the lease
@@ -168,6 +217,13 @@ export const deploymentsRepository = {
    */
   locksHeld: async (tx: AnyTx, ids: readonly string[], worker: string): Promise<Set<string>> => {
     const rows = await queryRows<{ id: string }>(tx, LOCKS_HELD, [[...ids], worker]);
+    return new Set(rows.map((r) => r.id));
+  },
+
+  /** Those of `ids` whose org has a newer deployment waiting (approved while they were in flight). */
+  newerWaiting: async (tx: AnyTx, ids: readonly string[]): Promise<Set<string>> => {
+    if (ids.length === 0) return new Set();
+    const rows = await queryRows<{ id: string }>(tx, NEWER_WAITING, [[...ids]]);
     return new Set(rows.map((r) => r.id));
   },
 

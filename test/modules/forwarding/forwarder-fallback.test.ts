@@ -86,7 +86,6 @@ test('a failed batch write is retried outcome by outcome: nothing is lost or wri
     });
   const { config } = container;
   const forwarder = createForwarder({
-    db: container.database.prisma,
     pool: container.database.pool,
     change: failingOnce,
     client: createCognigyClient({ fetch: container.outbound, timeoutMs: 2_000 }),
