@@ -1,7 +1,9 @@
 /**
- * The one registry of errors the API can answer with. Each has a stable `code`
- * (MODULE_SNAKE_CASE) and a status; the error handler turns them into RFC 9457 problem+json.
+ * The errors the API can answer with. Each carries a `code` of the problem-code registry
+ * (problem-codes.ts) and takes its status and title from there; a class accepts only the codes
+ * registered with its status. The error handler turns them into RFC 9457 problem+json.
  */
+import { PROBLEMS, type ProblemCode, type ProblemCodeOf } from './problem-codes.js';
 
 /** One invalid field: a JSON pointer into the request and a sentence. */
 export interface FieldError {
@@ -9,11 +11,11 @@ export interface FieldError {
   readonly detail: string;
 }
 
-export abstract class AppError extends Error {
-  abstract readonly status: number;
-  abstract readonly title: string;
+export abstract class AppError<C extends ProblemCode = ProblemCode> extends Error {
+  readonly status: number;
+  readonly title: string;
   constructor(
-    readonly code: string,
+    readonly code: C,
     message: string,
     readonly extra: {
       errors?: readonly FieldError[];
@@ -23,53 +25,28 @@ export abstract class AppError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+    this.status = PROBLEMS[code].status;
+    this.title = PROBLEMS[code].title;
   }
 }
 
-export class BadRequestError extends AppError {
-  readonly status = 400;
-  readonly title = 'Bad request';
-}
+export class BadRequestError extends AppError<ProblemCodeOf<400>> {}
 
-export class UnauthorizedError extends AppError {
-  readonly status = 401;
-  readonly title = 'Unauthorized';
-}
+export class UnauthorizedError extends AppError<ProblemCodeOf<401>> {}
 
-export class ForbiddenError extends AppError {
-  readonly status = 403;
-  readonly title = 'Forbidden';
-}
+export class ForbiddenError extends AppError<ProblemCodeOf<403>> {}
 
 /** Also what a resource of another tenant, or outside a key's org scope, looks like. */
-export class NotFoundError extends AppError {
-  readonly status = 404;
-  readonly title = 'Not found';
-}
+export class NotFoundError extends AppError<ProblemCodeOf<404>> {}
 
 /** Stale If-Match / baseVersion, or a uniqueness clash. `body` carries the current state. */
-export class ConflictError extends AppError {
-  readonly status = 409;
-  readonly title = 'Conflict';
-}
+export class ConflictError extends AppError<ProblemCodeOf<409>> {}
 
 /** A write that must name the state it expects (If-Match or baseVersion) did not. */
-export class PreconditionRequiredError extends AppError {
-  readonly status = 428;
-  readonly title = 'Precondition required';
-}
+export class PreconditionRequiredError extends AppError<ProblemCodeOf<428>> {}
 
-export class UnprocessableError extends AppError {
-  readonly status = 422;
-  readonly title = 'Unprocessable content';
-}
+export class UnprocessableError extends AppError<ProblemCodeOf<422>> {}
 
-export class TooManyRequestsError extends AppError {
-  readonly status = 429;
-  readonly title = 'Too many requests';
-}
+export class TooManyRequestsError extends AppError<ProblemCodeOf<429>> {}
 
-export class ServiceUnavailableError extends AppError {
-  readonly status = 503;
-  readonly title = 'Service unavailable';
-}
+export class ServiceUnavailableError extends AppError<ProblemCodeOf<503>> {}

@@ -6,9 +6,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError } from '../lib/errors.js';
 import { type AjvError, fieldErrorsOf } from '../lib/json-schema.js';
-import { PROBLEM_CONTENT_TYPE, problemType } from '../lib/problem.js';
+import { PROBLEM_CONTENT_TYPE } from '../lib/problem.js';
+import { PROBLEMS, type ProblemCode, STATUS_TITLES } from '../lib/problem-codes.js';
 
-const FRAMEWORK_CODES: Record<string, { code: string; detail: string }> = {
+/** Fastify's errors with a code of their own (each with the status Fastify gives it, as a test checks). */
+export const FRAMEWORK_CODES: Record<string, { code: ProblemCode; detail: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'REQUEST_BODY_TOO_LARGE',
     detail: 'The request body is larger than 1 MiB',
@@ -32,7 +34,7 @@ const FRAMEWORK_CODES: Record<string, { code: string; detail: string }> = {
 
 interface ProblemOut {
   status: number;
-  code: string;
+  code: ProblemCode;
   title: string;
   detail: string;
   errors?: readonly FieldError[];
@@ -40,22 +42,14 @@ interface ProblemOut {
   headers?: Record<string, string>;
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not found',
-  405: 'Method not allowed',
-  406: 'Not acceptable',
-  409: 'Conflict',
-  413: 'Content too large',
-  414: 'URI too long',
-  415: 'Unsupported media type',
-  422: 'Unprocessable content',
-  429: 'Too many requests',
-  500: 'Internal server error',
-  503: 'Service unavailable',
-};
+const TITLES: Partial<Record<number, string>> = STATUS_TITLES;
+
+/** The registered status and title of `code`. */
+const registered = (code: ProblemCode) => ({
+  code,
+  status: PROBLEMS[code].status,
+  title: PROBLEMS[code].title,
+});
 
 function describe(error: FastifyError | Error): ProblemOut {
   if (error instanceof AppError) {
@@ -74,24 +68,19 @@ function describe(error: FastifyError | Error): ProblemOut {
     const part = fe.validationContext ?? 'body';
     const unique = fieldErrorsOf(part, fe.validation);
     return {
-      status: 400,
-      code: 'REQUEST_VALIDATION_FAILED',
-      title: TITLES[400] as string,
+      ...registered('REQUEST_VALIDATION_FAILED'),
       detail: `The request ${part} is invalid: ${unique.length} problem${unique.length === 1 ? '' : 's'}`,
       errors: unique,
     };
   }
   const known = fe.code ? FRAMEWORK_CODES[fe.code] : undefined;
   const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
-  if (known)
-    return { status, code: known.code, title: TITLES[status] ?? 'Bad request', detail: known.detail };
+  if (known) return { ...registered(known.code), detail: known.detail };
   if (status < 500) {
     return { status, code: 'REQUEST_INVALID', title: TITLES[status] ?? 'Bad request', detail: fe.message };
   }
   return {
-    status: 500,
-    code: 'INTERNAL_ERROR',
-    title: TITLES[500] as string,
+    ...registered('INTERNAL_ERROR'),
     detail: 'An unexpected error occurred; the request id identifies it in the service log',
   };
 }
@@ -103,7 +92,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     .type(PROBLEM_CONTENT_TYPE)
     .send({
       ...problem.body,
-      type: problemType(problem.code),
+      type: PROBLEMS[problem.code].type,
       title: problem.title,
       status: problem.status,
       detail: problem.detail,
@@ -141,9 +130,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(request, reply, {
-      status: 404,
-      code: 'ROUTE_NOT_FOUND',
-      title: 'Not found',
+      ...registered('ROUTE_NOT_FOUND'),
       detail: `No route ${request.method} ${request.url.split('?')[0]}`,
     }),
   );

@@ -8,6 +8,7 @@ import type { Database } from '../../src/db/client.js';
 import { inSqlTransaction } from '../../src/db/transaction.js';
 import { systemContext } from '../../src/lib/request-context.js';
 import { createAuditService } from '../../src/modules/audit/audit.service.js';
+import type { AuditEntry } from '../../src/modules/audit/audit-event.js';
 import { createSqlChangeRunner, UnauditedChangeError } from '../../src/modules/audit/audited-change.js';
 import { createMigratedDatabase } from '../support/database.js';
 
@@ -98,12 +99,13 @@ describe('an audited change on a pg connection', () => {
     const before = await orgCount();
     const record = await change(systemContext('test'), async (tx, trail) => {
       await tx.query(insertOrg('audited'));
+      // The runner does not read the diff: a stand-in, not an org's whole view.
       return trail.record({
         tenantId,
         action: 'org.created',
         target: { type: 'org', id: 'audited' },
         diff: { after: { slug: 'audited' } },
-      });
+      } as unknown as AuditEntry);
     });
     expect(await orgCount()).toBe(before + 1);
     const stored = await database.prisma.auditEvent.findUniqueOrThrow({ where: { id: record.id } });

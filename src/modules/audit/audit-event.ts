@@ -5,32 +5,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../lib/canonical-json.js';
 
-/** Every action the trail knows, `noun.past_tense`. */
-export type AuditAction =
-  | 'tenant.created'
-  | 'tenant.updated'
-  | 'api_key.created'
-  | 'api_key.revoked'
-  | 'org.created'
-  | 'org.updated'
-  | 'org.archived'
-  | 'org.secrets_shredded'
-  | 'cognigy_target.updated'
-  | 'sso_version.created'
-  | 'sso_version.rollback_created'
-  | 'sso_version.validated'
-  | 'sso_version.approved'
-  | 'sso_version.rejected'
-  | 'sso_version.superseded'
-  | 'deployment.enqueued'
-  | 'deployment.succeeded'
-  | 'deployment.failed'
-  | 'deployment.superseded'
-  | 'deployment.retried'
-  | 'sso_bulk.drafted'
-  | 'sso_bulk.approved'
-  | 'keys.rotated'
-  | 'audit.exported';
+export type { AuditAction, AuditEntry, AuditEntryOf } from './audit-actions.js';
 
 export const PLATFORM_CHAIN = 'platform';
 export const GENESIS_HASH = '0'.repeat(64);
@@ -39,16 +14,6 @@ export interface AuditActor {
   readonly type: 'api_key' | 'system';
   readonly id: string | null;
   readonly name: string;
-}
-
-/** What a change records; the trail adds chain, sequence, time and hashes. */
-export interface AuditEntry {
-  readonly tenantId: string | null;
-  readonly action: AuditAction;
-  readonly target: { readonly type: string; readonly id: string };
-  readonly orgId?: string | null;
-  readonly diff?: { readonly before?: unknown; readonly after?: unknown };
-  readonly outcome?: 'success';
 }
 
 /** An event as stored and exported. */

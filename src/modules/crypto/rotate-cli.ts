@@ -20,7 +20,7 @@ try {
   );
   const change = createChangeRunner(prisma, createAuditService({ db: prisma, pool }));
   await change(systemContext('keys:rotate'), async (_tx, trail) => {
-    const target = { type: 'keyring', id: report.activeKeyId };
+    const target = { type: 'keyring' as const, id: report.activeKeyId };
     const { byTenant, ...summary } = report;
     await trail.record({ tenantId: null, action: 'keys.rotated', target, diff: { after: summary } });
     for (const [tenantId, rewrapped] of Object.entries(byTenant)) {

@@ -6,6 +6,7 @@
  */
 import type { Tx } from '../../db/client.js';
 import type { AuditTrailWriter } from '../audit/audited-change.js';
+import { deploymentAudit } from './deployment-audit.js';
 import { deploymentsRepository as deployments } from './deployments.repository.js';
 
 interface ApprovedVersion {
@@ -26,25 +27,8 @@ export function createDeploymentHooks() {
         versionNumber: approved.number,
         contentHash: approved.contentHash,
       });
-      for (const old of superseded) {
-        await trail.record({
-          tenantId: approved.tenantId,
-          action: 'deployment.superseded',
-          target: { type: 'deployment', id: old.id },
-          orgId: approved.orgId,
-          diff: {
-            before: { state: 'pending', version: old.versionNumber },
-            after: { state: 'superseded', version: old.versionNumber, supersededBy: approved.number },
-          },
-        });
-      }
-      await trail.record({
-        tenantId: approved.tenantId,
-        action: 'deployment.enqueued',
-        target: { type: 'deployment', id: created.id },
-        orgId: approved.orgId,
-        diff: { after: { state: 'pending', version: approved.number, contentHash: approved.contentHash } },
-      });
+      for (const old of superseded) await trail.record(deploymentAudit.supersededByApproval(old, approved));
+      await trail.record(deploymentAudit.enqueued(created.id, approved));
     },
   };
 }

@@ -11,6 +11,7 @@ import type { ChangeContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
+import { deploymentAudit } from './deployment-audit.js';
 import type { DeploymentRow } from './deployments.repository.js';
 import type { DeploymentView, ListDeploymentsQuery } from './deployments.schemas.js';
 
@@ -129,16 +130,7 @@ export function createDeploymentsService(deps: {
             updatedAt: new Date(),
           },
         });
-        await trail.record({
-          tenantId: principal.tenantId,
-          action: 'deployment.retried',
-          target: { type: 'deployment', id: row.id },
-          orgId: org.id,
-          diff: {
-            before: { state: 'failed', version: row.versionNumber, attempts: row.attempts },
-            after: { state: 'pending', version: row.versionNumber },
-          },
-        });
+        await trail.record(deploymentAudit.retried(row));
         return toDeploymentView(retried);
       });
     },

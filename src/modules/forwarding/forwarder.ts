@@ -13,6 +13,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { SqlTx } from '../../db/queryable.js';
 import { systemContext } from '../../lib/request-context.js';
+import type { AuditEntry } from '../audit/audit-event.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { CognigyClient } from './cognigy-client.js';
 import {
@@ -22,6 +23,7 @@ import {
   type SsoContent,
   type SsoSecrets,
 } from './cognigy-request.js';
+import { deploymentEvent } from './deployment-audit.js';
 import {
   type AttemptRecord,
   type ClaimedDeployment,
@@ -123,11 +125,7 @@ export function createForwarder(deps: ForwarderDeps) {
   };
   let abort = newAbort();
 
-  const audit = (d: Pick<DeploymentRow, 'id' | 'tenantId' | 'orgId' | 'versionNumber'>) => ({
-    tenantId: d.tenantId,
-    target: { type: 'deployment', id: d.id },
-    orgId: d.orgId,
-  });
+  const audit = deploymentEvent;
 
   async function prepare(d: DeploymentRow): Promise<CognigyRequest> {
     const [version, target] = await Promise.all([
@@ -153,7 +151,7 @@ export function createForwarder(deps: ForwarderDeps) {
   }
 
   /** The audit event of a deployment's final state (a retry has none: it is in the attempt records). */
-  function finalEvent({ d, attempt, next }: Settlement) {
+  function finalEvent({ d, attempt, next }: Settlement): AuditEntry | null {
     if (next.state === 'pending') return null;
     const error = next.state === 'failed' ? next.error : null;
     return {

@@ -81,6 +81,15 @@ function parseLabelFilters(pairs: readonly string[] | undefined): Labels {
 
 const orgNotFound = () => new NotFoundError('ORG_NOT_FOUND', 'No such org');
 
+/** The tenant, target and org of an audit event about org `row`. */
+const orgEvent = (tenantId: string, row: OrgRow) => ({
+  tenantId,
+  target: { type: 'org' as const, id: row.id },
+  orgId: row.id,
+});
+/** What changed in the org's API view, for its audit event. */
+const orgChanges = (before: OrgRow, after: OrgRow) => changes(toOrgView(before), toOrgView(after));
+
 export function createOrgsService({ db, pool, secrets, allowHttp, change }: OrgsServiceDeps) {
   /**
    * Finds an org by id or slug, as the principal may see it.
@@ -153,10 +162,8 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
             labels: body.labels ?? {},
           });
           await trail.record({
-            tenantId: principal.tenantId,
+            ...orgEvent(principal.tenantId, row),
             action: 'org.created',
-            target: { type: 'org', id: row.id },
-            orgId: row.id,
             diff: created(toOrgView(row)),
           });
           return row;
@@ -201,11 +208,9 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
             ...(body.labels !== undefined ? { labels: body.labels } : {}),
           });
           await trail.record({
-            tenantId: principal.tenantId,
+            ...orgEvent(principal.tenantId, row),
             action: 'org.updated',
-            target: { type: 'org', id: row.id },
-            orgId: row.id,
-            diff: changes(toOrgView(row), toOrgView(updated)),
+            diff: orgChanges(row, updated),
           });
           return updated;
         });
@@ -225,23 +230,18 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
     ) {
       return change(ctx, async (tx, trail) => {
         const row = await lockForWrite(tx, principal, ref, expected);
-        const target = { type: 'org', id: row.id };
         if (shredSecrets && (await secrets.shredOrg(tx, row.id))) {
           await trail.record({
-            tenantId: principal.tenantId,
+            ...orgEvent(principal.tenantId, row),
             action: 'org.secrets_shredded',
-            target,
-            orgId: row.id,
             diff: { before: { dataKey: 'present' }, after: { dataKey: 'destroyed' } },
           });
         }
         const archived = await orgs.update(tx, row.id, { archivedAt: new Date() });
         await trail.record({
-          tenantId: principal.tenantId,
+          ...orgEvent(principal.tenantId, row),
           action: 'org.archived',
-          target,
-          orgId: row.id,
-          diff: changes(toOrgView(row), toOrgView(archived)),
+          diff: orgChanges(row, archived),
         });
         return archived;
       });

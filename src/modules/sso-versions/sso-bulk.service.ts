@@ -10,6 +10,7 @@ import type { Db } from '../../db/client.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { AppError, BadRequestError, type FieldError } from '../../lib/errors.js';
 import { createBodyAjv, fieldErrorsOf } from '../../lib/json-schema.js';
+import { PROBLEMS, type ProblemCode } from '../../lib/problem-codes.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
@@ -87,6 +88,9 @@ function fillTemplates(change: Record<string, unknown>, org: OrgRow): Record<str
   return out;
 }
 
+/** An org's problem in a bulk result, with the code's registered status. */
+const problemIn = (code: ProblemCode, detail: string) => ({ status: PROBLEMS[code].status, code, detail });
+
 function problemOf(error: unknown): NonNullable<Result['problem']> {
   if (error instanceof AppError) {
     return {
@@ -96,11 +100,7 @@ function problemOf(error: unknown): NonNullable<Result['problem']> {
       ...(error.extra.errors ? { errors: [...error.extra.errors] } : {}),
     };
   }
-  return {
-    status: 500,
-    code: 'INTERNAL_ERROR',
-    detail: 'An unexpected error occurred for this org (see the service log)',
-  };
+  return problemIn('INTERNAL_ERROR', 'An unexpected error occurred for this org (see the service log)');
 }
 
 export function createSsoBulkService({ db, change, orgs, versions: service, logger }: SsoBulkServiceDeps) {
@@ -175,7 +175,7 @@ export function createSsoBulkService({ db, change, orgs, versions: service, logg
     outcome: 'failed',
     version: null,
     validation: null,
-    problem: { status: 404, code: 'ORG_NOT_FOUND', detail: 'No such org' },
+    problem: problemIn('ORG_NOT_FOUND', 'No such org'),
   });
 
   const orgRef = (org: OrgRow, ref: string) => ({ id: org.id, slug: org.slug, ref });
@@ -364,7 +364,7 @@ export function createSsoBulkService({ db, change, orgs, versions: service, logg
             outcome: 'skipped',
             version: null,
             validation: null,
-            problem: { status: 409, code: 'SSO_NO_VERSION', detail: 'The org has no version' },
+            problem: problemIn('SSO_NO_VERSION', 'The org has no version'),
           };
         } else {
           try {

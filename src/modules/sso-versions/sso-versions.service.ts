@@ -162,7 +162,15 @@ function auditView(row: VersionRow, validationStatus?: string) {
   return validationStatus ? { ...view, validationStatus } : view;
 }
 
-const reviewOf = (row: VersionRow) => ({ review: toVersionView(row, null).review });
+/** A version's review as approval and rejection record it. */
+const reviewOf = (row: VersionRow) => ({ number: row.number, review: toVersionView(row, null).review });
+
+/** The tenant, target and org of an audit event about version `row`. */
+const versionEvent = (tenantId: string, row: Pick<VersionRow, 'id' | 'orgId'>) => ({
+  tenantId,
+  target: { type: 'sso_version' as const, id: row.id },
+  orgId: row.orgId,
+});
 
 const comparable = (row: VersionRow): Comparable => ({
   number: row.number,
@@ -354,10 +362,8 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       requestedByName: principal.keyName,
     });
     await trail.record({
-      tenantId: principal.tenantId,
+      ...versionEvent(principal.tenantId, version),
       action: plan.rollbackOf === null ? 'sso_version.created' : 'sso_version.rollback_created',
-      target: { type: 'sso_version', id: version.id },
-      orgId: org.id,
       diff: created(auditView(version, plan.report.status)),
     });
     return { version, validation };
@@ -396,21 +402,17 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     });
     const superseded = await versions.supersedeOlderApproved(tx, version.orgId, version.number);
     await trail.record({
-      tenantId: principal.tenantId,
+      ...versionEvent(principal.tenantId, version),
       action: 'sso_version.approved',
-      target: { type: 'sso_version', id: version.id },
-      orgId: version.orgId,
-      diff: changes(
-        { number: version.number, ...reviewOf(version) },
-        { number: version.number, ...reviewOf(approved), validationStatus: validation?.status ?? null },
-      ),
+      diff: changes(reviewOf(version), {
+        ...reviewOf(approved),
+        validationStatus: validation?.status ?? null,
+      }),
     });
     for (const old of superseded) {
       await trail.record({
-        tenantId: principal.tenantId,
+        ...versionEvent(principal.tenantId, old),
         action: 'sso_version.superseded',
-        target: { type: 'sso_version', id: old.id },
-        orgId: old.orgId,
         diff: {
           before: { number: old.number, state: 'approved' },
           after: { number: old.number, state: 'superseded', supersededBy: version.number },
@@ -563,10 +565,8 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
           requestedByName: principal.keyName,
         });
         await trail.record({
-          tenantId: principal.tenantId,
+          ...versionEvent(principal.tenantId, row),
           action: 'sso_version.validated',
-          target: { type: 'sso_version', id: row.id },
-          orgId: org.id,
           diff: {
             before: { number, validationStatus: previous?.status ?? null },
             after: {
@@ -612,11 +612,9 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
           reviewComment: comment,
         });
         await trail.record({
-          tenantId: principal.tenantId,
+          ...versionEvent(principal.tenantId, row),
           action: 'sso_version.rejected',
-          target: { type: 'sso_version', id: row.id },
-          orgId: row.orgId,
-          diff: changes({ number, ...reviewOf(row) }, { number, ...reviewOf(rejected) }),
+          diff: changes(reviewOf(row), reviewOf(rejected)),
         });
         return toVersionView(rejected, await versions.latestValidation(tx, row.id));
       });
