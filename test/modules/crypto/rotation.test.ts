@@ -349,7 +349,7 @@ describe('the keys:rotate CLI', () => {
     try {
       const { stdout, stderr } = await promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', 'src/modules/crypto/rotate-cli.ts'],
+        ['--import', 'tsx', 'src/cli/keys-rotate.ts'],
         {
           cwd: process.cwd(),
           timeout: 60_000,
