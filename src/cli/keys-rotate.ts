@@ -7,7 +7,7 @@ import { systemContext } from '../lib/request-context.js';
 import { createAuditService } from '../modules/audit/audit.service.js';
 import { createChangeRunner } from '../modules/audit/audited-change.js';
 import { loadKeyring } from '../modules/crypto/keyring-source.js';
-import { rotateMasterKey } from '../modules/crypto/rotation.js';
+import { rotateMasterKey } from '../modules/secrets/rotation.js';
 import { configOrExit, startRuntime } from '../runtime.js';
 
 const runtime = await startRuntime(configOrExit(), { applicationName: 'cognigy-sso-rotate', migrate: true });

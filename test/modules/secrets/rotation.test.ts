@@ -15,7 +15,7 @@ import { readMigrations } from '../../../src/db/migrator.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { CryptoError } from '../../../src/modules/crypto/crypto-error.js';
 import { parseKeyringSpec } from '../../../src/modules/crypto/keyring.js';
-import { type RotationReport, rotateMasterKey } from '../../../src/modules/crypto/rotation.js';
+import { type RotationReport, rotateMasterKey } from '../../../src/modules/secrets/rotation.js';
 import {
   bearer,
   createOrg,
