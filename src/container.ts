@@ -12,7 +12,6 @@ import { createAuditService } from './modules/audit/audit.service.js';
 import { createChangeRunner, createSqlChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import type { Keyring } from './modules/crypto/keyring.js';
-import { createSecretsService } from './modules/crypto/secrets.service.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
 import { createCognigyClient } from './modules/forwarding/cognigy-client.js';
 import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
@@ -29,6 +28,7 @@ import {
   isHostAllowlisted,
 } from './modules/outbound/address-policy.js';
 import { createOutboundFetch, type OutboundClient } from './modules/outbound/outbound-client.js';
+import { createSecretsService } from './modules/secrets/secrets.service.js';
 import { createSsoBulkService } from './modules/sso-versions/sso-bulk.service.js';
 import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
 import { createSsoVersionsService } from './modules/sso-versions/sso-versions.service.js';

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { bool, cleanEnv, EnvMissingError, makeValidator, num, port, str } from 'envalid';
-import { parseKeyringSpec } from '../modules/crypto/keyring.js';
+import { parseKeySpecEntries } from './keyring-spec.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -80,7 +80,7 @@ const postgresUrl = makeValidator<string>((input) => {
 });
 
 const keyringSpec = makeValidator<string>((input) => {
-  parseKeyringSpec(input); // throws with a sentence that names the bad entry, never the key
+  parseKeySpecEntries(input); // throws with a sentence that names the bad entry, never the key
   return input;
 });
 

@@ -6,8 +6,8 @@ import type { ChangeContext } from '../../lib/request-context.js';
 import type { AuditTrailWriter, ChangeRunner } from '../audit/audited-change.js';
 import { created } from '../audit/diff.js';
 import { issueApiKey } from '../auth/api-key-token.js';
+import { type ApiKeyRow, apiKeysRepository as keys } from '../auth/api-keys.repository.js';
 import { type Role, requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
-import { type ApiKeyRow, apiKeysRepository as keys } from './api-keys.repository.js';
 import type { ApiKeyView, CreateApiKeyBody, ListApiKeysQuery } from './api-keys.schemas.js';
 
 export interface ApiKeysServiceDeps {

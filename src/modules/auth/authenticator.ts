@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/client.js';
-import { apiKeysRepository as keys } from '../api-keys/api-keys.repository.js';
 import { lookupPrefix, secretMatches } from './api-key-token.js';
+import { apiKeysRepository as keys } from './api-keys.repository.js';
 import type { Principal, Role } from './principal.js';
 
 /** How stale `last_used_at` may get before a request refreshes it (one write per key per window). */

@@ -5,8 +5,8 @@
  */
 import type { Db } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
-import { apiKeysRepository as keys } from '../api-keys/api-keys.repository.js';
 import { adoptApiKey, issueApiKey } from './api-key-token.js';
+import { apiKeysRepository as keys } from './api-keys.repository.js';
 
 const BOOTSTRAP_LOCK_KEY = 72_707_370;
 

@@ -12,7 +12,7 @@ import type { Db } from '../../db/client.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { ConflictError, UnprocessableError } from '../../lib/errors.js';
 import { associatedData } from '../crypto/associated-data.js';
-import type { SecretsService } from '../crypto/secrets.service.js';
+import type { SecretsService } from '../secrets/secrets.service.js';
 import { idempotencyRepository as records } from './idempotency.repository.js';
 
 const PENDING_TAKEOVER_MS = 60_000;

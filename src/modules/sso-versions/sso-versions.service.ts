@@ -20,10 +20,10 @@ import type { AuditTrailWriter, ChangeRunner } from '../audit/audited-change.js'
 import { changes, created } from '../audit/diff.js';
 import { canSeeOrg, type TenantPrincipal } from '../auth/principal.js';
 import { CryptoError } from '../crypto/crypto-error.js';
-import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
 import { type CognigyRequest, cognigyRequest, maskCognigyRequest } from '../forwarding/cognigy-request.js';
 import { deliveryView } from '../forwarding/delivery-state.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
+import type { SecretLocation, SecretsService } from '../secrets/secrets.service.js';
 import { setupHelp } from './setup-help.js';
 import {
   contentFields,

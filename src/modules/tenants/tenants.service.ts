@@ -11,7 +11,7 @@ import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import { changes, created } from '../audit/diff.js';
 import type { TenantPrincipal } from '../auth/principal.js';
-import type { SecretsService } from '../crypto/secrets.service.js';
+import type { SecretsService } from '../secrets/secrets.service.js';
 import { type TenantRow, tenantsRepository as tenants } from './tenants.repository.js';
 import type {
   CreateTenantBody,

@@ -1,3 +1,8 @@
+/**
+ * The api_keys table, the store of credentials. It lives in auth/ because authentication reads it
+ * (authenticator.ts) and the first start writes the platform key (platform-key.ts); api-keys/ is the
+ * HTTP use case that creates, lists and revokes keys through it. auth/ imports nothing of api-keys/.
+ */
 import type { DbOrTx, Tx } from '../../db/client.js';
 
 export interface NewApiKeyRow {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError } from '../../../src/modules/crypto/crypto-error.js';
-import { ORG_KEY_CACHE_MS } from '../../../src/modules/crypto/secrets.service.js';
+import { ORG_KEY_CACHE_MS } from '../../../src/modules/secrets/secrets.service.js';
 import {
   bearer,
   createOrg,

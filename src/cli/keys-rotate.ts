@@ -3,12 +3,12 @@
  * records the rotation in the audit trail (the platform's chain, and each affected tenant's).
  * Procedure: append a new key to ENCRYPTION_KEYS on every process, run this, then remove the old key.
  */
-import { systemContext } from '../../lib/request-context.js';
-import { configOrExit, startRuntime } from '../../runtime.js';
-import { createAuditService } from '../audit/audit.service.js';
-import { createChangeRunner } from '../audit/audited-change.js';
-import { loadKeyring } from './keyring-source.js';
-import { rotateMasterKey } from './rotation.js';
+import { systemContext } from '../lib/request-context.js';
+import { createAuditService } from '../modules/audit/audit.service.js';
+import { createChangeRunner } from '../modules/audit/audited-change.js';
+import { loadKeyring } from '../modules/crypto/keyring-source.js';
+import { rotateMasterKey } from '../modules/secrets/rotation.js';
+import { configOrExit, startRuntime } from '../runtime.js';
 
 const runtime = await startRuntime(configOrExit(), { applicationName: 'cognigy-sso-rotate', migrate: true });
 try {

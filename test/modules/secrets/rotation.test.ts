@@ -15,7 +15,7 @@ import { readMigrations } from '../../../src/db/migrator.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { CryptoError } from '../../../src/modules/crypto/crypto-error.js';
 import { parseKeyringSpec } from '../../../src/modules/crypto/keyring.js';
-import { type RotationReport, rotateMasterKey } from '../../../src/modules/crypto/rotation.js';
+import { type RotationReport, rotateMasterKey } from '../../../src/modules/secrets/rotation.js';
 import {
   bearer,
   createOrg,
@@ -349,7 +349,7 @@ describe('the keys:rotate CLI', () => {
     try {
       const { stdout, stderr } = await promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', 'src/modules/crypto/rotate-cli.ts'],
+        ['--import', 'tsx', 'src/cli/keys-rotate.ts'],
         {
           cwd: process.cwd(),
           timeout: 60_000,

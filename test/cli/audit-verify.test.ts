@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createOrg, createTenant, createTestApp, type TestApp } from '../../support/app.js';
+import { createOrg, createTenant, createTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 
@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 function runCli() {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/modules/audit/verify-cli.ts'], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/audit-verify.ts'], {
     encoding: 'utf8',
     env: {
       ...process.env,

@@ -7,9 +7,9 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
-import { open, seal } from './aead.js';
-import { associatedData } from './associated-data.js';
-import type { Keyring } from './keyring.js';
+import { open, seal } from '../crypto/aead.js';
+import { associatedData } from '../crypto/associated-data.js';
+import type { Keyring } from '../crypto/keyring.js';
 
 export interface RotationReport {
   readonly activeKeyId: string;

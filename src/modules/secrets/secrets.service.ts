@@ -8,13 +8,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DbOrTx, Tx } from '../../db/client.js';
 import type { AnyTx, Queryable } from '../../db/queryable.js';
-import { open, seal } from './aead.js';
-import { associatedData, type SecretLocation } from './associated-data.js';
-import { CryptoError } from './crypto-error.js';
+import { open, seal } from '../crypto/aead.js';
+import { associatedData, type SecretLocation } from '../crypto/associated-data.js';
+import { CryptoError } from '../crypto/crypto-error.js';
+import type { Keyring } from '../crypto/keyring.js';
 import { dataKeysRepository as repo } from './data-keys.repository.js';
-import type { Keyring } from './keyring.js';
 
-export type { SecretLocation } from './associated-data.js';
+export type { SecretLocation } from '../crypto/associated-data.js';
 
 /** `hmac-sha256:` followed by 32 hex digits (128 bits): shown wherever a secret would be. */
 export type Fingerprint = string;

@@ -1,6 +1,6 @@
 /** `npm run audit:verify`: recomputes every chain (each tenant's and the platform's), with progress. */
-import { configOrExit, startRuntime } from '../../runtime.js';
-import { createAuditService } from './audit.service.js';
+import { createAuditService } from '../modules/audit/audit.service.js';
+import { configOrExit, startRuntime } from '../runtime.js';
 
 const runtime = await startRuntime(configOrExit(), {
   applicationName: 'cognigy-sso-audit-verify',
