@@ -5,7 +5,7 @@
  * Diffs of API views carry secrets only as fingerprints.
  */
 import type { ApiKeyView } from '../api-keys/api-keys.schemas.js';
-import type { RotationReport } from '../crypto/rotation.js';
+import type { RotationReport } from '../secrets/rotation.js';
 import type { OrgView } from '../orgs/orgs.schemas.js';
 import type { BulkResultView, VersionView } from '../sso-versions/sso-versions.schemas.js';
 import type { TenantView } from '../tenants/tenants.schemas.js';
