@@ -7,18 +7,19 @@ import { systemContext } from '../../lib/request-context.js';
 import { configOrExit, startRuntime } from '../../runtime.js';
 import { createAuditService } from '../audit/audit.service.js';
 import { createChangeRunner } from '../audit/audited-change.js';
+import { idempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { loadKeyring } from './keyring-source.js';
 import { rotateMasterKey } from './rotation.js';
 
 const runtime = await startRuntime(configOrExit(), { applicationName: 'cognigy-sso-rotate', migrate: true });
 try {
-  const { prisma, pool } = runtime.database;
+  const { db, pool } = runtime.database;
   const report = await rotateMasterKey(
-    prisma,
+    { db, responses: idempotencyRepository },
     await loadKeyring(runtime.config, runtime.logger),
     runtime.logger,
   );
-  const change = createChangeRunner(prisma, createAuditService({ db: prisma, pool }));
+  const change = createChangeRunner(db, createAuditService({ db, pool }));
   await change(systemContext('keys:rotate'), async (_tx, trail) => {
     const target = { type: 'keyring', id: report.activeKeyId };
     const { byTenant, ...summary } = report;
