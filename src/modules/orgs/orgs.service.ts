@@ -2,10 +2,8 @@
  * Organisations and their Cognigy target. Role checks happen at the route (declared access);
  * here: tenant isolation, org scope, optimistic concurrency, and secrets that never leave sealed.
  */
-import type pg from 'pg';
-import type { Db, DbOrTx, Tx } from '../../db/client.js';
-import { isUniqueViolation } from '../../db/prisma-errors.js';
-import type { AnyTx } from '../../db/queryable.js';
+import type { Db, Tx } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/identifiers.js';
@@ -28,8 +26,6 @@ import type {
 
 export interface OrgsServiceDeps {
   readonly db: Db;
-  /** For the hot reads (find outside a transaction, list): `pg` directly, one statement each. */
-  readonly pool: pg.Pool;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint' | 'shredOrg'>;
   readonly allowHttp: boolean;
   readonly change: ChangeRunner;
@@ -81,20 +77,18 @@ function parseLabelFilters(pairs: readonly string[] | undefined): Labels {
 
 const orgNotFound = () => new NotFoundError('ORG_NOT_FOUND', 'No such org');
 
-export function createOrgsService({ db, pool, secrets, allowHttp, change }: OrgsServiceDeps) {
+export function createOrgsService({ db, secrets, allowHttp, change }: OrgsServiceDeps) {
   /**
    * Finds an org by id or slug, as the principal may see it.
    * @param client the transaction when called inside one (a second connection from the pool while
    * holding one deadlocks once every connection is held by a transaction waiting for another)
    */
-  async function find(principal: TenantPrincipal, ref: string, client: DbOrTx = db): Promise<OrgRow> {
-    const id = isUuid(ref) ? ref.toLowerCase() : undefined;
-    const row =
-      client === db
-        ? await orgs.findOnPool(pool, principal.tenantId, id ? { id } : { slug: ref })
-        : id
-          ? await orgs.findById(client, principal.tenantId, id)
-          : await orgs.findActiveBySlug(client, principal.tenantId, ref);
+  async function find(principal: TenantPrincipal, ref: string, client: Db = db): Promise<OrgRow> {
+    const row = await orgs.find(
+      client,
+      principal.tenantId,
+      isUuid(ref) ? { id: ref.toLowerCase() } : { slug: ref },
+    );
     if (!row || !canSeeOrg(principal, row.id)) throw orgNotFound();
     return row;
   }
@@ -104,7 +98,7 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
    * @param expected revision from If-Match or the body, when the client sent one
    */
   async function lockForWrite(
-    tx: AnyTx,
+    tx: Tx,
     principal: TenantPrincipal,
     ref: string,
     expected: number | undefined,
@@ -173,7 +167,7 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
       if (after && !isUuid(String(after[1]))) {
         throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
       }
-      const rows = await orgs.list(pool, {
+      const rows = await orgs.list(db, {
         tenantId: principal.tenantId,
         orgScope: principal.orgScope,
         archived: query.archived ?? false,
@@ -314,7 +308,7 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
         );
       let byLabels: OrgRow[] | undefined;
       if (selector.labels) {
-        byLabels = await orgs.list(pool, {
+        byLabels = await orgs.list(db, {
           tenantId: principal.tenantId,
           orgScope: principal.orgScope,
           archived: false,
@@ -341,10 +335,10 @@ export function createOrgsService({ db, pool, secrets, allowHttp, change }: Orgs
 
     /** Decrypts the org's Cognigy API key; only the forwarder (and tests proving decryption) call this. */
     async loadCognigyCredentials(tenantId: string, orgId: string): Promise<CognigyCredentials | null> {
-      const target = await targets.find(pool, tenantId, orgId);
+      const target = await targets.find(db, tenantId, orgId);
       if (!target) return null;
       const apiKey = await secrets.openSecret(
-        pool,
+        db,
         cognigyApiKeyLocation(tenantId, orgId),
         target.apiKeySealed,
       );
