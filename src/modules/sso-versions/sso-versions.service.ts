@@ -5,7 +5,6 @@
  */
 import type pg from 'pg';
 import type { Db, Tx } from '../../db/client.js';
-import type { AnyTx, Queryable, SqlTx } from '../../db/queryable.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import {
   BadRequestError,
@@ -24,6 +23,7 @@ import type { SecretLocation, SecretsService } from '../crypto/secrets.service.j
 import { type CognigyRequest, cognigyRequest, maskCognigyRequest } from '../forwarding/cognigy-request.js';
 import { deliveryView } from '../forwarding/delivery-state.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
+import { tenantsRepository as tenants } from '../tenants/tenants.repository.js';
 import { setupHelp } from './setup-help.js';
 import {
   contentFields,
@@ -70,8 +70,6 @@ export interface SsoVersionsServiceDeps {
   /** For the one-statement reads of hot paths (GET /v1/orgs/{org}/sso). */
   readonly pool: pg.Pool;
   readonly change: ChangeRunner;
-  /** Changes made entirely of raw SQL run on a `pg` connection (a draft: issue 7). */
-  readonly sqlChange: ChangeRunner<SqlTx>;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint'>;
   readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite' | 'loadCognigyCredentials'>;
   readonly validator: Pick<SsoValidator, 'validate'>;
@@ -202,7 +200,7 @@ export interface DraftPlan {
 }
 
 export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
-  const { db, pool, change, sqlChange, secrets, orgs, validator, allowHttp, onApproved } = deps;
+  const { db, pool, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
   const now = deps.now ?? (() => new Date());
 
   function assertBase(head: VersionRow | null, expected: number | undefined): void {
@@ -219,7 +217,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   async function openVersionSecret(
     row: VersionRow,
     field: SecretField,
-    client: Queryable = pool,
+    client: Db = db,
   ): Promise<string | null> {
     const sealed = row[COLUMNS[field].sealed];
     if (sealed === null) return null;
@@ -269,7 +267,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
 
   /** Seals each secret for the new version's own location: carried ciphertext is re-bound, never shared. */
   async function sealSecrets(
-    tx: AnyTx,
+    tx: Tx,
     tenantId: string,
     orgId: string,
     number: number,
@@ -318,7 +316,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
 
   /** Writes a planned draft (lock the org, check the base, seal, hash, insert, audit). */
   async function persistDraft(
-    tx: AnyTx,
+    tx: Tx,
     trail: AuditTrailWriter,
     principal: TenantPrincipal,
     orgId: string,
@@ -373,7 +371,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   ): Promise<VersionRow> {
     const validation = await versions.latestValidation(tx, version.id);
     const latestApproved = await versions.latestApproved(tx, version.orgId);
-    const settings = await versions.tenantSettings(tx, principal.tenantId);
+    const settings = await tenants.settings(tx, principal.tenantId);
     const decision = decideApproval(
       {
         version,
@@ -469,7 +467,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
   return {
     /** A version as forwarding needs it: content, hashes, and its secrets opened on demand. */
     async forwardable(versionId: string) {
-      const row = await versions.byId(pool, versionId);
+      const row = await versions.byId(db, versionId);
       if (!row) return null;
       return {
         content: versionContent(row),
@@ -509,10 +507,10 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
         );
       }
       const org = await orgs.find(principal, ref);
-      const head = await versions.head(pool, org.id);
+      const head = await versions.head(db, org.id);
       assertBase(head, expectedBase); // fail before the network; checked again under the lock
       const plan = await planDraft(body, head, { expectedBase, bulkId: null });
-      return sqlChange(ctx, (tx, trail) => persistDraft(tx, trail, principal, org.id, plan));
+      return change(ctx, (tx, trail) => persistDraft(tx, trail, principal, org.id, plan));
     },
 
     async list(principal: TenantPrincipal, ref: string, query: ListVersionsQuery) {
@@ -522,7 +520,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
       if (before !== undefined && !(Number.isInteger(before) && before >= 1 && before <= 2_147_483_647)) {
         throw new BadRequestError('PAGINATION_CURSOR_INVALID', 'The cursor is not one this API issued');
       }
-      const { rows, reports, head } = await versions.pageWithReports(pool, org.id, {
+      const { rows, reports, head } = await versions.pageWithReports(db, org.id, {
         ...(query.state ? { state: query.state } : {}),
         ...(before !== undefined ? { before } : {}),
         limit: limit + 1,
@@ -639,7 +637,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
             'Approving a rollback in the same call needs the approver role',
           );
         }
-        const settings = await versions.tenantSettings(db, principal.tenantId);
+        const settings = await tenants.settings(db, principal.tenantId);
         if (!settings.allowRollbackApproval) {
           throw new ForbiddenError(
             'SSO_ROLLBACK_APPROVAL_DISABLED',
