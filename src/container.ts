@@ -9,7 +9,7 @@ import type { Database } from './db/client.js';
 import type { MigrationFile } from './db/migrator.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
-import { createChangeRunner, createSqlChangeRunner } from './modules/audit/audited-change.js';
+import { createChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createSecretsService } from './modules/crypto/secrets.service.js';
@@ -47,7 +47,7 @@ export interface ContainerInput {
 
 export function createContainer(input: ContainerInput) {
   const { config, logger, database, keyring, migrations } = input;
-  const db = database.prisma;
+  const db = database.db;
   const metrics: Registry = createMetricsRegistry();
 
   const secrets = createSecretsService(keyring);
@@ -58,7 +58,6 @@ export function createContainer(input: ContainerInput) {
 
   const audit = createAuditService({ db, pool: database.pool });
   const change = createChangeRunner(db, audit);
-  const sqlChange = createSqlChangeRunner(database.pool, audit);
 
   const apiKeys = createApiKeysService({
     db,
@@ -69,7 +68,6 @@ export function createContainer(input: ContainerInput) {
   const tenants = createTenantsService({ db, secrets, apiKeys, change });
   const orgs = createOrgsService({
     db,
-    pool: database.pool,
     secrets,
     allowHttp: config.outbound.allowHttp,
     change,
@@ -104,7 +102,6 @@ export function createContainer(input: ContainerInput) {
     db,
     pool: database.pool,
     change,
-    sqlChange,
     secrets,
     orgs,
     validator: ssoValidator,
@@ -114,7 +111,7 @@ export function createContainer(input: ContainerInput) {
   const forwarder = createForwarder({
     db,
     pool: database.pool,
-    change: sqlChange,
+    change,
     logger,
     client: createCognigyClient({ fetch: outbound, timeoutMs: config.forwarding.callTimeoutMs }),
     loadTarget: (tenantId, orgId) => orgs.loadCognigyCredentials(tenantId, orgId),

@@ -15,7 +15,7 @@ const runtime = await startRuntime(config, { applicationName: 'cognigy-sso', mig
 const { logger } = runtime;
 
 try {
-  const platformKey = await ensurePlatformKey(runtime.database.prisma, config.bootstrapAdminKey);
+  const platformKey = await ensurePlatformKey(runtime.database.db, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
   const container = createContainer({ ...runtime, keyring });
   const app = await buildApp(container);
