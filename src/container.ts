@@ -31,6 +31,7 @@ import {
 import { createOutboundFetch, type OutboundClient } from './modules/outbound/outbound-client.js';
 import { createSsoBulkService } from './modules/sso-versions/sso-bulk.service.js';
 import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
+import { ssoVersionsRepository } from './modules/sso-versions/sso-versions.repository.js';
 import { createSsoVersionsService } from './modules/sso-versions/sso-versions.service.js';
 import { createTenantsService } from './modules/tenants/tenants.service.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
@@ -110,7 +111,6 @@ export function createContainer(input: ContainerInput) {
   });
   const forwarder = createForwarder({
     db,
-    pool: database.pool,
     change,
     logger,
     client: createCognigyClient({ fetch: outbound, timeoutMs: config.forwarding.callTimeoutMs }),
@@ -128,7 +128,13 @@ export function createContainer(input: ContainerInput) {
     pollMs: config.forwarding.pollMs,
     metrics: createForwardingMetrics(metrics, () => deploymentsRepository.queueDepth(db)),
   });
-  const deployments = createDeploymentsService({ db, change, orgs });
+  const deployments = createDeploymentsService({
+    db,
+    change,
+    orgs,
+    latestApprovedNumber: async (on, orgId) =>
+      (await ssoVersionsRepository.latestApproved(on, orgId))?.number ?? null,
+  });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
 
   return {

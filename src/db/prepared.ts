@@ -10,7 +10,9 @@
  * statement's name (client.ts passes the name to `pg`, which prepares it once per connection).
  *
  * Only for statements of a fixed shape: parameters are values (`where(col, '=', p.x)`, `values`,
- * `set`, `limit`), never a list spread into `in (…)` (use `= any(${p.ids})` with an array).
+ * `set`, `limit`), never a list spread into `in (…)` (use `= any(${p.ids})` with an array). A
+ * constant that a partial index's predicate names goes into the text (`sql.lit('pending')`): a
+ * parameter in its place would keep a cached generic plan from using that index.
  */
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { DB } from '../generated/kysely/types.js';
@@ -33,8 +35,8 @@ export interface Prepared<P, O> {
   first(db: Kysely<DB>, params: P): Promise<O | undefined>;
   /** The number of rows it inserted, updated or deleted. */
   affected(db: Kysely<DB>, params: P): Promise<number>;
-  /** The compiled text (for tests and EXPLAIN in benchmarks). */
-  readonly sql: (db: Kysely<DB>) => string;
+  /** The statement as `pg` receives it (for EXPLAIN in benchmarks). */
+  statement(db: Kysely<DB>, params: P): { text: string; values: unknown[] };
 }
 
 /**
@@ -57,15 +59,19 @@ export function prepared<P extends Record<string, unknown>, O>(
     compiled = query;
     return query;
   };
+  const valuesOf = (query: CompiledQuery<O>, params: P) =>
+    query.parameters.map((value) => (value instanceof Param ? params[value.key] : value));
   const run = (db: Kysely<DB>, params: P) => {
     const query = compile(db);
-    const parameters = query.parameters.map((value) => (value instanceof Param ? params[value.key] : value));
-    return db.executeQuery<O>({ ...query, parameters });
+    return db.executeQuery<O>({ ...query, parameters: valuesOf(query, params) });
   };
   return {
     execute: async (db, params) => (await run(db, params)).rows,
     first: async (db, params) => (await run(db, params)).rows[0],
     affected: async (db, params) => Number((await run(db, params)).numAffectedRows ?? 0n),
-    sql: (db) => compile(db).sql,
+    statement: (db, params) => {
+      const query = compile(db);
+      return { text: query.sql, values: valuesOf(query, params) };
+    },
   };
 }

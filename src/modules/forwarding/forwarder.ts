@@ -9,10 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
-import type { SqlTx } from '../../db/queryable.js';
 import { systemContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { CognigyClient } from './cognigy-client.js';
@@ -42,11 +40,9 @@ export interface ForwardableVersion {
 }
 
 export interface ForwarderDeps {
+  /** The worker's own statements (claim, heartbeat) run on it, prepared. */
   readonly db: Db;
-  /** The worker's own statements (claim, heartbeat) run on the pool, prepared. */
-  readonly pool: pg.Pool;
-  /** Its writes are raw SQL on a `pg` connection's transaction (issue 7). */
-  readonly change: ChangeRunner<SqlTx>;
+  readonly change: ChangeRunner;
   readonly client: CognigyClient;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
@@ -97,7 +93,7 @@ class NotSendable extends Error {
 }
 
 export function createForwarder(deps: ForwarderDeps) {
-  const { db, pool, change, client, logger, policy } = deps;
+  const { db, change, client, logger, policy } = deps;
   const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const random = deps.random ?? Math.random;
   const limiter = keyedLimiter(deps.perApiBase);
@@ -261,7 +257,7 @@ export function createForwarder(deps: ForwarderDeps) {
   async function runOne(d: ClaimedDeployment, releaseSlot: () => void): Promise<void> {
     const heartbeat = setInterval(
       () => {
-        deployments.heartbeat(pool, d.id, worker, deps.leaseMs).catch((err: unknown) => {
+        deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
           logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
         });
       },
@@ -392,7 +388,7 @@ export function createForwarder(deps: ForwarderDeps) {
     await reclaim();
     const room = free();
     if (room <= 0 || stopping) return 0;
-    const claimed = await deployments.claim(pool, worker, room, deps.leaseMs);
+    const claimed = await deployments.claim(db, worker, room, deps.leaseMs);
     for (const d of claimed) {
       calling += 1;
       let held = true;
