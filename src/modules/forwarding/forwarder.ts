@@ -13,14 +13,14 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { systemContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
-import type { CognigyClient } from './cognigy-client.js';
+import type { CognigyClient } from '../cognigy/cognigy-client.js';
 import {
   type CognigyRequest,
   type CognigyTargetCredentials,
   cognigyRequest,
   type SsoContent,
   type SsoSecrets,
-} from './cognigy-request.js';
+} from '../cognigy/cognigy-request.js';
 import {
   type AttemptRecord,
   type ClaimedDeployment,

@@ -12,8 +12,8 @@ import type { Labels } from '../../lib/schemas.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import { changes, created } from '../audit/diff.js';
 import { canSeeOrg, requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
+import { normaliseApiBase } from '../cognigy/cognigy-api-base.js';
 import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
-import { normaliseApiBase } from './cognigy-api-base.js';
 import { cognigyTargetsRepository as targets } from './cognigy-targets.repository.js';
 import { type OrgRow, orgsRepository as orgs } from './orgs.repository.js';
 import type {

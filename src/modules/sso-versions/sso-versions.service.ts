@@ -18,13 +18,14 @@ import type { ChangeContext } from '../../lib/request-context.js';
 import type { AuditTrailWriter, ChangeRunner } from '../audit/audited-change.js';
 import { changes, created } from '../audit/diff.js';
 import { canSeeOrg, type TenantPrincipal } from '../auth/principal.js';
+import { cognigyRequest, maskCognigyRequest } from '../cognigy/cognigy-request.js';
+import { setupHelp } from '../cognigy/setup-help.js';
 import { CryptoError } from '../crypto/crypto-error.js';
 import type { SecretLocation, SecretsService } from '../crypto/secrets.service.js';
-import { type CognigyRequest, cognigyRequest, maskCognigyRequest } from '../forwarding/cognigy-request.js';
 import { deliveryView } from '../forwarding/delivery-state.js';
+import type { ForwardableVersion } from '../forwarding/forwarder.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { tenantsRepository as tenants } from '../tenants/tenants.repository.js';
-import { setupHelp } from './setup-help.js';
 import {
   contentFields,
   contentHash,
@@ -434,6 +435,19 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     return { org, row };
   }
 
+  /** A version as forwarding reads it (and the dry run, so that it shows what would be sent). */
+  function forwardableVersion(row: VersionRow): ForwardableVersion {
+    return {
+      content: versionContent(row),
+      contentHash: row.contentHash,
+      approvedHash: row.approvedHash,
+      openSecrets: async () => ({
+        idpClientSecret: (await openVersionSecret(row, 'idpClientSecret')) ?? undefined,
+        decryptionPrivateKey: await openVersionSecret(row, 'decryptionPrivateKey'),
+      }),
+    };
+  }
+
   /** The plan of a new draft from a body: normalise, pick secrets, validate (network, before any transaction). */
   async function planDraft(
     body: CreateDraftBody,
@@ -466,18 +480,9 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
 
   return {
     /** A version as forwarding needs it: content, hashes, and its secrets opened on demand. */
-    async forwardable(versionId: string) {
+    async forwardable(versionId: string): Promise<ForwardableVersion | null> {
       const row = await versions.byId(db, versionId);
-      if (!row) return null;
-      return {
-        content: versionContent(row),
-        contentHash: row.contentHash,
-        approvedHash: row.approvedHash,
-        openSecrets: async () => ({
-          idpClientSecret: (await openVersionSecret(row, 'idpClientSecret')) ?? undefined,
-          decryptionPrivateKey: await openVersionSecret(row, 'decryptionPrivateKey'),
-        }),
-      };
+      return row ? forwardableVersion(row) : null;
     },
     view: toVersionView,
     versionContent,
@@ -712,11 +717,10 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
           'The org has no Cognigy target yet: set it with PUT /v1/orgs/{org}/cognigy',
         );
       }
-      const plain = {
-        idpClientSecret: (await openVersionSecret(row, 'idpClientSecret')) ?? undefined,
-        decryptionPrivateKey: await openVersionSecret(row, 'decryptionPrivateKey'),
-      };
-      const request: CognigyRequest = cognigyRequest(target, versionContent(row), plain);
+      // Read and mapped exactly as the forwarder does (forwarder.ts, prepare): the same version
+      // reader, the same cognigyRequest.
+      const version = forwardableVersion(row);
+      const request = cognigyRequest(target, version.content, await version.openSecrets());
       const masked = maskCognigyRequest(request, {
         apiKey: org.cognigy.apiKeyFingerprint,
         ...(row.clientSecretFingerprint ? { idpClientSecret: row.clientSecretFingerprint } : {}),

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type ChangeRunner, createChangeRunner } from '../../../src/modules/audit/audited-change.js';
-import { createCognigyClient } from '../../../src/modules/forwarding/cognigy-client.js';
+import { createCognigyClient } from '../../../src/modules/cognigy/cognigy-client.js';
 import { createForwarder } from '../../../src/modules/forwarding/forwarder.js';
 import { createKey, createOrg, createTenant, createTestApp, type TestApp } from '../../support/app.js';
 import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';
