@@ -4,7 +4,7 @@
  * every endpoint has been exercised — including the error paths that might echo input.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { versionSecretLocation } from '../../src/modules/sso-versions/sso-versions.service.js';
+import { versionSecretLocation } from '../../src/modules/sso-versions/version-secrets.js';
 import {
   bearer,
   createKey,

@@ -6,7 +6,7 @@
  */
 import { sql as rawSql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { versionSecretLocation } from '../../../src/modules/sso-versions/sso-versions.service.js';
+import { versionSecretLocation } from '../../../src/modules/sso-versions/version-secrets.js';
 import {
   bearer,
   createKey,
