@@ -15,14 +15,10 @@ import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgRow } from '../orgs/orgs.repository.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
+import type { BulkApproveBody, BulkDraftBody, BulkResultView } from './sso-bulk.schemas.js';
 import { contentFields } from './sso-content.js';
 import { ssoVersionsRepository as versions } from './sso-versions.repository.js';
-import {
-  type BulkApproveBody,
-  type BulkDraftBody,
-  type BulkResultView,
-  CreateDraftBody,
-} from './sso-versions.schemas.js';
+import { CreateDraftBody } from './sso-versions.schemas.js';
 import type { SsoVersionsService } from './sso-versions.service.js';
 
 /** Most orgs one bulk call may select. */

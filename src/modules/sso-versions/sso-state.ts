@@ -9,7 +9,8 @@ import { canSeeOrg, type TenantPrincipal } from '../auth/principal.js';
 import { setupHelp } from '../cognigy/setup-help.js';
 import { deliveryView } from '../forwarding/delivery-state.js';
 import { readSsoState } from './sso-state.repository.js';
-import type { SsoStateView, VersionView } from './sso-versions.schemas.js';
+import type { SsoStateView } from './sso-state.schemas.js';
+import type { VersionView } from './sso-versions.schemas.js';
 
 export async function ssoState(
   { pool }: { readonly pool: pg.Pool },
