@@ -3,7 +3,6 @@
  * bulk operation, approved under the single-approval rules, each org in its own transaction.
  * Versions that are no longer drafts are skipped. One summary event records the operation itself.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { AppError, BadRequestError } from '../../lib/errors.js';
@@ -12,18 +11,7 @@ import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgRow } from '../orgs/orgs.repository.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
-import {
-  BULK_MAX_ORGS,
-  CONCURRENCY,
-  eachLimited,
-  missingResult,
-  orgResult,
-  problemOf,
-  progress,
-  type Result,
-  recordSummary,
-  summarise,
-} from './bulk-results.js';
+import * as bulk from './bulk-results.js';
 import type { BulkApproveBody, BulkResultView } from './sso-bulk.schemas.js';
 import { ssoVersionsRepository as versions } from './sso-versions.repository.js';
 import type { SsoVersionsService } from './sso-versions.service.js';
@@ -41,30 +29,30 @@ async function targetsOf(
   { db, orgs }: BulkApproveDeps,
   principal: TenantPrincipal,
   body: BulkApproveBody,
-): Promise<{ targets: { org: OrgRow; number: number | null }[]; missing: Result[] }> {
+): Promise<{ targets: { org: OrgRow; number: number | null }[]; missing: bulk.Result[] }> {
   if (body.bulkId) {
     const drafted = await versions.draftsOfBulk(db, principal.tenantId, body.bulkId);
     const { found, missing } = await orgs.select(
       principal,
       { ...body.selector, orgs: body.selector?.orgs ?? drafted.map((d) => d.orgId) },
-      BULK_MAX_ORGS,
+      bulk.BULK_MAX_ORGS,
     );
     const numbers = new Map(drafted.map((d) => [d.orgId, d.number]));
     return {
       targets: found
         .filter((o) => numbers.has(o.id))
         .map((org) => ({ org, number: numbers.get(org.id) as number })),
-      missing: body.selector?.orgs ? missing.map(missingResult) : [],
+      missing: body.selector?.orgs ? missing.map(bulk.missingResult) : [],
     };
   }
-  const { found, missing } = await orgs.select(principal, body.selector ?? {}, BULK_MAX_ORGS);
+  const { found, missing } = await orgs.select(principal, body.selector ?? {}, bulk.BULK_MAX_ORGS);
   const heads = await versions.heads(
     db,
     found.map((o) => o.id),
   );
   return {
     targets: found.map((org) => ({ org, number: heads.get(org.id) ?? null })),
-    missing: missing.map(missingResult),
+    missing: missing.map(bulk.missingResult),
   };
 }
 
@@ -75,8 +63,8 @@ export async function bulkApprove(
   body: BulkApproveBody,
 ): Promise<BulkResultView> {
   const { change, versions: service, logger } = deps;
-  const startedAt = Date.now();
-  const bulkId = randomUUID();
+  const run = bulk.startBulk(logger, 'bulk approve');
+  const { bulkId } = run;
   if (!body.selector && !body.bulkId) {
     throw new BadRequestError('BULK_SELECTION_REQUIRED', 'Give a selector or the bulkId of a bulk draft', {
       errors: [{ pointer: '/body/selector', detail: 'selector or bulkId is required' }],
@@ -84,12 +72,12 @@ export async function bulkApprove(
   }
   const { targets, missing: results } = await targetsOf(deps, principal, body);
   logger.info({ bulkId, orgs: targets.length }, 'bulk approve: starting');
-  const tick = progress(logger, 'bulk approve', bulkId, targets.length + results.length);
-  const perOrg: Result[] = new Array(targets.length);
-  await eachLimited(targets, CONCURRENCY, async ({ org, number }, i) => {
-    let result: Result;
+  const tick = run.progress(targets.length + results.length);
+  const perOrg: bulk.Result[] = new Array(targets.length);
+  await bulk.eachOrg(targets, async ({ org, number }, i) => {
+    let result: bulk.Result;
     if (number === null) {
-      result = orgResult(org, org.slug, 'skipped', null, null, {
+      result = bulk.orgResult(org, org.slug, 'skipped', null, null, {
         status: 409,
         code: 'SSO_NO_VERSION',
         detail: 'The org has no version',
@@ -100,22 +88,21 @@ export async function bulkApprove(
           ...(body.comment ? { comment: body.comment } : {}),
           ...(body.overrideReason ? { overrideReason: body.overrideReason } : {}),
         });
-        result = orgResult(org, org.slug, 'approved', number, approved.validation?.status ?? null);
+        result = bulk.orgResult(org, org.slug, 'approved', number, approved.validation?.status ?? null);
       } catch (error) {
         if (!(error instanceof AppError))
           logger.error({ err: error, bulkId, orgId: org.id }, 'bulk approve: org failed');
-        const problem = problemOf(error);
+        const problem = bulk.problemOf(error);
         const notDraft = problem.code === 'SSO_VERSION_NOT_DRAFT';
-        result = orgResult(org, org.slug, notDraft ? 'skipped' : 'failed', number, null, problem);
+        result = bulk.orgResult(org, org.slug, notDraft ? 'skipped' : 'failed', number, null, problem);
       }
     }
     perOrg[i] = result;
     tick(result.outcome);
   });
-  const view = summarise(bulkId, false, [...perOrg, ...results], startedAt);
-  logger.info({ bulkId, ...view.summary }, 'bulk approve: finished');
+  const view = run.finish(false, [...perOrg, ...results]);
   if (view.summary.succeeded > 0 || view.summary.failed > 0) {
-    await recordSummary(change, ctx, principal, 'sso_bulk.approved', bulkId, view, {
+    await bulk.recordSummary(change, ctx, principal, 'sso_bulk.approved', bulkId, view, {
       ofBulk: body.bulkId ?? null,
       comment: body.comment ?? null,
       overrideReason: body.overrideReason ?? null,

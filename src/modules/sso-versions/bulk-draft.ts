@@ -4,7 +4,6 @@
  * own audit event: a failure in one org never stops the others, and the per-org result says what
  * happened. One summary event records the operation itself.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
@@ -15,18 +14,7 @@ import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgRow } from '../orgs/orgs.repository.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
-import {
-  BULK_MAX_ORGS,
-  CONCURRENCY,
-  eachLimited,
-  missingResult,
-  orgResult,
-  problemOf,
-  progress,
-  type Result,
-  recordSummary,
-  summarise,
-} from './bulk-results.js';
+import * as bulk from './bulk-results.js';
 import type { BulkDraftBody, BulkResultView } from './sso-bulk.schemas.js';
 import { contentFields } from './sso-content.js';
 import { ssoVersionsRepository as versions } from './sso-versions.repository.js';
@@ -117,14 +105,13 @@ export async function bulkDraft(
   body: BulkDraftBody,
 ): Promise<BulkResultView> {
   const { change, orgs, versions: service, logger } = deps;
-  const startedAt = Date.now();
-  const bulkId = randomUUID();
+  const run = bulk.startBulk(logger, 'bulk draft');
+  const { bulkId } = run;
   const dryRun = body.dryRun ?? false;
-  const { found, missing } = await orgs.select(principal, body.selector, BULK_MAX_ORGS);
-  const results: Result[] = missing.map(missingResult);
-  const total = found.length + missing.length;
+  const { found, missing } = await orgs.select(principal, body.selector, bulk.BULK_MAX_ORGS);
+  const results = missing.map(bulk.missingResult);
   logger.info({ bulkId, orgs: found.length, missing: missing.length, dryRun }, 'bulk draft: starting');
-  const tick = progress(logger, 'bulk draft', bulkId, total);
+  const tick = run.progress(found.length + missing.length);
   for (const _ref of missing) tick('failed');
 
   // Build every body first, then validate one org per distinct issuer before the rest run in
@@ -147,11 +134,11 @@ export async function bulkDraft(
     }
   });
   const order = [...firstPerIssuer, ...prepared.map((_p, i) => i).filter((i) => !firstPerIssuer.has(i))];
-  const perOrg: Result[] = new Array(prepared.length);
+  const perOrg: bulk.Result[] = new Array(prepared.length);
   const runOne = async (i: number) => {
     const p = prepared[i] as (typeof prepared)[number];
     const ref = p.org.slug;
-    let result: Result;
+    let result: bulk.Result;
     try {
       if ('error' in p) throw p.error;
       const plan = await service.planDraft(p.draft, p.head, {
@@ -161,31 +148,30 @@ export async function bulkDraft(
       const unchanged =
         p.head !== null && canonicalJson(plan.content) === canonicalJson(service.versionContent(p.head));
       if (unchanged) {
-        result = orgResult(p.org, ref, 'skipped', p.head?.number ?? null, plan.report.status);
+        result = bulk.orgResult(p.org, ref, 'skipped', p.head?.number ?? null, plan.report.status);
       } else if (dryRun) {
-        result = orgResult(p.org, ref, 'validated', null, plan.report.status);
+        result = bulk.orgResult(p.org, ref, 'validated', null, plan.report.status);
       } else {
         const { version } = await change(ctx, (tx, trail) =>
           service.persistDraft(tx, trail, principal, p.org.id, plan),
         );
-        result = orgResult(p.org, ref, 'created', version.number, plan.report.status);
+        result = bulk.orgResult(p.org, ref, 'created', version.number, plan.report.status);
       }
     } catch (error) {
       if (!(error instanceof AppError))
         logger.error({ err: error, bulkId, orgId: p.org.id }, 'bulk draft: org failed');
-      result = orgResult(p.org, ref, 'failed', null, null, problemOf(error));
+      result = bulk.orgResult(p.org, ref, 'failed', null, null, bulk.problemOf(error));
     }
     perOrg[i] = result;
     tick(result.outcome);
   };
   const warm = order.slice(0, firstPerIssuer.size);
-  await eachLimited(warm, CONCURRENCY, runOne);
-  await eachLimited(order.slice(warm.length), CONCURRENCY, runOne);
+  await bulk.eachOrg(warm, runOne);
+  await bulk.eachOrg(order.slice(warm.length), runOne);
 
-  const view = summarise(bulkId, dryRun, [...perOrg, ...results], startedAt);
-  logger.info({ bulkId, ...view.summary }, 'bulk draft: finished');
+  const view = run.finish(dryRun, [...perOrg, ...results]);
   if (!dryRun && view.summary.selected > 0) {
-    await recordSummary(change, ctx, principal, 'sso_bulk.drafted', bulkId, view, {
+    await bulk.recordSummary(change, ctx, principal, 'sso_bulk.drafted', bulkId, view, {
       // The secret itself never enters the trail: each draft's event carries its fingerprint.
       change: {
         ...body.change,

@@ -1,7 +1,8 @@
 /**
  * What the two bulk operations share: the per-org result and its problem, work on a few orgs at a
- * time, progress in the log, the summary, and the one audit event that records the operation itself.
+ * time, progress and summary in the log, and the one audit event that records the operation itself.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
 import type { ChangeContext } from '../../lib/request-context.js';
@@ -13,18 +14,14 @@ import type { BulkResultView } from './sso-bulk.schemas.js';
 /** Most orgs one bulk call may select. */
 export const BULK_MAX_ORGS = 10_000;
 /** Orgs worked on at once: each is a short transaction, and the tenant's audit chain serialises commits anyway. */
-export const CONCURRENCY = 4;
+const CONCURRENCY = 4;
 const PROGRESS_EVERY = 100;
 
 export type Result = BulkResultView['results'][number];
 export type Outcome = Result['outcome'];
 
-/** Runs `work` over `items` with at most `limit` at a time, in order of start. */
-export async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<void>,
-) {
+/** Runs `work` over `items` with at most CONCURRENCY at a time, in order of start. */
+export async function eachOrg<T>(items: readonly T[], work: (item: T, index: number) => Promise<void>) {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -32,7 +29,7 @@ export async function eachLimited<T>(
       await work(items[index] as T, index);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
 }
 
 /** The result of one org. */
@@ -71,39 +68,45 @@ export function problemOf(error: unknown): NonNullable<Result['problem']> {
   };
 }
 
-/** A counter of finished orgs that logs progress every hundred orgs (or five seconds) and at the end. */
-export function progress(logger: Pick<Logger, 'info'>, label: string, bulkId: string, total: number) {
-  let done = 0;
-  let failed = 0;
-  let lastLog = Date.now();
-  return (outcome: Outcome) => {
-    done += 1;
-    if (outcome === 'failed') failed += 1;
-    if (done % PROGRESS_EVERY === 0 || done === total || Date.now() - lastLog > 5_000) {
-      lastLog = Date.now();
-      logger.info({ bulkId, done, total, failed }, `${label}: progress`);
-    }
-  };
-}
-
-export function summarise(
-  bulkId: string,
-  dryRun: boolean,
-  results: Result[],
-  startedAt: number,
-): BulkResultView {
-  const count = (...outcomes: Outcome[]) => results.filter((r) => outcomes.includes(r.outcome)).length;
+/**
+ * One bulk operation's run: its id, a progress counter that logs every hundred orgs (or five
+ * seconds) and at the end, and its summary (logged when it finishes).
+ */
+export function startBulk(logger: Pick<Logger, 'info'>, label: 'bulk draft' | 'bulk approve') {
+  const startedAt = Date.now();
+  const bulkId = randomUUID();
   return {
     bulkId,
-    dryRun,
-    summary: {
-      selected: results.length,
-      succeeded: count('created', 'validated', 'approved'),
-      failed: count('failed'),
-      skipped: count('skipped'),
-      durationMs: Date.now() - startedAt,
+    progress(total: number) {
+      let done = 0;
+      let failed = 0;
+      let lastLog = Date.now();
+      return (outcome: Outcome) => {
+        done += 1;
+        if (outcome === 'failed') failed += 1;
+        if (done % PROGRESS_EVERY === 0 || done === total || Date.now() - lastLog > 5_000) {
+          lastLog = Date.now();
+          logger.info({ bulkId, done, total, failed }, `${label}: progress`);
+        }
+      };
     },
-    results,
+    finish(dryRun: boolean, results: Result[]): BulkResultView {
+      const count = (...outcomes: Outcome[]) => results.filter((r) => outcomes.includes(r.outcome)).length;
+      const view = {
+        bulkId,
+        dryRun,
+        summary: {
+          selected: results.length,
+          succeeded: count('created', 'validated', 'approved'),
+          failed: count('failed'),
+          skipped: count('skipped'),
+          durationMs: Date.now() - startedAt,
+        },
+        results,
+      };
+      logger.info({ bulkId, ...view.summary }, `${label}: finished`);
+      return view;
+    },
   };
 }
 
