@@ -12,6 +12,7 @@ import { inTransaction } from '../../src/db/transaction.js';
 import { dataKeysRepository } from '../../src/modules/crypto/data-keys.repository.js';
 import { cognigyTargetsRepository } from '../../src/modules/orgs/cognigy-targets.repository.js';
 import { orgsRepository } from '../../src/modules/orgs/orgs.repository.js';
+import { ssoValidationsRepository } from '../../src/modules/sso-versions/sso-validations.repository.js';
 import { ssoVersionsRepository } from '../../src/modules/sso-versions/sso-versions.repository.js';
 import { createMigratedDatabase } from '../support/database.js';
 import { type SeededOrg, seedOrgsWithVersion } from '../support/rows.js';
@@ -159,7 +160,7 @@ describe('prepared writes of the draft path', () => {
     const { db } = database;
     const written = await inTransaction(db, async (tx) => {
       const row = await ssoVersionsRepository.insert(tx, version(ids.orgId, 2));
-      const validation = await ssoVersionsRepository.insertValidation(tx, {
+      const validation = await ssoValidationsRepository.insert(tx, {
         tenantId: ids.tenantId,
         orgId: ids.orgId,
         versionId: row.id,
@@ -173,9 +174,7 @@ describe('prepared writes of the draft path', () => {
     const next = await inTransaction(db, (tx) => ssoVersionsRepository.insert(tx, version(ids.orgId, 3)));
     expect(written.row).toStrictEqual(await ssoVersionsRepository.get(db, ids.orgId, 2));
     expect(next).toStrictEqual(await ssoVersionsRepository.byId(db, next.id));
-    expect(written.validation).toStrictEqual(
-      await ssoVersionsRepository.latestValidation(db, written.row.id),
-    );
+    expect(written.validation).toStrictEqual(await ssoValidationsRepository.latest(db, written.row.id));
     expect(written.row.content).toEqual(version(ids.orgId, 2).content);
     // Ids are UUIDv7, as the schema's @default(uuid(7)) says: time-ordered.
     expect(written.row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -19,11 +19,8 @@ import {
   type SsoContent,
 } from './sso-content.js';
 import type { ValidationReport } from './sso-validation.js';
-import {
-  type ValidationRow,
-  type VersionRow,
-  ssoVersionsRepository as versions,
-} from './sso-versions.repository.js';
+import { type ValidationRow, ssoValidationsRepository as validations } from './sso-validations.repository.js';
+import { type VersionRow, ssoVersionsRepository as versions } from './sso-versions.repository.js';
 import {
   openVersionSecret,
   SECRET_COLUMNS,
@@ -112,7 +109,7 @@ export const insertReport = (
   version: Pick<VersionRow, 'id' | 'orgId'>,
   report: ValidationReport,
 ): Promise<ValidationRow> =>
-  versions.insertValidation(tx, {
+  validations.insert(tx, {
     tenantId: principal.tenantId,
     orgId: version.orgId,
     versionId: version.id,

@@ -12,6 +12,7 @@ import type { OrgsService } from '../orgs/orgs.service.js';
 import { tenantsRepository as tenants } from '../tenants/tenants.repository.js';
 import { type ApproveCommand, decideApproval, decideRejection } from './sso-review.js';
 import type { ValidationReport } from './sso-validation.js';
+import { ssoValidationsRepository as validations } from './sso-validations.repository.js';
 import { type VersionRow, ssoVersionsRepository as versions } from './sso-versions.repository.js';
 import type { ApproveBody } from './sso-versions.schemas.js';
 import { lockVersion } from './version-lookup.js';
@@ -48,7 +49,7 @@ export async function approveInTx(
   version: VersionRow,
   command: ApproveCommand & { comment?: string },
 ): Promise<VersionRow> {
-  const validation = await versions.latestValidation(tx, version.id);
+  const validation = await validations.latest(tx, version.id);
   const latestApproved = await versions.latestApproved(tx, version.orgId);
   const settings = await tenants.settings(tx, principal.tenantId);
   const decision = decideApproval(
@@ -107,7 +108,7 @@ export async function approve(
   return deps.change(ctx, async (tx, trail) => {
     const row = await lockVersion(deps.orgs, tx, principal, ref, number);
     const approved = await approveInTx(deps, tx, trail, principal, row, body);
-    return toVersionView(approved, await versions.latestValidation(tx, row.id));
+    return toVersionView(approved, await validations.latest(tx, row.id));
   });
 }
 
@@ -137,6 +138,6 @@ export async function reject(
       orgId: row.orgId,
       diff: changes(reviewOf(row), reviewOf(rejected)),
     });
-    return toVersionView(rejected, await versions.latestValidation(tx, row.id));
+    return toVersionView(rejected, await validations.latest(tx, row.id));
   });
 }

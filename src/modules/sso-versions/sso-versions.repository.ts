@@ -2,7 +2,8 @@ import { type Insertable, type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
 import { prepared } from '../../db/prepared.js';
-import type { SsoValidation, SsoVersion } from '../../generated/kysely/types.js';
+import type { SsoVersion } from '../../generated/kysely/types.js';
+import { type ValidationRow, validationOf } from './sso-validations.repository.js';
 
 export interface VersionRow {
   readonly id: string;
@@ -37,18 +38,6 @@ export interface VersionRow {
   readonly supersededAt: Date | null;
 }
 
-export interface ValidationRow {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly orgId: string;
-  readonly versionId: string;
-  readonly status: string;
-  readonly report: unknown;
-  readonly checkedAt: Date;
-  readonly requestedById: string | null;
-  readonly requestedByName: string;
-}
-
 export interface NewVersion {
   readonly tenantId: string;
   readonly orgId: string;
@@ -68,16 +57,6 @@ export interface NewVersion {
   readonly note: string | null;
   readonly createdById: string;
   readonly createdByName: string;
-}
-
-export interface NewValidation {
-  readonly tenantId: string;
-  readonly orgId: string;
-  readonly versionId: string;
-  readonly status: string;
-  readonly report: object;
-  readonly requestedById: string;
-  readonly requestedByName: string;
 }
 
 /** What a review writes: a draft moved to approved or rejected (the trigger refuses anything else). */
@@ -126,21 +105,8 @@ const versionOf = (r: Selectable<SsoVersion>): VersionRow => ({
   supersededAt: r.superseded_at,
 });
 
-/** A row of `sso_validations` as the service sees it (the one mapping of this table). */
-const validationOf = (r: Selectable<SsoValidation>): ValidationRow => ({
-  id: r.id,
-  tenantId: r.tenant_id,
-  orgId: r.org_id,
-  versionId: r.version_id,
-  status: r.status,
-  report: r.report,
-  checkedAt: r.checked_at,
-  requestedById: r.requested_by_id,
-  requestedByName: r.requested_by_name,
-});
-
-// Every draft reads the head twice and inserts a version and its report; every forward reads its
-// version by id: prepared statements.
+// Every draft reads the head twice and inserts a version (and its report: sso-validations.repository.ts);
+// every forward reads its version by id: prepared statements.
 const BY_ID = prepared('sso_version_by_id', (db, p: { id: string }) =>
   db.selectFrom('sso_versions').selectAll().where('id', '=', p.id),
 );
@@ -173,22 +139,6 @@ const INSERT_VERSION = prepared('sso_version_insert', (db, p: Insertable<SsoVers
     })
     .returningAll(),
 );
-const INSERT_VALIDATION = prepared('sso_validation_insert', (db, p: Insertable<SsoValidation>) =>
-  db
-    .insertInto('sso_validations')
-    .values({
-      id: p.id,
-      tenant_id: p.tenant_id,
-      org_id: p.org_id,
-      version_id: p.version_id,
-      status: p.status,
-      report: p.report,
-      requested_by_id: p.requested_by_id,
-      requested_by_name: p.requested_by_name,
-    })
-    .returningAll(),
-);
-
 /** The newest validation report of each version (`v`), for the page below. */
 const REPORT_COLUMNS = [
   'r.id as report_id',
@@ -319,33 +269,6 @@ export const ssoVersionsRepository = {
         created_by_id: data.createdById,
         created_by_name: data.createdByName,
       })) as Selectable<SsoVersion>,
-    ),
-
-  latestValidation: async (db: Db, versionId: string): Promise<ValidationRow | null> => {
-    const row = await db
-      .selectFrom('sso_validations')
-      .selectAll()
-      .where('version_id', '=', versionId)
-      .orderBy('checked_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? validationOf(row) : null;
-  },
-
-  /** A new validation report, with a new UUIDv7 id. */
-  insertValidation: async (tx: Tx, data: NewValidation): Promise<ValidationRow> =>
-    validationOf(
-      (await INSERT_VALIDATION.first(tx, {
-        id: uuidv7(),
-        tenant_id: data.tenantId,
-        org_id: data.orgId,
-        version_id: data.versionId,
-        status: data.status,
-        report: JSON.stringify(data.report),
-        requested_by_id: data.requestedById,
-        requested_by_name: data.requestedByName,
-      })) as Selectable<SsoValidation>,
     ),
 
   /** Moves a draft to approved or rejected; the trigger refuses anything else. */

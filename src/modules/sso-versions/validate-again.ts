@@ -9,7 +9,7 @@ import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { insertReport } from './persist-draft.js';
 import type { SsoValidator } from './sso-validation.js';
-import { ssoVersionsRepository as versions } from './sso-versions.repository.js';
+import { ssoValidationsRepository as validations } from './sso-validations.repository.js';
 import { findVersion } from './version-lookup.js';
 import { toVersionView, versionContent } from './version-view.js';
 
@@ -32,7 +32,7 @@ export async function validateAgain(
 ) {
   const { db, change, orgs, validator, now } = deps;
   const { org, row } = await findVersion(deps, principal, ref, number);
-  const previous = await versions.latestValidation(db, row.id);
+  const previous = await validations.latest(db, row.id);
   const { report } = await validator.validate(versionContent(row), { refresh, now: now() });
   return change(ctx, async (tx, trail) => {
     await orgs.lockForWrite(tx, principal, org.id, undefined);

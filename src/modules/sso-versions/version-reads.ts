@@ -5,6 +5,7 @@ import { BadRequestError, ConflictError } from '../../lib/errors.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { diffVersions, type VersionDiff } from './sso-diff.js';
+import { ssoValidationsRepository as validations } from './sso-validations.repository.js';
 import { type VersionRow, ssoVersionsRepository as versions } from './sso-versions.repository.js';
 import type { ListVersionsQuery } from './sso-versions.schemas.js';
 import { findVersion, versionNotFound } from './version-lookup.js';
@@ -49,7 +50,7 @@ export async function getVersion(
   number: number,
 ) {
   const { row } = await findVersion(deps, principal, ref, number);
-  return toVersionView(row, await versions.latestValidation(deps.db, row.id));
+  return toVersionView(row, await validations.latest(deps.db, row.id));
 }
 
 /** GET …/versions/{n}/diff?against={m|live}: field by field, secrets as fingerprints. */

@@ -6,7 +6,8 @@ import type { SsoContent } from './sso-content.js';
 import { contentOf } from './sso-content.js';
 import type { Comparable } from './sso-diff.js';
 import type { ValidationReport } from './sso-validation.js';
-import type { ValidationRow, VersionRow } from './sso-versions.repository.js';
+import type { ValidationRow } from './sso-validations.repository.js';
+import type { VersionRow } from './sso-versions.repository.js';
 import type { VersionView } from './sso-versions.schemas.js';
 import { secretRef } from './version-secrets.js';
 
