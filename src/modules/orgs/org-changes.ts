@@ -6,11 +6,11 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { ConflictError } from '../../lib/errors.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
-import { changes, created } from '../audit/diff.js';
+import { created } from '../audit/diff.js';
 import { requireUnscoped, type TenantPrincipal } from '../auth/principal.js';
 import type { SecretsService } from '../crypto/secrets.service.js';
 import { lockForWrite } from './org-access.js';
-import { toOrgView } from './org-view.js';
+import { orgChanges, orgEvent, toOrgView } from './org-view.js';
 import { type OrgRow, orgsRepository as orgs } from './orgs.repository.js';
 import type { CreateOrgBody, UpdateOrgBody } from './orgs.schemas.js';
 
@@ -38,10 +38,8 @@ export async function createOrg(
         labels: body.labels ?? {},
       });
       await trail.record({
-        tenantId: principal.tenantId,
+        ...orgEvent(principal.tenantId, row),
         action: 'org.created',
-        target: { type: 'org', id: row.id },
-        orgId: row.id,
         diff: created(toOrgView(row)),
       });
       return row;
@@ -69,11 +67,9 @@ export async function updateOrg(
         ...(body.labels !== undefined ? { labels: body.labels } : {}),
       });
       await trail.record({
-        tenantId: principal.tenantId,
+        ...orgEvent(principal.tenantId, row),
         action: 'org.updated',
-        target: { type: 'org', id: row.id },
-        orgId: row.id,
-        diff: changes(toOrgView(row), toOrgView(updated)),
+        diff: orgChanges(row, updated),
       });
       return updated;
     });
@@ -94,23 +90,18 @@ export async function archiveOrg(
 ) {
   return change(ctx, async (tx, trail) => {
     const row = await lockForWrite(tx, principal, ref, expected);
-    const target = { type: 'org', id: row.id };
     if (shredSecrets && (await secrets.shredOrg(tx, row.id))) {
       await trail.record({
-        tenantId: principal.tenantId,
+        ...orgEvent(principal.tenantId, row),
         action: 'org.secrets_shredded',
-        target,
-        orgId: row.id,
         diff: { before: { dataKey: 'present' }, after: { dataKey: 'destroyed' } },
       });
     }
     const archived = await orgs.update(tx, row.id, { archivedAt: new Date() });
     await trail.record({
-      tenantId: principal.tenantId,
+      ...orgEvent(principal.tenantId, row),
       action: 'org.archived',
-      target,
-      orgId: row.id,
-      diff: changes(toOrgView(row), toOrgView(archived)),
+      diff: orgChanges(row, archived),
     });
     return archived;
   });

@@ -1,5 +1,9 @@
-/** An org row as the API shows it (and the audit trail records it): the Cognigy API key as its fingerprint only. */
+/**
+ * An org row as the API shows it (and the audit trail records it): the Cognigy API key as its
+ * fingerprint only.
+ */
 import type { Labels } from '../../lib/schemas.js';
+import { changes } from '../audit/diff.js';
 import type { OrgRow } from './orgs.repository.js';
 import type { OrgView } from './orgs.schemas.js';
 
@@ -23,3 +27,13 @@ export function toOrgView(row: OrgRow): OrgView {
       : null,
   };
 }
+
+/** The tenant, target and org of an audit event about org `row`. */
+export const orgEvent = (tenantId: string, row: OrgRow) => ({
+  tenantId,
+  target: { type: 'org' as const, id: row.id },
+  orgId: row.id,
+});
+
+/** What changed in the org's API view, for its audit event. */
+export const orgChanges = (before: OrgRow, after: OrgRow) => changes(toOrgView(before), toOrgView(after));

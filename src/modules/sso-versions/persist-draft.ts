@@ -28,7 +28,7 @@ import {
   type SecretSource,
   versionSecretLocation,
 } from './version-secrets.js';
-import { auditView, toVersionView } from './version-view.js';
+import { auditView, toVersionView, versionEvent } from './version-view.js';
 
 export interface DraftPlan {
   readonly content: SsoContent;
@@ -150,10 +150,8 @@ export async function persistDraft(
   });
   const validation = await insertReport(tx, principal, version, plan.report);
   await trail.record({
-    tenantId: principal.tenantId,
+    ...versionEvent(principal.tenantId, version),
     action: plan.rollbackOf === null ? 'sso_version.created' : 'sso_version.rollback_created',
-    target: { type: 'sso_version', id: version.id },
-    orgId: org.id,
     diff: created(auditView(version, plan.report.status)),
   });
   return { version, validation };

@@ -16,7 +16,7 @@ import { ssoValidationsRepository as validations } from './sso-validations.repos
 import { type VersionRow, ssoVersionsRepository as versions } from './sso-versions.repository.js';
 import type { ApproveBody } from './sso-versions.schemas.js';
 import { lockVersion } from './version-lookup.js';
-import { reviewOf, toVersionView } from './version-view.js';
+import { reviewOf, toVersionView, versionEvent } from './version-view.js';
 
 /**
  * The seam of the forwarding issue: called inside the approval's transaction with the approved
@@ -74,18 +74,14 @@ export async function approveInTx(
   });
   const superseded = await versions.supersedeOlderApproved(tx, version.orgId, version.number);
   await trail.record({
-    tenantId: principal.tenantId,
+    ...versionEvent(principal.tenantId, version),
     action: 'sso_version.approved',
-    target: { type: 'sso_version', id: version.id },
-    orgId: version.orgId,
     diff: changes(reviewOf(version), { ...reviewOf(approved), validationStatus: validation?.status ?? null }),
   });
   for (const old of superseded) {
     await trail.record({
-      tenantId: principal.tenantId,
+      ...versionEvent(principal.tenantId, old),
       action: 'sso_version.superseded',
-      target: { type: 'sso_version', id: old.id },
-      orgId: old.orgId,
       diff: {
         before: { number: old.number, state: 'approved' },
         after: { number: old.number, state: 'superseded', supersededBy: version.number },
@@ -132,10 +128,8 @@ export async function reject(
       reviewComment: comment,
     });
     await trail.record({
-      tenantId: principal.tenantId,
+      ...versionEvent(principal.tenantId, row),
       action: 'sso_version.rejected',
-      target: { type: 'sso_version', id: row.id },
-      orgId: row.orgId,
       diff: changes(reviewOf(row), reviewOf(rejected)),
     });
     return toVersionView(rejected, await validations.latest(tx, row.id));

@@ -11,7 +11,7 @@ import { insertReport } from './persist-draft.js';
 import type { SsoValidator } from './sso-validation.js';
 import { ssoValidationsRepository as validations } from './sso-validations.repository.js';
 import { findVersion } from './version-lookup.js';
-import { toVersionView, versionContent } from './version-view.js';
+import { toVersionView, versionContent, versionEvent } from './version-view.js';
 
 export interface ValidateAgainDeps {
   readonly db: Db;
@@ -38,10 +38,8 @@ export async function validateAgain(
     await orgs.lockForWrite(tx, principal, org.id, undefined);
     const validation = await insertReport(tx, principal, row, report);
     await trail.record({
-      tenantId: principal.tenantId,
+      ...versionEvent(principal.tenantId, row),
       action: 'sso_version.validated',
-      target: { type: 'sso_version', id: row.id },
-      orgId: org.id,
       diff: {
         before: { number, validationStatus: previous?.status ?? null },
         after: {

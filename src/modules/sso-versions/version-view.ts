@@ -68,10 +68,17 @@ export function auditView(row: VersionRow, validationStatus?: string) {
   return validationStatus ? { ...view, validationStatus } : view;
 }
 
-/** What the audit trail records of a review: the version's number and review state. */
+/** A version's review as approval and rejection record it. */
 export const reviewOf = (row: VersionRow) => ({
   number: row.number,
   review: toVersionView(row, null).review,
+});
+
+/** The tenant, target and org of an audit event about version `row`. */
+export const versionEvent = (tenantId: string, row: Pick<VersionRow, 'id' | 'orgId'>) => ({
+  tenantId,
+  target: { type: 'sso_version' as const, id: row.id },
+  orgId: row.orgId,
 });
 
 /** What the diff compares of a version. */
