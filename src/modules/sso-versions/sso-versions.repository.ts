@@ -38,27 +38,6 @@ export interface VersionRow {
   readonly supersededAt: Date | null;
 }
 
-export interface NewVersion {
-  readonly tenantId: string;
-  readonly orgId: string;
-  readonly number: number;
-  readonly kind: string;
-  readonly content: object;
-  readonly clientSecretSealed: string | null;
-  readonly clientSecretFingerprint: string | null;
-  readonly clientSecretChangedIn: number | null;
-  readonly decryptionKeySealed: string | null;
-  readonly decryptionKeyFingerprint: string | null;
-  readonly decryptionKeyChangedIn: number | null;
-  readonly contentHash: string;
-  readonly baseVersion: number | null;
-  readonly rollbackOf: number | null;
-  readonly bulkId: string | null;
-  readonly note: string | null;
-  readonly createdById: string;
-  readonly createdByName: string;
-}
-
 /** What a review writes: a draft moved to approved or rejected (the trigger refuses anything else). */
 export interface Review {
   readonly reviewState: string;
@@ -69,6 +48,16 @@ export interface Review {
   readonly overrideReason?: string | null;
   readonly selfApproved?: boolean;
   readonly approvedHash?: string | null;
+}
+
+/** What `insert` writes: a version as drafted (the id is made there; the review columns start empty). */
+export interface NewVersion
+  extends Omit<
+    VersionRow,
+    'id' | 'content' | 'createdById' | 'createdAt' | keyof Review | 'supersededBy' | 'supersededAt'
+  > {
+  readonly content: object;
+  readonly createdById: string;
 }
 
 /** A row of `sso_versions` as the service sees it (the one mapping of this table). */
