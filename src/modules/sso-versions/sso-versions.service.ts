@@ -3,7 +3,6 @@
  * a second person, diffed, rolled back. Every change is one transaction with its audit events; no
  * network call happens inside one (validation runs before, forwarding after).
  */
-import type pg from 'pg';
 import type { Db, Tx } from '../../db/client.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
 import {
@@ -67,8 +66,6 @@ export type ApprovalHook = (
 
 export interface SsoVersionsServiceDeps {
   readonly db: Db;
-  /** For the one-statement reads of hot paths (GET /v1/orgs/{org}/sso). */
-  readonly pool: pg.Pool;
   readonly change: ChangeRunner;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint'>;
   readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite' | 'loadCognigyCredentials'>;
@@ -200,7 +197,7 @@ export interface DraftPlan {
 }
 
 export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
-  const { db, pool, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
+  const { db, change, secrets, orgs, validator, allowHttp, onApproved } = deps;
   const now = deps.now ?? (() => new Date());
 
   function assertBase(head: VersionRow | null, expected: number | undefined): void {
@@ -727,7 +724,7 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
 
     async state(principal: TenantPrincipal, ref: string): Promise<SsoStateView> {
       const row = await readSsoState(
-        pool,
+        db,
         principal.tenantId,
         isUuid(ref) ? { id: ref.toLowerCase() } : { slug: ref },
       );
