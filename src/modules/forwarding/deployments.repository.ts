@@ -149,6 +149,20 @@ export const CLAIM = prepared(
               ),
             ),
           )
+          // One per org: two pending of one org claimed together broke the one-in-flight index, and
+          // the claim failed for every org until a person intervened. The older goes first
+          // (superseded unsent, see newerWaiting), then the newer.
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('deployments as o')
+                  .select(sql`1`.as('one'))
+                  .whereRef('o.org_id', '=', 'd.org_id')
+                  .where('o.state', '=', pending)
+                  .whereRef('o.version_number', '<', 'd.version_number'),
+              ),
+            ),
+          )
           .orderBy('d.not_before')
           .orderBy('d.created_at')
           .limit(p.limit)
@@ -291,6 +305,79 @@ const SETTLE = prepared('deployments_settle', (db, p: { rows: string }) =>
     .whereRef('d.id', '=', 'u.id'),
 );
 
+const RECLAIM = prepared('deployments_reclaim', (db, p: { worker: string }) =>
+  db
+    .with('expired', (db) =>
+      db
+        .selectFrom('deployments as d')
+        .select(({ exists, selectFrom }) => [
+          'd.id',
+          'd.lease_owner',
+          'd.lease_expires_at',
+          'd.updated_at as claimed_at',
+          exists(
+            selectFrom('deployments as n')
+              .select(sql`1`.as('one'))
+              .whereRef('n.org_id', '=', 'd.org_id')
+              .where('n.state', '=', pending)
+              .whereRef('n.version_number', '>', 'd.version_number'),
+          ).as('newer_waiting'),
+        ])
+        .where('d.state', '=', inFlight)
+        .where('d.lease_expires_at', '<', sql<Date>`now()`)
+        .orderBy('d.id')
+        .forUpdate()
+        .skipLocked(),
+    )
+    .with('attempts', (db) =>
+      db
+        .insertInto('deployment_attempts')
+        .columns(['id', 'deployment_id', 'number', 'worker', 'started_at', 'duration_ms', 'outcome', 'error'])
+        .expression((eb) =>
+          eb.selectFrom('expired as e').select((e) => [
+            sql<string>`gen_random_uuid()`.as('id'),
+            'e.id',
+            sql<number>`coalesce(${e
+              .selectFrom('deployment_attempts as x')
+              .select((x) => x.fn.max('x.number').as('n'))
+              .whereRef('x.deployment_id', '=', 'e.id')}, 0) + 1`.as('number'),
+            sql<string>`coalesce(e.lease_owner, 'unknown')`.as('worker'),
+            'e.claimed_at',
+            sql<number>`0`.as('duration_ms'),
+            sql<string>`'unknown'`.as('outcome'),
+            sql<unknown>`jsonb_build_object(
+                'code', 'outcome_unknown',
+                'detail', 'The worker ' || coalesce(e.lease_owner, '?') || ' claimed it at ' ||
+                          to_char(e.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                          ' and its lease ran out at ' ||
+                          to_char(e.lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                          ' without a recorded answer (stopped or killed mid-call): Cognigy may have applied it.',
+                'reclaimedBy', ${p.worker}::text)`.as('error'),
+          ]),
+        ),
+    )
+    .updateTable('deployments as d')
+    .from('expired as e')
+    .set((eb) => ({
+      state: sql<string>`CASE WHEN e.newer_waiting THEN 'superseded' ELSE 'pending' END`,
+      attempts: eb('d.attempts', '+', 1),
+      not_before: sql<Date>`now()`,
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: sql<Date | null>`CASE WHEN e.newer_waiting THEN now() ELSE d.finished_at END`,
+      updated_at: sql<Date>`now()`,
+    }))
+    .whereRef('d.id', '=', 'e.id')
+    .returning([
+      'd.id',
+      'd.tenant_id as tenantId',
+      'd.org_id as orgId',
+      'd.version_number as versionNumber',
+      'd.state',
+      'e.lease_owner as leaseOwner',
+    ]),
+);
+
 export const deploymentsRepository = {
   /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
   async enqueue(
@@ -328,86 +415,7 @@ export const deploymentsRepository = {
    * supersessions' audit events); `worker` is the one reclaiming.
    */
   reclaimExpired: async (tx: Tx, worker: string): Promise<ReclaimedRow[]> =>
-    (await tx
-      .with('expired', (db) =>
-        db
-          .selectFrom('deployments as d')
-          .select(({ exists, selectFrom }) => [
-            'd.id',
-            'd.lease_owner',
-            'd.lease_expires_at',
-            'd.updated_at as claimed_at',
-            exists(
-              selectFrom('deployments as n')
-                .select(sql`1`.as('one'))
-                .whereRef('n.org_id', '=', 'd.org_id')
-                .where('n.state', '=', pending)
-                .whereRef('n.version_number', '>', 'd.version_number'),
-            ).as('newer_waiting'),
-          ])
-          .where('d.state', '=', inFlight)
-          .where('d.lease_expires_at', '<', sql<Date>`now()`)
-          .orderBy('d.id')
-          .forUpdate()
-          .skipLocked(),
-      )
-      .with('attempts', (db) =>
-        db
-          .insertInto('deployment_attempts')
-          .columns([
-            'id',
-            'deployment_id',
-            'number',
-            'worker',
-            'started_at',
-            'duration_ms',
-            'outcome',
-            'error',
-          ])
-          .expression((eb) =>
-            eb.selectFrom('expired as e').select((e) => [
-              sql<string>`gen_random_uuid()`.as('id'),
-              'e.id',
-              sql<number>`coalesce(${e
-                .selectFrom('deployment_attempts as x')
-                .select((x) => x.fn.max('x.number').as('n'))
-                .whereRef('x.deployment_id', '=', 'e.id')}, 0) + 1`.as('number'),
-              sql<string>`coalesce(e.lease_owner, 'unknown')`.as('worker'),
-              'e.claimed_at',
-              sql<number>`0`.as('duration_ms'),
-              sql<string>`'unknown'`.as('outcome'),
-              sql<unknown>`jsonb_build_object(
-                'code', 'outcome_unknown',
-                'detail', 'The worker ' || coalesce(e.lease_owner, '?') || ' claimed it at ' ||
-                          to_char(e.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
-                          ' and its lease ran out at ' ||
-                          to_char(e.lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
-                          ' without a recorded answer (stopped or killed mid-call): Cognigy may have applied it.',
-                'reclaimedBy', ${worker}::text)`.as('error'),
-            ]),
-          ),
-      )
-      .updateTable('deployments as d')
-      .from('expired as e')
-      .set((eb) => ({
-        state: sql<string>`CASE WHEN e.newer_waiting THEN 'superseded' ELSE 'pending' END`,
-        attempts: eb('d.attempts', '+', 1),
-        not_before: sql<Date>`now()`,
-        lease_owner: null,
-        lease_expires_at: null,
-        finished_at: sql<Date | null>`CASE WHEN e.newer_waiting THEN now() ELSE d.finished_at END`,
-        updated_at: sql<Date>`now()`,
-      }))
-      .whereRef('d.id', '=', 'e.id')
-      .returning([
-        'd.id',
-        'd.tenant_id as tenantId',
-        'd.org_id as orgId',
-        'd.version_number as versionNumber',
-        'd.state',
-        'e.lease_owner as leaseOwner',
-      ])
-      .execute()) as ReclaimedRow[],
+    (await RECLAIM.execute(tx, { worker })) as ReclaimedRow[],
 
   /**
    * Claims up to `limit` due deployments of orgs with nothing in flight, for `worker`, until the lease
