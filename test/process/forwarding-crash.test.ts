@@ -18,6 +18,7 @@ import {
   tail,
   waitForReady,
 } from '../support/process.js';
+import { appliedCount, rollout, waitFor } from '../support/rollout.js';
 import { testCertificates } from '../support/tls.js';
 
 const PLATFORM_KEY = 'crash-test-platform-key-0123456789abcdefghij';
@@ -60,88 +61,6 @@ async function start(database: TestDatabase, label: string): Promise<ServiceProc
   return service;
 }
 
-async function call(service: ServiceProcess, method: string, path: string, key: string, body?: unknown) {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-/**
- * A tenant with `count` orgs on the fake Cognigy, each given an approved SAML version (v1) by one
- * bulk draft and one bulk approval (each org its own transaction, deployment enqueued with it).
- */
-async function rollout(
-  service: ServiceProcess,
-  slug: string,
-  count: number,
-): Promise<{ orgIds: string[]; approveAll: (issuer: string) => Promise<void> }> {
-  const tenant = await call(service, 'POST', '/v1/tenants', PLATFORM_KEY, { slug, name: slug });
-  const admin = tenant.adminKey.token;
-  const editor = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'e', roles: ['editor'] })).token;
-  const approver = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'a', roles: ['approver'] }))
-    .token;
-  const { certPem } = testCertificates();
-  const orgIds: string[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const org = await call(service, 'POST', '/v1/orgs', admin, {
-      slug: `org-${i}`,
-      name: `Org ${i}`,
-      labels: { wave: slug },
-    });
-    const apiKey = `${slug}-key-${i}-0123456789`;
-    fake.addKey(apiKey, org.id);
-    await call(service, 'PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
-    orgIds.push(org.id);
-  }
-  /** One bulk draft and one bulk approval of a new version for every org (each its own transaction). */
-  const approveAll = async (issuer: string) => {
-    const drafted = await call(service, 'POST', '/v1/sso/bulk', editor, {
-      selector: { labels: { wave: slug } },
-      change: {
-        kind: 'saml',
-        idpIssuer: issuer,
-        idpLoginEndpoint: 'https://idp.example.com/login',
-        idpCertificate: certPem,
-      },
-    });
-    expect(drafted.summary).toMatchObject({ selected: count, succeeded: count });
-    const approved = await call(service, 'POST', '/v1/sso/bulk/approve', approver, {
-      bulkId: drafted.bulkId,
-    });
-    expect(approved.summary).toMatchObject({ selected: count, succeeded: count });
-  };
-  await approveAll('urn:v1');
-  return { orgIds, approveAll };
-}
-
-async function appliedCount(database: TestDatabase, orgIds: string[], version = 1): Promise<number> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT count(DISTINCT org_id) AS n FROM deployments
-        WHERE state = 'succeeded' AND version_number = $2 AND org_id = ANY($1::uuid[])`,
-      [orgIds, version],
-    );
-    return Number(rows[0]?.n ?? 0);
-  } finally {
-    await client.end();
-  }
-}
-
-async function waitUntil(what: string, predicate: () => Promise<boolean>, timeoutMs: number) {
-  const until = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > until) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('forwarding across a crash', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -155,20 +74,21 @@ describe('forwarding across a crash', () => {
     let orgIds: string[] = [];
     try {
       // every approval is committed; the worker is forwarding (8 at a time, 400 ms each) when killed
-      orgIds = (await rollout(first, 'crash-a', CRASH_ORGS)).orgIds;
+      orgIds = (await rollout(first, { fake, platformKey: PLATFORM_KEY, slug: 'crash-a', count: CRASH_ORGS }))
+        .orgIds;
       first.child.kill('SIGKILL');
       await first.exited;
     } finally {
       fake.setLatency(0);
     }
-    const before = await appliedCount(database, orgIds);
+    const before = await appliedCount(database.url, orgIds);
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(CRASH_ORGS); // the kill really was mid-rollout
     const restartedAt = Date.now();
     const second = await start(database, 'second');
-    await waitUntil(
+    await waitFor(
       'every org applied',
-      async () => (await appliedCount(database, orgIds)) === CRASH_ORGS,
+      async () => (await appliedCount(database.url, orgIds)) === CRASH_ORGS,
       60_000,
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${tail(second)}`);
@@ -193,13 +113,18 @@ describe('two processes on one database', () => {
     const b = await start(database, 'two-b');
     let orgIds: string[] = [];
     try {
-      const shared = await rollout(a, 'shared', SHARED_ORGS);
+      const shared = await rollout(a, {
+        fake,
+        platformKey: PLATFORM_KEY,
+        slug: 'shared',
+        count: SHARED_ORGS,
+      });
       orgIds = shared.orgIds;
       // v2 of every org is approved while v1 is still being forwarded by both processes
       await shared.approveAll('urn:v2');
-      await waitUntil(
+      await waitFor(
         'every org has v2 applied',
-        async () => (await appliedCount(database, orgIds, 2)) === SHARED_ORGS,
+        async () => (await appliedCount(database.url, orgIds, 2)) === SHARED_ORGS,
         120_000,
       );
     } finally {

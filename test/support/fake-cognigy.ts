@@ -40,6 +40,15 @@ export interface FakeCognigyCall {
   readonly traceId: string;
 }
 
+/** A request as it arrived, before the fake answered it (or was cut off: a caller killed mid-call). */
+export interface FakeCognigyReceived {
+  readonly at: number;
+  readonly path: string;
+  readonly organisation: string | null;
+  /** The parsed JSON body (null when none or not JSON). */
+  readonly body: unknown;
+}
+
 export type OrganisationState =
   | { readonly kind: 'configured'; readonly body: Record<string, unknown>; readonly at: number }
   | { readonly kind: 'reset'; readonly at: number };
@@ -58,6 +67,8 @@ export interface FakeCognigy {
   /** The API base to configure as an org's Cognigy target (ends in /new). */
   readonly apiBase: string;
   readonly calls: FakeCognigyCall[];
+  /** Every request when it arrived, answered or not (a call cut off mid-way is here, not in `calls`). */
+  readonly received: FakeCognigyReceived[];
   /** Accepts `apiKey` as the key of `organisation`. */
   addKey(apiKey: string, organisation: string): void;
   /** The organisation's SSO configuration as the fake holds it now. */
@@ -105,6 +116,7 @@ export async function startFakeCognigy(
   const keys = new Map<string, string>();
   const states = new Map<string, OrganisationState>();
   const calls: FakeCognigyCall[] = [];
+  const received: FakeCognigyReceived[] = [];
   const queued: Fault[] = [];
   let rate = 0;
   let rateFaults: readonly Fault[] = [];
@@ -127,6 +139,13 @@ export async function startFakeCognigy(
     const traceId = `api--${randomUUID()}`;
     let body: unknown = null;
     const text = Buffer.concat(chunks).toString('utf8');
+    let arrived: unknown = null;
+    try {
+      arrived = text ? JSON.parse(text) : null;
+    } catch {
+      // recorded as null; the answer below says 400
+    }
+    received.push({ at: Date.now(), path, organisation, body: arrived });
     const record = (status: number, fault: Fault['kind'] | null) =>
       calls.push({ at: Date.now(), path, apiKey, organisation, body, status, fault, traceId });
 
@@ -203,6 +222,7 @@ export async function startFakeCognigy(
     gauge,
     apiBase: `${server.url}/new`,
     calls,
+    received,
     addKey: (apiKey, organisation) => void keys.set(apiKey, organisation),
     stateOf: (organisation) => states.get(organisation),
     queueFaults: (...faults) => void queued.push(...faults),

@@ -93,9 +93,14 @@ export async function makeTempDir(label: string): Promise<string> {
 
 /**
  * Starts the service with exactly `env` as its configuration (nothing of the runner's own
- * configuration leaks in) on a free port, listening on 127.0.0.1.
+ * configuration leaks in) on a free port, listening on 127.0.0.1. With `ownProcessGroup` it leads a
+ * process group of its own, as a shell's foreground job does: `process.kill(-pid, 'SIGINT')` is then
+ * what Ctrl-C sends.
  */
-export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string>,
+  options: { ownProcessGroup?: boolean } = {},
+): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of CONFIG_VARIABLES) delete childEnv[name];
@@ -109,6 +114,7 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     cwd: PROJECT_ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;

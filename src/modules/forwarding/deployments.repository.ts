@@ -9,6 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
 import { prepared } from '../../db/prepared.js';
 import type { Deployment, DeploymentAttempt } from '../../generated/kysely/types.js';
+import type { AttemptOutcomeName } from './deployments.schemas.js';
 
 export interface DeploymentRow {
   readonly id: string;
@@ -79,11 +80,16 @@ const attemptOf = (r: Selectable<DeploymentAttempt>): AttemptRow => ({
 /** A claimed deployment, and whether a newer one of its org waited at the moment of the claim. */
 export type ClaimedDeployment = DeploymentRow & { readonly newerWaiting: boolean };
 
-export interface SupersededRow {
+/** A deployment whose lease ran out mid-call, as {@link deploymentsRepository.reclaimExpired} left it. */
+export interface ReclaimedRow {
   readonly id: string;
   readonly tenantId: string;
   readonly orgId: string;
   readonly versionNumber: number;
+  /** `pending` again, or `superseded` when a newer version of the org waits. */
+  readonly state: 'pending' | 'superseded';
+  /** The worker whose lease ran out. */
+  readonly leaseOwner: string | null;
 }
 
 export interface NewDeployment {
@@ -98,7 +104,7 @@ export interface AttemptRecord {
   readonly worker: string;
   readonly startedAt: Date;
   readonly durationMs: number;
-  readonly outcome: 'success' | 'refused' | 'retryable' | 'network' | 'timeout' | 'skipped';
+  readonly outcome: AttemptOutcomeName;
   readonly httpStatus: number | null;
   readonly traceId: string | null;
   readonly error: object | null;
@@ -140,6 +146,20 @@ export const CLAIM = prepared(
                   .select(sql`1`.as('one'))
                   .whereRef('f.org_id', '=', 'd.org_id')
                   .where('f.state', '=', inFlight),
+              ),
+            ),
+          )
+          // One per org: two pending of one org claimed together broke the one-in-flight index, and
+          // the claim failed for every org until a person intervened. The older goes first
+          // (superseded unsent, see newerWaiting), then the newer.
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('deployments as o')
+                  .select(sql`1`.as('one'))
+                  .whereRef('o.org_id', '=', 'd.org_id')
+                  .where('o.state', '=', pending)
+                  .whereRef('o.version_number', '<', 'd.version_number'),
               ),
             ),
           )
@@ -202,6 +222,22 @@ const LOCKS_HELD = prepared('deployments_locks_held', (db, p: { ids: string[]; w
     .where('lease_owner', '=', p.worker)
     .orderBy('id')
     .forUpdate(),
+);
+
+const NEWER_WAITING = prepared('deployments_newer_waiting', (db, p: { ids: string[] }) =>
+  db
+    .selectFrom('deployments as d')
+    .select('d.id')
+    .where('d.id', '=', sql<string>`any(${p.ids}::uuid[])`)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('deployments as n')
+          .select(sql`1`.as('one'))
+          .whereRef('n.org_id', '=', 'd.org_id')
+          .where('n.state', '=', pending)
+          .whereRef('n.version_number', '>', 'd.version_number'),
+      ),
+    ),
 );
 
 /**
@@ -269,6 +305,79 @@ const SETTLE = prepared('deployments_settle', (db, p: { rows: string }) =>
     .whereRef('d.id', '=', 'u.id'),
 );
 
+const RECLAIM = prepared('deployments_reclaim', (db, p: { worker: string }) =>
+  db
+    .with('expired', (db) =>
+      db
+        .selectFrom('deployments as d')
+        .select(({ exists, selectFrom }) => [
+          'd.id',
+          'd.lease_owner',
+          'd.lease_expires_at',
+          'd.updated_at as claimed_at',
+          exists(
+            selectFrom('deployments as n')
+              .select(sql`1`.as('one'))
+              .whereRef('n.org_id', '=', 'd.org_id')
+              .where('n.state', '=', pending)
+              .whereRef('n.version_number', '>', 'd.version_number'),
+          ).as('newer_waiting'),
+        ])
+        .where('d.state', '=', inFlight)
+        .where('d.lease_expires_at', '<', sql<Date>`now()`)
+        .orderBy('d.id')
+        .forUpdate()
+        .skipLocked(),
+    )
+    .with('attempts', (db) =>
+      db
+        .insertInto('deployment_attempts')
+        .columns(['id', 'deployment_id', 'number', 'worker', 'started_at', 'duration_ms', 'outcome', 'error'])
+        .expression((eb) =>
+          eb.selectFrom('expired as e').select((e) => [
+            sql<string>`gen_random_uuid()`.as('id'),
+            'e.id',
+            sql<number>`coalesce(${e
+              .selectFrom('deployment_attempts as x')
+              .select((x) => x.fn.max('x.number').as('n'))
+              .whereRef('x.deployment_id', '=', 'e.id')}, 0) + 1`.as('number'),
+            sql<string>`coalesce(e.lease_owner, 'unknown')`.as('worker'),
+            'e.claimed_at',
+            sql<number>`0`.as('duration_ms'),
+            sql<string>`'unknown'`.as('outcome'),
+            sql<unknown>`jsonb_build_object(
+                'code', 'outcome_unknown',
+                'detail', 'The worker ' || coalesce(e.lease_owner, '?') || ' claimed it at ' ||
+                          to_char(e.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                          ' and its lease ran out at ' ||
+                          to_char(e.lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                          ' without a recorded answer (stopped or killed mid-call): Cognigy may have applied it.',
+                'reclaimedBy', ${p.worker}::text)`.as('error'),
+          ]),
+        ),
+    )
+    .updateTable('deployments as d')
+    .from('expired as e')
+    .set((eb) => ({
+      state: sql<string>`CASE WHEN e.newer_waiting THEN 'superseded' ELSE 'pending' END`,
+      attempts: eb('d.attempts', '+', 1),
+      not_before: sql<Date>`now()`,
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: sql<Date | null>`CASE WHEN e.newer_waiting THEN now() ELSE d.finished_at END`,
+      updated_at: sql<Date>`now()`,
+    }))
+    .whereRef('d.id', '=', 'e.id')
+    .returning([
+      'd.id',
+      'd.tenant_id as tenantId',
+      'd.org_id as orgId',
+      'd.version_number as versionNumber',
+      'd.state',
+      'e.lease_owner as leaseOwner',
+    ]),
+);
+
 export const deploymentsRepository = {
   /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
   async enqueue(
@@ -298,45 +407,15 @@ export const deploymentsRepository = {
   },
 
   /**
-   * Deployments whose lease ran out go back to pending (their worker died or hung); where the org has a
-   * newer pending deployment meanwhile, the older one is superseded instead.
+   * Deployments whose lease ran out (their worker died or hung mid-call), locked, each given an
+   * attempt of unknown outcome by the worker that held it (claimed at `updated_at`: the claim is the
+   * last write before the call), and moved back to pending, due now — or superseded where the org has
+   * a newer pending deployment meanwhile. The attempt counts against the retry budget: a call may
+   * have been made. One statement, in the caller's transaction (the change that also records the
+   * supersessions' audit events); `worker` is the one reclaiming.
    */
-  async reclaimExpired(db: Db): Promise<{ reclaimed: number; superseded: SupersededRow[] }> {
-    const superseded = await db
-      .updateTable('deployments as d')
-      .set({
-        state: 'superseded',
-        lease_owner: null,
-        lease_expires_at: null,
-        finished_at: sql<Date>`now()`,
-        updated_at: sql<Date>`now()`,
-      })
-      .where('d.state', '=', 'in_flight')
-      .where('d.lease_expires_at', '<', sql<Date>`now()`)
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('deployments as n')
-            .select(sql`1`.as('one'))
-            .whereRef('n.org_id', '=', 'd.org_id')
-            .where('n.state', '=', 'pending')
-            .whereRef('n.version_number', '>', 'd.version_number'),
-        ),
-      )
-      .returning([
-        'd.id',
-        'd.tenant_id as tenantId',
-        'd.org_id as orgId',
-        'd.version_number as versionNumber',
-      ])
-      .execute();
-    const reclaimed = await db
-      .updateTable('deployments')
-      .set({ state: 'pending', lease_owner: null, lease_expires_at: null, updated_at: sql<Date>`now()` })
-      .where('state', '=', 'in_flight')
-      .where('lease_expires_at', '<', sql<Date>`now()`)
-      .executeTakeFirst();
-    return { reclaimed: Number(reclaimed.numUpdatedRows), superseded };
-  },
+  reclaimExpired: async (tx: Tx, worker: string): Promise<ReclaimedRow[]> =>
+    (await RECLAIM.execute(tx, { worker })) as ReclaimedRow[],
 
   /**
    * Claims up to `limit` due deployments of orgs with nothing in flight, for `worker`, until the lease
@@ -360,6 +439,12 @@ export const deploymentsRepository = {
    */
   locksHeld: async (tx: Tx, ids: readonly string[], worker: string): Promise<Set<string>> =>
     new Set((await LOCKS_HELD.execute(tx, { ids: [...ids], worker })).map((r) => r.id)),
+
+  /** Those of `ids` whose org has a newer deployment waiting (approved while they were in flight). */
+  newerWaiting: async (tx: Tx, ids: readonly string[]): Promise<Set<string>> => {
+    if (ids.length === 0) return new Set();
+    return new Set((await NEWER_WAITING.execute(tx, { ids: [...ids] })).map((r) => r.id));
+  },
 
   /**
    * Settles a batch of calls in two statements (issue 7: it was three per call): appends each one's

@@ -4,6 +4,22 @@ import { OrgRefParams } from '../orgs/orgs.schemas.js';
 
 export const DEPLOYMENT_STATES = ['pending', 'in_flight', 'succeeded', 'failed', 'superseded'] as const;
 
+/**
+ * What came of one attempt. `interrupted`: cut off by a graceful stop; `unknown`: its worker's lease
+ * ran out mid-call (killed or hung), so the call may or may not have reached Cognigy.
+ */
+export const ATTEMPT_OUTCOMES = [
+  'success',
+  'refused',
+  'retryable',
+  'network',
+  'timeout',
+  'skipped',
+  'interrupted',
+  'unknown',
+] as const;
+export type AttemptOutcomeName = (typeof ATTEMPT_OUTCOMES)[number];
+
 const ErrorView = Type.Union([
   Type.Unsafe<Record<string, unknown>>({
     type: 'object',
@@ -18,7 +34,10 @@ export const AttemptView = Type.Object({
   worker: Type.String({ description: 'The process that made the call' }),
   startedAt: Timestamp,
   durationMs: Type.Integer(),
-  outcome: literals(['success', 'refused', 'retryable', 'network', 'timeout', 'skipped']),
+  outcome: literals(ATTEMPT_OUTCOMES, {
+    description:
+      'interrupted: cut off by a graceful stop and sent again; unknown: the worker stopped answering mid-call (killed), so Cognigy may or may not have applied it',
+  }),
   httpStatus: Type.Union([Type.Integer(), Type.Null()]),
   traceId: Type.Union([Type.String(), Type.Null()], { description: 'Cognigy’s trace id of the call' }),
   error: ErrorView,

@@ -83,6 +83,9 @@ function keyedLimiter(limit: number) {
   };
 }
 
+const INTERRUPTED_DETAIL =
+  'The call was cut off because the service stopped; Cognigy may have applied it. Sent again at the next start.';
+
 class NotSendable extends Error {
   constructor(
     readonly code: string,
@@ -137,7 +140,7 @@ export function createForwarder(deps: ForwarderDeps) {
   }
 
   type Next =
-    | { state: 'succeeded' | 'superseded' }
+    | { state: 'succeeded' | 'superseded'; reason?: string }
     | { state: 'failed'; error: Record<string, unknown> }
     | { state: 'pending'; notBefore: Date; error: Record<string, unknown> | null };
   interface Settlement {
@@ -163,6 +166,7 @@ export function createForwarder(deps: ForwarderDeps) {
           ...(attempt.httpStatus ? { httpStatus: attempt.httpStatus } : {}),
           ...(attempt.traceId ? { traceId: attempt.traceId } : {}),
           ...(error ? { error } : {}),
+          ...('reason' in next && next.reason ? { reason: next.reason } : {}),
         },
       },
     };
@@ -179,9 +183,19 @@ export function createForwarder(deps: ForwarderDeps) {
         batch.map((s) => s.d.id),
         worker,
       );
+      // A call that goes back to pending (a retry, or cut off by a stop) while a newer version of its
+      // org was approved is superseded instead: the newer one is what Cognigy must get.
+      const retries = batch.filter((s) => s.next.state === 'pending').map((s) => s.d.id);
+      const overtaken = await deployments.newerWaiting(tx, retries);
       const events = [];
       const settled: Settled[] = [];
-      for (const item of batch) {
+      for (const queued of batch) {
+        const item: Settlement = overtaken.has(queued.d.id)
+          ? {
+              ...queued,
+              next: { state: 'superseded', reason: 'a newer version was approved during the call' },
+            }
+          : queued;
         const { d, attempt, next } = item;
         if (!held.has(d.id)) {
           logger.warn(
@@ -301,11 +315,23 @@ export function createForwarder(deps: ForwarderDeps) {
       const origin = new URL(request.url).origin;
       const release = await limiter.acquire(origin);
       let result: Awaited<ReturnType<CognigyClient['send']>>;
+      const signal = abort.signal;
       try {
-        result = await client.send(request, abort.signal);
+        result = await client.send(request, signal);
       } finally {
         release();
         releaseSlot();
+      }
+      if (signal.aborted) {
+        // Cut off by stop(): Cognigy may or may not have applied it. Recorded as interrupted and
+        // due at once, so the next start (or another process) sends it without waiting for a lease.
+        const error = { code: 'interrupted', detail: INTERRUPTED_DETAIL };
+        await settle(
+          d,
+          { ...base, durationMs: result.durationMs, outcome: 'interrupted', error },
+          { state: 'pending', notBefore: new Date(), error },
+        );
+        return;
       }
       const verdict = classify(result.outcome);
       const status = result.outcome.kind === 'response' ? result.outcome.status : null;
@@ -366,21 +392,40 @@ export function createForwarder(deps: ForwarderDeps) {
   async function reclaim(): Promise<void> {
     if (Date.now() - lastReclaim < deps.pollMs) return;
     lastReclaim = Date.now();
-    const { superseded } = await deployments.reclaimExpired(db);
-    for (const s of superseded) {
-      await change(systemContext('forwarding'), async (_tx, trail) => {
-        await trail.record({
-          ...audit(s),
-          action: 'deployment.superseded',
-          diff: {
-            after: {
-              state: 'superseded',
-              version: s.versionNumber,
-              reason: 'lease expired; a newer version is waiting',
+    // One change: the deployments whose worker died or hung mid-call get an attempt of unknown
+    // outcome (the call may have reached Cognigy), go back to pending or, where a newer version
+    // waits, are superseded with their audit event.
+    const reclaimed = await change(systemContext('forwarding'), async (tx, trail) => {
+      const rows = await deployments.reclaimExpired(tx, worker);
+      const superseded = rows.filter((r) => r.state === 'superseded');
+      if (superseded.length === 0)
+        trail.unchanged(); // the attempts are the record of a retry
+      else {
+        await trail.recordAll(
+          superseded.map((s) => ({
+            ...audit(s),
+            action: 'deployment.superseded' as const,
+            diff: {
+              before: { state: 'in_flight', version: s.versionNumber, leaseOwner: s.leaseOwner },
+              after: {
+                state: 'superseded',
+                version: s.versionNumber,
+                reason: 'lease expired during a call of unknown outcome; a newer version is waiting',
+              },
             },
-          },
-        });
-      });
+          })),
+        );
+      }
+      return rows;
+    });
+    if (reclaimed.length > 0) {
+      logger.warn(
+        {
+          worker,
+          deployments: reclaimed.map((r) => ({ id: r.id, leaseOwner: r.leaseOwner, state: r.state })),
+        },
+        'forwarding: reclaimed deployments whose lease expired (outcome of their call unknown)',
+      );
     }
   }
 
@@ -448,8 +493,9 @@ export function createForwarder(deps: ForwarderDeps) {
       wake?.();
     },
     /**
-     * Stops claiming and lets the calls in flight finish for up to `graceMs`; calls still running then
-     * are aborted, recorded as network failures and put back to pending (released, not lost).
+     * Stops claiming and lets the calls in flight finish (and their outcomes be written) for up to
+     * `graceMs`; calls still running then are aborted, recorded as interrupted and put back to
+     * pending, due at once (released, not lost, and not waiting for a lease to run out).
      */
     async stop(graceMs = 5_000): Promise<void> {
       stopping = true;

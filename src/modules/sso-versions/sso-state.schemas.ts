@@ -23,7 +23,25 @@ export const SsoStateView = Type.Object({
   ),
   pendingDrafts: Type.Array(Type.Integer(), { description: 'Drafts newer than the desired version' }),
   applied: Nullable(Type.Object({ number: Type.Integer(), appliedAt: Timestamp })),
-  inFlight: Nullable(Type.Object({ number: Type.Integer() })),
+  inFlight: Nullable(
+    Type.Object({
+      number: Type.Integer(),
+      deploymentId: Uuid('The deployment being sent'),
+      since: Timestamp,
+    }),
+    { description: 'The deployment whose call to Cognigy is under way (at most one per org)' },
+  ),
+  waiting: Nullable(
+    Type.Object({
+      number: Type.Integer(),
+      deploymentId: Uuid('The deployment waiting'),
+      notBefore: Timestamp,
+    }),
+    {
+      description:
+        'The deployment waiting to be sent (after the one in flight, or after a backoff until notBefore)',
+    },
+  ),
   lastError: Nullable(Type.Object({ number: Type.Integer(), at: Timestamp, detail: Type.String() })),
   setup: Nullable(
     Type.Object(

@@ -2,7 +2,7 @@
  * GET /v1/orgs/{org}/sso, the service's hottest read: the desired (latest approved) version, the
  * drafts above it, the delivery state and the setup help — from one statement (sso-state.repository.ts).
  */
-import type pg from 'pg';
+import type { Db } from '../../db/client.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/identifiers.js';
 import { canSeeOrg, type TenantPrincipal } from '../auth/principal.js';
@@ -13,12 +13,12 @@ import type { SsoStateView } from './sso-state.schemas.js';
 import type { VersionView } from './sso-versions.schemas.js';
 
 export async function ssoState(
-  { pool }: { readonly pool: pg.Pool },
+  { db }: { readonly db: Db },
   principal: TenantPrincipal,
   ref: string,
 ): Promise<SsoStateView> {
   const row = await readSsoState(
-    pool,
+    db,
     principal.tenantId,
     isUuid(ref) ? { id: ref.toLowerCase() } : { slug: ref },
   );

@@ -6,7 +6,6 @@
  * One file per use case, each a function of its own narrow dependencies; this file only hands each
  * its dependencies, for the routes, the bulk service and the forwarder.
  */
-import type pg from 'pg';
 import type { Db } from '../../db/client.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { SecretsService } from '../crypto/secrets.service.js';
@@ -28,8 +27,6 @@ export type { ApprovalHook } from './review.js';
 
 export interface SsoVersionsServiceDeps {
   readonly db: Db;
-  /** For the one-statement reads of hot paths (GET /v1/orgs/{org}/sso). */
-  readonly pool: pg.Pool;
   readonly change: ChangeRunner;
   readonly secrets: Pick<SecretsService, 'sealSecret' | 'openSecret' | 'fingerprint'>;
   readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite' | 'loadCognigyCredentials'>;

@@ -83,7 +83,7 @@ beforeAll(async () => {
       FORWARDING_BACKOFF_BASE_MS: '20',
       FORWARDING_BACKOFF_MAX_MS: '200',
       FORWARDING_LEASE_SECONDS: '5',
-      COGNIGY_TIMEOUT_MS: '500',
+      COGNIGY_TIMEOUT_MS: '4000',
       DB_POOL_MAX: '10',
     },
     'forwarding',
@@ -201,6 +201,71 @@ describe('forwarding an approved version', () => {
     ).rows;
     expect(states.at(-1)).toEqual({ version_number: 4, state: 'succeeded' });
     for (const s of states) expect(['succeeded', 'superseded']).toContain(s.state);
+  });
+
+  test('during a slow call the state names the deployment in flight and the one waiting, as the deployments list does', async () => {
+    const org = await orgOnFake();
+    fake.setLatency(2_500); // below COGNIGY_TIMEOUT_MS: the call stays in flight
+    try {
+      await draftAndApprove(org.id, 0, { idpIssuer: 'urn:v1' });
+      const flying = await waitFor('v1 in flight', async () => {
+        const state = await stateOf(org.id);
+        return state.inFlight ? state : undefined;
+      });
+      expect(flying).toMatchObject({ inFlight: { number: 1 }, waiting: null });
+      // v2 waits, then v3 supersedes it: the call of v1 is still under way
+      await draftAndApprove(org.id, 1, { idpIssuer: 'urn:v2' });
+      await draftAndApprove(org.id, 2, { idpIssuer: 'urn:v3' });
+      const [state, list] = await Promise.all([
+        stateOf(org.id),
+        send('GET', `/v1/orgs/${org.id}/deployments`, editor).then((r) => r.json()),
+      ]);
+      const byState = (s: string) => list.items.filter((d: { state: string }) => d.state === s);
+      expect(byState('in_flight')).toEqual([expect.objectContaining({ version: 1 })]);
+      expect(byState('pending')).toEqual([expect.objectContaining({ version: 3 })]);
+      expect(byState('superseded')).toEqual([expect.objectContaining({ version: 2 })]);
+      expect(state.desired).toMatchObject({ number: 3 });
+      expect(state.inFlight).toEqual({
+        number: 1,
+        deploymentId: byState('in_flight')[0].id,
+        since: expect.any(String),
+      });
+      expect(state.waiting).toEqual({
+        number: 3,
+        deploymentId: byState('pending')[0].id,
+        notBefore: expect.any(String),
+      });
+    } finally {
+      fake.setLatency(0);
+    }
+    await waitFor('v3 applied', appliedNumber(org.id, 3));
+    expect(await stateOf(org.id)).toMatchObject({ applied: { number: 3 }, inFlight: null, waiting: null });
+  });
+
+  test('a call that times out after a newer version was approved is superseded, and the claim goes on for every org', async () => {
+    // Before: the timed-out call went back to pending beside the newer one, the next claim took both
+    // of the org, broke the one-in-flight index, and failed for every org from then on.
+    const [slow, other] = [await orgOnFake(), await orgOnFake()];
+    fake.queueFaults({ kind: 'hang' }); // cut by COGNIGY_TIMEOUT_MS (4 s) and retried
+    await draftAndApprove(slow.id, 0, { idpIssuer: 'urn:v1' });
+    await waitFor('v1 in flight', async () => ((await stateOf(slow.id)).inFlight ? true : undefined));
+    await draftAndApprove(slow.id, 1, { idpIssuer: 'urn:v2' });
+    await draftAndApprove(other.id, 0, { idpIssuer: 'urn:other' });
+    await waitFor('v2 applied', appliedNumber(slow.id, 2));
+    await waitFor('the other org applied', appliedNumber(other.id, 1));
+    const list = (await send('GET', `/v1/orgs/${slow.id}/deployments`, editor)).json();
+    expect(list.items.map((d: { version: number; state: string }) => [d.version, d.state])).toEqual([
+      [2, 'succeeded'],
+      [1, 'superseded'],
+    ]);
+    const superseded = await t.database.pool.query<{ diff: { after: { reason: string } } }>(
+      `SELECT diff FROM audit_events WHERE org_id = $1 AND action = 'deployment.superseded'`,
+      [slow.id],
+    );
+    expect(superseded.rows.map((r) => r.diff.after.reason)).toEqual([
+      'a newer version was approved during the call',
+    ]);
+    expect(t.logs.join('\n')).not.toContain('claiming failed');
   });
 
   test('with 30% transient faults (429, 500, 503, resets), each of 200 orgs gets its approved version, none lost', async () => {

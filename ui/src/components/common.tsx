@@ -19,6 +19,7 @@ const STATUS_LABELS: Record<string, string> = {
   fail: 'fail',
   skip: 'skipped',
   in_flight: 'in flight',
+  unknown: 'outcome unknown',
 };
 
 /** A status as a word in a tinted box: the colour only repeats what the text says. */

@@ -153,7 +153,23 @@ function SsoState({ state, org }: { state: SsoStateView; org: string }) {
       </dd>
       <dt>In flight</dt>
       <dd>
-        {state.inFlight ? link(state.inFlight.number) : <span class="muted">no deployment in flight</span>}
+        {state.inFlight ? (
+          <>
+            {link(state.inFlight.number)} being sent since <Time iso={state.inFlight.since} />
+          </>
+        ) : (
+          <span class="muted">no call under way</span>
+        )}
+      </dd>
+      <dt>Waiting to be sent</dt>
+      <dd>
+        {state.waiting ? (
+          <>
+            {link(state.waiting.number)} not before <Time iso={state.waiting.notBefore} />
+          </>
+        ) : (
+          <span class="muted">nothing waiting</span>
+        )}
       </dd>
       <dt>Drafts awaiting review</dt>
       <dd>

@@ -1,0 +1,115 @@
+/**
+ * A rollout driven through a running service process, as an MSP would: a tenant, `count` orgs whose
+ * Cognigy target is a fake Cognigy, and approved SAML versions drafted and approved in bulk. Shared
+ * by the process tests of forwarding (crash, two processes, graceful stop).
+ */
+import pg from 'pg';
+import { expect } from 'vitest';
+import type { FakeCognigy } from './fake-cognigy.js';
+import type { ServiceProcess } from './process.js';
+import { testCertificates } from './tls.js';
+
+/** A JSON call to the service; throws with the answer on any status ≥ 300. */
+export async function call(
+  service: ServiceProcess,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+) {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+export interface Rollout {
+  readonly orgIds: string[];
+  /** The tenant's admin key (reads everything, including the audit trail). */
+  readonly adminKey: string;
+  /** One bulk draft and one bulk approval of a new SAML version (issuer `issuer`) for every org. */
+  approveAll(issuer: string): Promise<void>;
+}
+
+/**
+ * A tenant with `count` orgs on `fake`, each given an approved SAML version (v1, issuer `urn:v1`) by
+ * one bulk draft and one bulk approval (each org its own transaction, deployment enqueued with it).
+ */
+export async function rollout(
+  service: ServiceProcess,
+  options: { fake: FakeCognigy; platformKey: string; slug: string; count: number },
+): Promise<Rollout> {
+  const { fake, slug, count } = options;
+  const tenant = await call(service, 'POST', '/v1/tenants', options.platformKey, { slug, name: slug });
+  const admin = tenant.adminKey.token;
+  const editor = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'e', roles: ['editor'] })).token;
+  const approver = (await call(service, 'POST', '/v1/api-keys', admin, { name: 'a', roles: ['approver'] }))
+    .token;
+  const { certPem } = testCertificates();
+  const orgIds: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const org = await call(service, 'POST', '/v1/orgs', admin, {
+      slug: `org-${i}`,
+      name: `Org ${i}`,
+      labels: { wave: slug },
+    });
+    const apiKey = `${slug}-key-${i}-0123456789`;
+    fake.addKey(apiKey, org.id);
+    await call(service, 'PUT', `/v1/orgs/${org.id}/cognigy`, admin, { apiBase: fake.apiBase, apiKey });
+    orgIds.push(org.id);
+  }
+  const approveAll = async (issuer: string) => {
+    const drafted = await call(service, 'POST', '/v1/sso/bulk', editor, {
+      selector: { labels: { wave: slug } },
+      change: {
+        kind: 'saml',
+        idpIssuer: issuer,
+        idpLoginEndpoint: 'https://idp.example.com/login',
+        idpCertificate: certPem,
+      },
+    });
+    expect(drafted.summary).toMatchObject({ selected: count, succeeded: count });
+    const approved = await call(service, 'POST', '/v1/sso/bulk/approve', approver, {
+      bulkId: drafted.bulkId,
+    });
+    expect(approved.summary).toMatchObject({ selected: count, succeeded: count });
+  };
+  await approveAll('urn:v1');
+  return { orgIds, adminKey: admin, approveAll };
+}
+
+/** Runs `work` on a fresh connection to `url`, closed afterwards. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many of `orgIds` have `version` applied (a succeeded deployment). */
+export function appliedCount(url: string, orgIds: string[], version = 1): Promise<number> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(DISTINCT org_id) AS n FROM deployments
+        WHERE state = 'succeeded' AND version_number = $2 AND org_id = ANY($1::uuid[])`,
+      [orgIds, version],
+    );
+    return Number(rows[0]?.n ?? 0);
+  });
+}
+
+/** Polls `predicate` every 100 ms until it holds, or throws after `timeoutMs`. */
+export async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > until) throw new Error(`timed out: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
