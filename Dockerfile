@@ -1,7 +1,7 @@
 # The service as a container image. Two stages:
-#   build    installs every dependency from the lock file and compiles: Prisma client generation,
-#            then TypeScript to dist/ (the generated client is compiled into dist/src/generated),
-#            then the web UI (ui/) to dist/ui.
+#   build    installs every dependency from the lock file and compiles: the Kysely table types
+#            generated from prisma/schema.prisma (prisma-kysely; types only, nothing at run time),
+#            then TypeScript to dist/, then the web UI (ui/) to dist/ui.
 #   runtime  only production dependencies (no dev tools, no embedded PostgreSQL: a container always
 #            gets DATABASE_URL), the compiled code and the SQL migrations; runs as the `node` user.
 # Both stages run the same Node major, the recommended one that .ci/run tests on besides the

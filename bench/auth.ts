@@ -37,8 +37,8 @@ const median = (values: number[]) =>
 try {
   const created = await bench.call('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'auth', name: 'Auth' });
   const token: string = created.adminKey.token;
-  const cached = createAuthenticator(container.database.prisma, { cacheTtlMs: 5000 });
-  const uncached = createAuthenticator(container.database.prisma, { cacheTtlMs: 0 });
+  const cached = createAuthenticator(container.database.db, { cacheTtlMs: 5000 });
+  const uncached = createAuthenticator(container.database.db, { cacheTtlMs: 0 });
   type Round = { mean: number; p99: number };
   const rounds: { cached: Round[]; uncached: Round[] } = { cached: [], uncached: [] };
   for (let round = 1; round <= ROUNDS; round += 1) {

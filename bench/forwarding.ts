@@ -103,7 +103,8 @@ async function forwardAll(): Promise<{
 
 /** The nodes of the claim's CTE (which rows it picks, and how), from EXPLAIN. */
 async function claimPlanSummary(): Promise<string> {
-  const { rows } = await database.pool.query(`EXPLAIN ${CLAIM.text}`, [8, 'explain', 30]);
+  const claim = CLAIM.statement(database.db, { limit: 8, worker: 'explain', leaseSeconds: 30 });
+  const { rows } = await database.pool.query(`EXPLAIN ${claim.text}`, claim.values);
   const lines = rows.map((r) => String(r['QUERY PLAN']));
   const start = lines.findIndex((line) => line.trim().startsWith('CTE due'));
   const indent = (line: string) => line.length - line.trimStart().length;

@@ -9,11 +9,11 @@ import type { Database } from './db/client.js';
 import type { MigrationFile } from './db/migrator.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
-import { createChangeRunner, createSqlChangeRunner } from './modules/audit/audited-change.js';
+import { createChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
+import { createCognigyClient } from './modules/cognigy/cognigy-client.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
-import { createCognigyClient } from './modules/forwarding/cognigy-client.js';
 import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
 import { deploymentsRepository } from './modules/forwarding/deployments.repository.js';
 import { createDeploymentsService } from './modules/forwarding/deployments.service.js';
@@ -31,6 +31,7 @@ import { createOutboundFetch, type OutboundClient } from './modules/outbound/out
 import { createSecretsService } from './modules/secrets/secrets.service.js';
 import { createSsoBulkService } from './modules/sso-versions/sso-bulk.service.js';
 import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
+import { ssoVersionsRepository } from './modules/sso-versions/sso-versions.repository.js';
 import { createSsoVersionsService } from './modules/sso-versions/sso-versions.service.js';
 import { createTenantsService } from './modules/tenants/tenants.service.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
@@ -47,7 +48,7 @@ export interface ContainerInput {
 
 export function createContainer(input: ContainerInput) {
   const { config, logger, database, keyring, migrations } = input;
-  const db = database.prisma;
+  const db = database.db;
   const metrics: Registry = createMetricsRegistry();
 
   const secrets = createSecretsService(keyring);
@@ -58,7 +59,6 @@ export function createContainer(input: ContainerInput) {
 
   const audit = createAuditService({ db, pool: database.pool });
   const change = createChangeRunner(db, audit);
-  const sqlChange = createSqlChangeRunner(database.pool, audit);
 
   const apiKeys = createApiKeysService({
     db,
@@ -69,7 +69,6 @@ export function createContainer(input: ContainerInput) {
   const tenants = createTenantsService({ db, secrets, apiKeys, change });
   const orgs = createOrgsService({
     db,
-    pool: database.pool,
     secrets,
     allowHttp: config.outbound.allowHttp,
     change,
@@ -102,9 +101,7 @@ export function createContainer(input: ContainerInput) {
   const forwardingHooks = createDeploymentHooks();
   const ssoVersions = createSsoVersionsService({
     db,
-    pool: database.pool,
     change,
-    sqlChange,
     secrets,
     orgs,
     validator: ssoValidator,
@@ -112,8 +109,8 @@ export function createContainer(input: ContainerInput) {
     onApproved: forwardingHooks.enqueueApproved,
   });
   const forwarder = createForwarder({
-    pool: database.pool,
-    change: sqlChange,
+    db,
+    change,
     logger,
     client: createCognigyClient({ fetch: outbound, timeoutMs: config.forwarding.callTimeoutMs }),
     loadTarget: (tenantId, orgId) => orgs.loadCognigyCredentials(tenantId, orgId),
@@ -130,7 +127,13 @@ export function createContainer(input: ContainerInput) {
     pollMs: config.forwarding.pollMs,
     metrics: createForwardingMetrics(metrics, () => deploymentsRepository.queueDepth(db)),
   });
-  const deployments = createDeploymentsService({ db, change, orgs });
+  const deployments = createDeploymentsService({
+    db,
+    change,
+    orgs,
+    latestApprovedNumber: async (on, orgId) =>
+      (await ssoVersionsRepository.latestApproved(on, orgId))?.number ?? null,
+  });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
 
   return {

@@ -48,7 +48,7 @@ closeWithGrace(
 );
 
 try {
-  const platformKey = await ensurePlatformKey(runtime.database.prisma, config.bootstrapAdminKey);
+  const platformKey = await ensurePlatformKey(runtime.database.db, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
   container = createContainer({ ...runtime, keyring });
   app = await buildApp(container);

@@ -58,7 +58,7 @@ export async function startBenchApp(label: string, options: BenchAppOptions = {}
   const database = openDatabase({ url: db.url, poolMax: config.dbPoolMax });
   const migrations = await readMigrations();
   await migrate(database.pool, logger, migrations);
-  await ensurePlatformKey(database.prisma, PLATFORM_KEY);
+  await ensurePlatformKey(database.db, PLATFORM_KEY);
   const container = createContainer({
     config,
     logger,

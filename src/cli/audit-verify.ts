@@ -8,7 +8,7 @@ const runtime = await startRuntime(configOrExit(), {
 });
 const { logger } = runtime;
 try {
-  const audit = createAuditService({ db: runtime.database.prisma, pool: runtime.database.pool });
+  const audit = createAuditService({ db: runtime.database.db, pool: runtime.database.pool });
   const chains = await audit.chains();
   let failed = 0;
   let total = 0;

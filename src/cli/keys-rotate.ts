@@ -7,18 +7,19 @@ import { systemContext } from '../lib/request-context.js';
 import { createAuditService } from '../modules/audit/audit.service.js';
 import { createChangeRunner } from '../modules/audit/audited-change.js';
 import { loadKeyring } from '../modules/crypto/keyring-source.js';
+import { idempotencyRepository } from '../modules/idempotency/idempotency.repository.js';
 import { rotateMasterKey } from '../modules/secrets/rotation.js';
 import { configOrExit, startRuntime } from '../runtime.js';
 
 const runtime = await startRuntime(configOrExit(), { applicationName: 'cognigy-sso-rotate', migrate: true });
 try {
-  const { prisma, pool } = runtime.database;
+  const { db, pool } = runtime.database;
   const report = await rotateMasterKey(
-    prisma,
+    { db, responses: idempotencyRepository },
     await loadKeyring(runtime.config, runtime.logger),
     runtime.logger,
   );
-  const change = createChangeRunner(prisma, createAuditService({ db: prisma, pool }));
+  const change = createChangeRunner(db, createAuditService({ db, pool }));
   await change(systemContext('keys:rotate'), async (_tx, trail) => {
     const target = { type: 'keyring' as const, id: report.activeKeyId };
     const { byTenant, ...summary } = report;

@@ -1,9 +1,10 @@
 /**
- * prisma/schema.prisma (what the client believes) and prisma/migrations (what the database is)
- * are written by hand side by side; this file proves they agree:
+ * prisma/schema.prisma (the data model, from which the Kysely table types are generated) and
+ * prisma/migrations (what the database is) are written by hand side by side; this file proves they agree:
  * (a) every model, field, type, nullability, default, key, index and relation of the schema exists
  *     in a freshly migrated database, and the database has nothing the schema does not know;
- * (b) the generated client writes and reads back one row of every model with every scalar field set.
+ * (b) the generated Kysely types name exactly the schema's tables and columns, and Kysely writes and
+ *     reads back one row of every table with every column set.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,8 +12,9 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrator.js';
-import { Prisma } from '../../src/generated/prisma/client.js';
+import type { DB } from '../../src/generated/kysely/types.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { tenantsRepository } from '../../src/modules/tenants/tenants.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -345,17 +347,41 @@ afterAll(async () => {
 const columnOf = (table: string, column: string) =>
   columns.find((c) => c.table_name === table && c.column_name === column);
 
-describe('the schema parser', () => {
-  it('finds the same models as the generated client (the client is generated from this schema)', () => {
-    expect(models.map((m) => m.name).sort()).toEqual(Object.values(Prisma.ModelName).sort());
+/**
+ * The tables of the generated Kysely types (src/generated/kysely/types.ts, written by prisma-kysely
+ * at build time), read from the file's text: table → model type → columns.
+ */
+function generatedTables(text: string): Map<string, { type: string; columns: string[] }> {
+  const types = new Map<string, string[]>();
+  for (const [, name, body] of text.matchAll(/^export type (\w+) = \{\n([\s\S]*?)^\};/gm)) {
+    const members = body!
+      .replace(/\/\*\*[\s\S]*?\*\//g, '')
+      .split('\n')
+      .map((line) => /^\s*"?(\w+)"?\??:/.exec(line)?.[1])
+      .filter((m): m is string => m !== undefined);
+    types.set(name!, members);
+  }
+  const db = text.match(/^export type DB = \{\n([\s\S]*?)^\};/m)?.[1] ?? '';
+  const tables = new Map<string, { type: string; columns: string[] }>();
+  for (const [, table, type] of db.matchAll(/^\s*(\w+): (\w+);/gm)) {
+    tables.set(table!, { type: type!, columns: types.get(type!) ?? [] });
+  }
+  return tables;
+}
+
+describe('the schema parser and the generated Kysely types', () => {
+  it('finds a table in the generated types for every model, of the type named after it, and no other', async () => {
+    const generated = generatedTables(await readFile(resolve('src/generated/kysely/types.ts'), 'utf8'));
+    expect([...generated.keys()].sort()).toEqual(models.map((m) => m.table).sort());
+    for (const model of models) expect(generated.get(model.table)?.type, model.table).toBe(model.name);
   });
 
-  it('finds the same scalar fields as the generated client, model by model', () => {
-    const enums = Prisma as unknown as Record<string, Record<string, string> | undefined>;
+  it('finds the same columns as the generated types, model by model', async () => {
+    const generated = generatedTables(await readFile(resolve('src/generated/kysely/types.ts'), 'utf8'));
     for (const model of models) {
-      const generated = enums[`${model.name}ScalarFieldEnum`];
-      expect(generated, model.name).toBeDefined();
-      expect(model.fields.map((f) => f.name).sort(), model.name).toEqual(Object.values(generated!).sort());
+      expect(model.fields.map((f) => f.column).sort(), model.name).toEqual(
+        [...(generated.get(model.table)?.columns ?? [])].sort(),
+      );
     }
   });
 });
@@ -525,8 +551,8 @@ describe('prisma/schema.prisma and the migrated database', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('the generated client on the migrated database', () => {
-  /** Comparable form of a value read or written through the client. */
+describe('Kysely on the migrated database', () => {
+  /** Comparable form of a value written or read. */
   const comparable = (value: unknown): unknown => {
     if (value instanceof Date) return `date:${value.toISOString()}`;
     if (value instanceof Uint8Array) return `bytes:${Buffer.from(value).toString('hex')}`;
@@ -534,13 +560,38 @@ describe('the generated client on the migrated database', () => {
     return value;
   };
 
-  const scalarFieldsOf = (model: string) =>
-    Object.values(
-      (Prisma as unknown as Record<string, Record<string, string>>)[`${model}ScalarFieldEnum`]!,
-    ).sort();
+  const modelNamed = (name: string) => models.find((m) => m.name === name) as Model;
+  const columnsOf = (name: string) =>
+    modelNamed(name)
+      .fields.map((f) => f.column)
+      .sort();
+  /** A row of the model's fields (schema names) as the table's columns. */
+  const asColumns = (name: string, row: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(row).map(([field, value]) => [
+        modelNamed(name).fields.find((f) => f.name === field)?.column ?? `unknown field ${field}`,
+        value,
+      ]),
+    );
+  /** Writes a row of the model's table, and reads it back by its primary key. */
+  async function roundTrip(name: string, row: Record<string, unknown>) {
+    const model = modelNamed(name);
+    const table = model.table as keyof DB;
+    const key = model.indexes.find((i) => i.kind === 'id')?.fields[0]?.name as string;
+    const keyColumn = model.fields.find((f) => f.name === key)?.column as string;
+    const db = database.db;
+    await db
+      .insertInto(table)
+      .values(asColumns(name, row) as never)
+      .execute();
+    return (await db
+      .selectFrom(table)
+      .selectAll()
+      .where(keyColumn as never, '=', row[key] as never)
+      .executeTakeFirstOrThrow()) as Record<string, unknown>;
+  }
 
-  it('writes and reads back one row of every model with every scalar field set to a non-default value', async () => {
-    const db = database.prisma;
+  it('writes and reads back one row of every table with every column set to a non-default value', async () => {
     const at = (iso: string) => new Date(iso);
     const tenantId = randomUUID();
     const orgId = randomUUID();
@@ -575,7 +626,7 @@ describe('the generated client on the migrated database', () => {
         kind: 'tenant', // the only kind a key with a tenant may have (CHECK); 'platform' is written below
         name: 'schema key',
         prefix: 'ssok_schema01',
-        secretHash: new Uint8Array([0, 1, 2, 253, 254, 255]),
+        secretHash: Buffer.from([0, 1, 2, 253, 254, 255]),
         roles: ['admin', 'auditor'],
         orgScope: [randomUUID(), randomUUID()],
         createdAt: at('2026-01-01T00:00:00.123Z'),
@@ -724,130 +775,112 @@ describe('the generated client on the migrated database', () => {
         traceId: 'api--y',
         error: { detail: 'Service unavailable' },
       },
-    } satisfies Record<Prisma.ModelName, Record<string, unknown>>;
-
-    const read: Record<string, unknown> = {
-      Tenant: await db.tenant
-        .create({ data: rows.Tenant })
-        .then(() => db.tenant.findUniqueOrThrow({ where: { id: tenantId } })),
-      TenantSecretKey: await db.tenantSecretKey
-        .create({ data: rows.TenantSecretKey })
-        .then(() => db.tenantSecretKey.findUniqueOrThrow({ where: { tenantId } })),
-      ApiKey: await db.apiKey
-        .create({ data: rows.ApiKey })
-        .then(() => db.apiKey.findUniqueOrThrow({ where: { id: keyId } })),
-      Org: await db.org
-        .create({ data: rows.Org })
-        .then(() => db.org.findUniqueOrThrow({ where: { id: orgId } })),
-      OrgDataKey: await db.orgDataKey
-        .create({ data: rows.OrgDataKey })
-        .then(() => db.orgDataKey.findUniqueOrThrow({ where: { orgId } })),
-      CognigyTarget: await db.cognigyTarget
-        .create({ data: rows.CognigyTarget })
-        .then(() => db.cognigyTarget.findUniqueOrThrow({ where: { orgId } })),
-      IdempotencyRecord: await db.idempotencyRecord
-        .create({ data: rows.IdempotencyRecord })
-        .then(() => db.idempotencyRecord.findUniqueOrThrow({ where: { id: rows.IdempotencyRecord.id } })),
-      AuditEvent: await db.auditEvent
-        .create({ data: rows.AuditEvent })
-        .then(() => db.auditEvent.findUniqueOrThrow({ where: { id: rows.AuditEvent.id } })),
-      SsoVersion: await db.ssoVersion
-        .create({ data: rows.SsoVersion })
-        .then(() => db.ssoVersion.findUniqueOrThrow({ where: { id: versionId } })),
-      SsoValidation: await db.ssoValidation
-        .create({ data: rows.SsoValidation })
-        .then(() => db.ssoValidation.findUniqueOrThrow({ where: { id: rows.SsoValidation.id } })),
-      Deployment: await db.deployment
-        .create({ data: rows.Deployment })
-        .then(() => db.deployment.findUniqueOrThrow({ where: { id: deploymentId } })),
-      DeploymentAttempt: await db.deploymentAttempt
-        .create({ data: rows.DeploymentAttempt })
-        .then(() => db.deploymentAttempt.findUniqueOrThrow({ where: { id: rows.DeploymentAttempt.id } })),
     };
 
-    // every model is covered, every scalar field of it is written, and it reads back unchanged
-    expect(Object.keys(rows).sort()).toEqual(Object.values(Prisma.ModelName).sort());
+    // every model is covered, every column of its table is written, and it reads back unchanged
+    expect(Object.keys(rows).sort()).toEqual(models.map((m) => m.name).sort());
     for (const [model, written] of Object.entries(rows)) {
-      expect(Object.keys(written).sort(), `${model}: fields written`).toEqual(scalarFieldsOf(model));
-      const back = read[model] as Record<string, unknown>;
-      expect(Object.keys(back).sort(), `${model}: fields read`).toEqual(scalarFieldsOf(model));
-      for (const [field, value] of Object.entries(written)) {
-        expect(comparable(back[field]), `${model}.${field}`).toEqual(comparable(value));
+      const back = await roundTrip(model, written);
+      expect(Object.keys(asColumns(model, written)).sort(), `${model}: columns written`).toEqual(
+        columnsOf(model),
+      );
+      expect(Object.keys(back).sort(), `${model}: columns read`).toEqual(columnsOf(model));
+      for (const [column, value] of Object.entries(asColumns(model, written))) {
+        expect(comparable(back[column]), `${model}.${column}`).toEqual(comparable(value));
       }
     }
 
     // the one value the tenant row above could not take: a platform key (no tenant)
-    const platform = await db.apiKey.create({
-      data: {
-        id: platformKeyId,
-        tenantId: null,
-        kind: 'platform',
-        name: 'schema platform key',
-        prefix: 'ssok_schema02',
-        secretHash: new Uint8Array([9]),
-        roles: ['platform_admin'],
-        orgScope: [],
-      },
+    const platform = await roundTrip('ApiKey', {
+      id: platformKeyId,
+      tenantId: null,
+      kind: 'platform',
+      name: 'schema platform key',
+      prefix: 'ssok_schema02',
+      secretHash: Buffer.from([9]),
+      roles: ['platform_admin'],
+      orgScope: [],
     });
-    expect(await db.apiKey.findUniqueOrThrow({ where: { id: platformKeyId } })).toEqual(platform);
-    expect(platform).toMatchObject({ kind: 'platform', tenantId: null, orgScope: [] });
+    expect(platform).toMatchObject({ kind: 'platform', tenant_id: null, org_scope: [] });
   });
 
-  it('fills the database defaults the schema declares when a row is written with only required fields', async () => {
-    const db = database.prisma;
+  it('fills the database defaults the schema declares when a row is written with only required columns', async () => {
+    const db = database.db;
     const before = Date.now() - 60_000;
-    const tenant = await db.tenant.create({ data: { slug: 'schema-defaults', name: 'Defaults' } });
-    expect(tenant).toMatchObject({ allowSelfApproval: false, allowRollbackApproval: false, revision: 1 });
-    expect(tenant.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/); // uuid(7), made by the client
-    expect(tenant.createdAt.getTime()).toBeGreaterThan(before);
-    const org = await db.org.create({
-      data: { tenantId: tenant.id, slug: 'defaults-org', name: 'Defaults org' },
-    });
-    expect(org).toMatchObject({ labels: {}, revision: 1, archivedAt: null });
-    const key = await db.apiKey.create({
-      data: {
-        tenantId: tenant.id,
+    // The ids' @default(uuid(7)) is made by the service (the database has no default for them).
+    const created = await db
+      .transaction()
+      .execute((tx) => tenantsRepository.insert(tx, { slug: 'schema-defaults', name: 'Defaults' }));
+    expect(created.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    const tenant = await db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', created.id)
+      .executeTakeFirstOrThrow();
+    expect(tenant).toMatchObject({ allow_self_approval: false, allow_rollback_approval: false, revision: 1 });
+    expect(tenant.created_at.getTime()).toBeGreaterThan(before);
+    const org = await db
+      .insertInto('orgs')
+      .values({ id: randomUUID(), tenant_id: tenant.id, slug: 'defaults-org', name: 'Defaults org' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    expect(org).toMatchObject({ labels: {}, revision: 1, archived_at: null });
+    const key = await db
+      .insertInto('api_keys')
+      .values({
+        id: randomUUID(),
+        tenant_id: tenant.id,
         name: 'k',
         prefix: 'ssok_schema03',
-        secretHash: new Uint8Array([1]),
+        secret_hash: Buffer.from([1]),
         roles: [],
-      },
-    });
-    expect(key).toMatchObject({ kind: 'tenant', orgScope: [], roles: [], expiresAt: null });
-    const version = await db.ssoVersion.create({
-      data: {
-        tenantId: tenant.id,
-        orgId: org.id,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    expect(key).toMatchObject({ kind: 'tenant', org_scope: [], roles: [], expires_at: null });
+    const version = await db
+      .insertInto('sso_versions')
+      .values({
+        id: randomUUID(),
+        tenant_id: tenant.id,
+        org_id: org.id,
         number: 1,
         kind: 'disabled',
-        content: {},
-        contentHash: `sha256:${'c'.repeat(64)}`,
-        createdByName: 'k',
-      },
-    });
-    expect(version).toMatchObject({ reviewState: 'draft', selfApproved: false, baseVersion: null });
-    expect(version.createdAt.getTime()).toBeGreaterThan(before);
-    const validation = await db.ssoValidation.create({
-      data: {
-        tenantId: tenant.id,
-        orgId: org.id,
-        versionId: version.id,
+        content: '{}',
+        content_hash: `sha256:${'c'.repeat(64)}`,
+        created_by_name: 'k',
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    expect(version).toMatchObject({ review_state: 'draft', self_approved: false, base_version: null });
+    expect(version.created_at.getTime()).toBeGreaterThan(before);
+    const validation = await db
+      .insertInto('sso_validations')
+      .values({
+        id: randomUUID(),
+        tenant_id: tenant.id,
+        org_id: org.id,
+        version_id: version.id,
         status: 'pass',
-        report: {},
-        requestedByName: 'k',
-      },
-    });
-    expect(validation.checkedAt.getTime()).toBeGreaterThan(before);
-    const deployment = await db.deployment.create({
-      data: {
-        tenantId: tenant.id,
-        orgId: org.id,
-        versionId: version.id,
-        versionNumber: 1,
-        contentHash: version.contentHash,
-      },
-    });
-    expect(deployment).toMatchObject({ state: 'pending', attempts: 0, leaseOwner: null, lastError: null });
-    expect(deployment.notBefore.getTime()).toBeGreaterThan(before);
+        report: '{}',
+        requested_by_name: 'k',
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    expect(validation.checked_at.getTime()).toBeGreaterThan(before);
+    const deployment = await db
+      .insertInto('deployments')
+      .values({
+        id: randomUUID(),
+        tenant_id: tenant.id,
+        org_id: org.id,
+        version_id: version.id,
+        version_number: 1,
+        content_hash: version.content_hash,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    expect(deployment).toMatchObject({ state: 'pending', attempts: 0, lease_owner: null, last_error: null });
+    expect(deployment.not_before.getTime()).toBeGreaterThan(before);
   });
 });

@@ -1,40 +1,47 @@
 /**
- * Transactions on one pooled `pg` connection (`inSqlTransaction`) and the audited changes that run
- * on them: all or nothing, the connection back in the pool afterwards (or discarded when it broke),
- * bounded in time, and no change without its audit event.
+ * Transactions (`inTransaction`: Kysely's, on one pooled connection) and the audited changes that
+ * run on them: all or nothing, the connection back in the pool afterwards (or discarded when it
+ * broke), bounded in time, and no change without its audit event.
  */
+import { sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
-import { inSqlTransaction } from '../../src/db/transaction.js';
+import type { Database, Db } from '../../src/db/client.js';
+import { inTransaction } from '../../src/db/transaction.js';
 import { systemContext } from '../../src/lib/request-context.js';
 import { createAuditService } from '../../src/modules/audit/audit.service.js';
 import type { AuditEntry } from '../../src/modules/audit/audit-event.js';
-import { createSqlChangeRunner, UnauditedChangeError } from '../../src/modules/audit/audited-change.js';
+import { createChangeRunner, UnauditedChangeError } from '../../src/modules/audit/audited-change.js';
 import { createMigratedDatabase } from '../support/database.js';
+import { countRows } from '../support/rows.js';
 
 let database: Database;
 let tenantId: string;
 
 beforeAll(async () => {
   database = await createMigratedDatabase('sqltx');
-  tenantId = (await database.prisma.tenant.create({ data: { slug: 'acme', name: 'Acme' } })).id;
+  tenantId = (
+    await database.db
+      .insertInto('tenants')
+      .values({ id: uuidv7(), slug: 'acme', name: 'Acme' })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
 });
 
 afterAll(async () => {
   await database?.close();
 });
 
-const orgCount = async () => database.prisma.org.count({ where: { tenantId } });
-const insertOrg = (slug: string) => ({
-  text: 'INSERT INTO orgs (id, tenant_id, slug, name) VALUES (gen_random_uuid(), $1::uuid, $2, $2)',
-  values: [tenantId, slug],
-});
+const orgCount = async () => countRows(database.db, 'orgs', { tenant_id: tenantId });
+const insertOrg = (db: Db, slug: string) =>
+  db.insertInto('orgs').values({ id: uuidv7(), tenant_id: tenantId, slug, name: slug }).execute();
 
-describe('inSqlTransaction', () => {
+describe('inTransaction', () => {
   it('commits what the work wrote and returns its result', async () => {
     const before = await orgCount();
-    const result = await inSqlTransaction(database.pool, async (tx) => {
-      await tx.query(insertOrg('committed'));
+    const result = await inTransaction(database.db, async (tx) => {
+      await insertOrg(tx, 'committed');
       return 'done';
     });
     expect(result).toBe('done');
@@ -45,9 +52,9 @@ describe('inSqlTransaction', () => {
     const before = await orgCount();
     const failure = new Error('the work failed');
     await expect(
-      inSqlTransaction(database.pool, async (tx) => {
-        await tx.query(insertOrg('rolled-back-1'));
-        await tx.query(insertOrg('rolled-back-2'));
+      inTransaction(database.db, async (tx) => {
+        await insertOrg(tx, 'rolled-back-1');
+        await insertOrg(tx, 'rolled-back-2');
         throw failure;
       }),
     ).rejects.toBe(failure);
@@ -56,11 +63,10 @@ describe('inSqlTransaction', () => {
   });
 
   it('bounds the transaction with timeouts of its own, gone once it ends', async () => {
-    const inside = await inSqlTransaction(database.pool, async (tx) => {
-      const { rows } = await tx.query(
-        `SELECT current_setting('statement_timeout') AS statement,
-                current_setting('idle_in_transaction_session_timeout') AS idle`,
-      );
+    const inside = await inTransaction(database.db, async (tx) => {
+      const { rows } = await sql<{ statement: string; idle: string }>`
+        SELECT current_setting('statement_timeout') AS statement,
+               current_setting('idle_in_transaction_session_timeout') AS idle`.execute(tx);
       return rows[0];
     });
     expect(inside).toEqual({ statement: '15s', idle: '15s' });
@@ -77,10 +83,10 @@ describe('inSqlTransaction', () => {
     const admin = await database.pool.connect();
     let victim = 0;
     await expect(
-      inSqlTransaction(database.pool, async (tx) => {
-        victim = (await tx.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      inTransaction(database.db, async (tx) => {
+        victim = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(tx)).rows[0]?.pid ?? 0;
         await admin.query('SELECT pg_terminate_backend($1)', [victim]);
-        await tx.query('SELECT 1');
+        await sql`SELECT 1`.execute(tx);
       }),
     ).rejects.toThrow();
     admin.release();
@@ -91,15 +97,14 @@ describe('inSqlTransaction', () => {
   });
 });
 
-describe('an audited change on a pg connection', () => {
-  const audit = () => createAuditService({ db: database.prisma, pool: database.pool });
+describe('an audited change', () => {
+  const audit = () => createAuditService({ db: database.db, pool: database.pool });
 
   it('writes the change and its event together, chained like any other', async () => {
-    const change = createSqlChangeRunner(database.pool, audit());
+    const change = createChangeRunner(database.db, audit());
     const before = await orgCount();
     const record = await change(systemContext('test'), async (tx, trail) => {
-      await tx.query(insertOrg('audited'));
-      // The runner does not read the diff: a stand-in, not an org's whole view.
+      await insertOrg(tx, 'audited');
       return trail.record({
         tenantId,
         action: 'org.created',
@@ -108,7 +113,11 @@ describe('an audited change on a pg connection', () => {
       } as unknown as AuditEntry);
     });
     expect(await orgCount()).toBe(before + 1);
-    const stored = await database.prisma.auditEvent.findUniqueOrThrow({ where: { id: record.id } });
+    const stored = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('id', '=', record.id)
+      .executeTakeFirstOrThrow();
     expect(stored).toMatchObject({
       chain: tenantId,
       seq: record.seq,
@@ -119,11 +128,11 @@ describe('an audited change on a pg connection', () => {
   });
 
   it('is rolled back when it records no event and does not say it changed nothing', async () => {
-    const change = createSqlChangeRunner(database.pool, audit());
+    const change = createChangeRunner(database.db, audit());
     const before = await orgCount();
     await expect(
       change(systemContext('test'), async (tx) => {
-        await tx.query(insertOrg('unaudited'));
+        await insertOrg(tx, 'unaudited');
       }),
     ).rejects.toBeInstanceOf(UnauditedChangeError);
     expect(await orgCount()).toBe(before);

@@ -261,8 +261,13 @@ beforeAll(async () => {
     payload: {},
   });
   expect(approved.statusCode, approved.body).toBe(200);
-  alphaDeploymentId = (await t.database.prisma.deployment.findFirstOrThrow({ where: { orgId: alpha.id } }))
-    .id;
+  alphaDeploymentId = (
+    await t.database.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('org_id', '=', alpha.id)
+      .executeTakeFirstOrThrow()
+  ).id;
   for (const role of ROLES) roleKeys[role] = (await createKey(t.app, tenantA.adminKey, [role])).token;
 });
 

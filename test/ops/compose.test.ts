@@ -346,7 +346,7 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('copies the compiled code, its generated Prisma client and the SQL migrations into the runtime', () => {
+  it('copies the compiled code (with its generated table types) and the SQL migrations into the runtime', () => {
     const copies = all(finalStage(), 'COPY').map((c) => copyParts(c.args));
     const dist = copies.find((c) => c.from && c.sources.some((s) => /(^|\/)dist\/?$/.test(s)));
     expect(dist, 'COPY --from=<build stage> …/dist').toBeDefined();

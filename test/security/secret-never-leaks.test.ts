@@ -4,7 +4,7 @@
  * every endpoint has been exercised — including the error paths that might echo input.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { versionSecretLocation } from '../../src/modules/sso-versions/sso-versions.service.js';
+import { versionSecretLocation } from '../../src/modules/sso-versions/version-secrets.js';
 import {
   bearer,
   createKey,
@@ -157,7 +157,11 @@ describe('a Cognigy API key given to the service', () => {
     await call('POST', `${versions}/1/rollback`, editor.token, { note: 'back' });
     await call('GET', `/v1/orgs/${org.slug}/sso`, auditor.token);
     await call('GET', `/v1/orgs/${org.slug}/deployments`, auditor.token);
-    const deployment = await t.database.prisma.deployment.findFirstOrThrow({ where: { orgId: org.id } });
+    const deployment = await t.database.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('org_id', '=', org.id)
+      .executeTakeFirstOrThrow();
     await call('GET', `/v1/orgs/${org.slug}/deployments/${deployment.id}`, auditor.token);
     await call('POST', `/v1/orgs/${org.slug}/deployments/${deployment.id}/retry`, approver.token);
     await call('POST', '/v1/sso/bulk', editor.token, {
@@ -185,10 +189,15 @@ describe('a Cognigy API key given to the service', () => {
       change: { idpClientSecret: CLIENT_SECRET, idpIssuer: 'not an issuer {org.labels.none}' },
     });
     // Stored, and decryptable (so the test is not passing because nothing was kept).
-    const v1 = await t.database.prisma.ssoVersion.findFirstOrThrow({ where: { orgId: org.id, number: 1 } });
+    const v1 = await t.database.db
+      .selectFrom('sso_versions')
+      .selectAll()
+      .where('org_id', '=', org.id)
+      .where('number', '=', 1)
+      .executeTakeFirstOrThrow();
     const location = versionSecretLocation(tenant.id, org.id, 1, 'idpClientSecret');
     expect(
-      await t.container.secrets.openSecret(t.database.prisma, location, v1.clientSecretSealed as string),
+      await t.container.secrets.openSecret(t.database.db, location, v1.client_secret_sealed as string),
     ).toBe(CLIENT_SECRET);
 
     await call('GET', '/metrics', undefined);

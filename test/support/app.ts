@@ -47,7 +47,7 @@ export async function createTestApp(
   const database = openDatabase({ url: testDb.url, poolMax: config.dbPoolMax });
   const migrations = await readMigrations();
   await migrate(database.pool, logger, migrations);
-  await ensurePlatformKey(database.prisma, config.bootstrapAdminKey);
+  await ensurePlatformKey(database.db, config.bootstrapAdminKey);
   const keyring = parseKeyringSpec(config.encryptionKeys as string);
   const container = createContainer({ config, logger, database, keyring, migrations, ...overrides });
   const app = await buildApp(container);

@@ -46,7 +46,7 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
 }
 
 /**
- * A database of the file's own, migrated, with the service's handle on it (Prisma and the pool):
+ * A database of the file's own, migrated, with the service's handle on it (Kysely and the pool):
  * for tests of single repository statements. `close()` closes the handle and drops the database.
  */
 export async function createMigratedDatabase(label: string): Promise<Database & { readonly url: string }> {
@@ -54,7 +54,7 @@ export async function createMigratedDatabase(label: string): Promise<Database & 
   const database = openDatabase({ url: testDb.url, poolMax: 3 });
   await migrate(database.pool, createLogger('silent'));
   return {
-    prisma: database.prisma,
+    db: database.db,
     pool: database.pool,
     url: testDb.url,
     async close() {

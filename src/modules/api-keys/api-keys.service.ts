@@ -13,7 +13,7 @@ import type { ApiKeyView, CreateApiKeyBody, ListApiKeysQuery } from './api-keys.
 export interface ApiKeysServiceDeps {
   readonly db: Db;
   /** How many of these org ids are active orgs of the tenant. */
-  readonly countActiveOrgs: (db: Tx, tenantId: string, ids: readonly string[]) => Promise<number>;
+  readonly countActiveOrgs: (db: Db, tenantId: string, ids: readonly string[]) => Promise<number>;
   readonly change: ChangeRunner;
   /** Called after a revocation committed (the authenticator's cache forgets the key). */
   readonly onRevoked?: (keyId: string) => void;
@@ -127,7 +127,7 @@ export function createApiKeysService({
     async revoke(ctx: ChangeContext, principal: TenantPrincipal, id: string) {
       requireUnscoped(principal);
       const revoked = await change(ctx, async (tx, trail) => {
-        const [row] = await keys.revoke(tx, principal.tenantId, id.toLowerCase(), principal.keyId);
+        const row = await keys.revoke(tx, principal.tenantId, id.toLowerCase(), principal.keyId);
         const current = row ?? (await keys.findById(tx, principal.tenantId, id.toLowerCase()));
         if (!current) throw keyNotFound();
         if (row) {

@@ -1,6 +1,11 @@
+import type { Readable } from 'node:stream';
+import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
-import { type AnyTx, execute, queryRows } from '../../db/queryable.js';
+import type { Db, Tx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
+import type { AuditEvent } from '../../generated/kysely/types.js';
 import { type AuditActor, type AuditRecord, PLATFORM_CHAIN } from './audit-event.js';
 
 export interface AuditFilter {
@@ -15,103 +20,78 @@ export interface AuditFilter {
   readonly to?: Date;
 }
 
-/**
- * The columns of an event in the order `recordOf` reads them. Reads go straight through `pg` with
- * rows as arrays: at a million events, Prisma's per-row mapping (and, for a 50-row page, its
- * query compilation) cost several times the SQL itself.
- */
-const COLUMNS =
-  'id, chain, seq, tenant_id, occurred_at, actor_type, actor_id, actor_name, action, target_type, ' +
-  'target_id, org_id, request_id, source_ip, user_agent, outcome, diff, prev_hash, hash';
+/** The columns of an event, as `recordOf` reads them. */
+const COLUMNS = [
+  'id',
+  'chain',
+  'seq',
+  'tenant_id',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'action',
+  'target_type',
+  'target_id',
+  'org_id',
+  'request_id',
+  'source_ip',
+  'user_agent',
+  'outcome',
+  'diff',
+  'prev_hash',
+  'hash',
+] as const;
 
-/** One row of `COLUMNS`, as `pg` parses it (`rowMode: 'array'`). */
-export type AuditRow = [
-  id: string,
-  chain: string,
-  seq: number,
-  tenantId: string | null,
-  occurredAt: Date,
-  actorType: string,
-  actorId: string | null,
-  actorName: string,
-  action: string,
-  targetType: string,
-  targetId: string,
-  orgId: string | null,
-  requestId: string | null,
-  sourceIp: string | null,
-  userAgent: string | null,
-  outcome: string,
-  diff: AuditRecord['diff'],
-  prevHash: string,
-  hash: string,
-];
+/** One stored event, as `pg` parses it. */
+export type AuditRow = Selectable<AuditEvent>;
 
+/** The event of a row (the one mapping of this table). */
 export function recordOf(row: AuditRow): AuditRecord {
   return {
-    id: row[0],
-    chain: row[1],
-    seq: row[2],
-    tenantId: row[3],
-    occurredAt: row[4].toISOString(),
-    actor: { type: row[5] as AuditActor['type'], id: row[6], name: row[7] },
-    action: row[8],
-    target: { type: row[9], id: row[10] },
-    orgId: row[11],
-    requestId: row[12],
-    sourceIp: row[13],
-    userAgent: row[14],
-    outcome: row[15],
-    diff: row[16],
-    prevHash: row[17],
-    hash: row[18],
+    id: row.id,
+    chain: row.chain,
+    seq: row.seq,
+    tenantId: row.tenant_id,
+    occurredAt: row.occurred_at.toISOString(),
+    actor: { type: row.actor_type as AuditActor['type'], id: row.actor_id, name: row.actor_name },
+    action: row.action,
+    target: { type: row.target_type, id: row.target_id },
+    orgId: row.org_id,
+    requestId: row.request_id,
+    sourceIp: row.source_ip,
+    userAgent: row.user_agent,
+    outcome: row.outcome,
+    diff: row.diff as AuditRecord['diff'],
+    prevHash: row.prev_hash,
+    hash: row.hash,
   };
 }
 
-/** A parameterised statement whose rows are `AuditRow`s. */
-export interface AuditQuery {
-  readonly text: string;
-  readonly values: unknown[];
-  readonly rowMode: 'array';
-}
-
-/** The WHERE clause of a filter; its parameters are appended to `values`. */
-function whereOf(f: AuditFilter, values: unknown[]): string {
-  const where: string[] = [];
-  const add = (sql: string, value: unknown) => {
-    values.push(value);
-    where.push(sql.replace('?', `$${values.length}`));
-  };
-  add('chain = ?', f.chain);
+/** The events of a filter (no order, no columns yet). */
+function filtered(db: Db, f: AuditFilter) {
+  let query = db.selectFrom('audit_events').where('chain', '=', f.chain);
   // Redundant with chain for a tenant's chain, but lets the (tenant_id, org_id | actor_id | action,
   // seq) indexes serve filtered pages.
-  if (f.chain !== PLATFORM_CHAIN) where.push('tenant_id = $1::uuid');
-  if (f.orgScope)
-    add('org_id = ANY(?::uuid[])', f.orgId ? f.orgScope.filter((id) => id === f.orgId) : [...f.orgScope]);
-  else if (f.orgId) add('org_id = ?::uuid', f.orgId);
-  if (f.actorId) add('actor_id = ?::uuid', f.actorId);
-  if (f.actionPrefix) add('starts_with(action, ?)', f.actionPrefix);
-  if (f.targetType) add('target_type = ?', f.targetType);
-  if (f.targetId) add('target_id = ?', f.targetId);
-  if (f.from) add('occurred_at >= ?', f.from);
-  if (f.to) add('occurred_at < ?', f.to);
-  return where.join(' AND ');
+  if (f.chain !== PLATFORM_CHAIN) query = query.where('tenant_id', '=', f.chain);
+  if (f.orgScope) {
+    const ids = f.orgId ? f.orgScope.filter((id) => id === f.orgId) : [...f.orgScope];
+    query = query.where('org_id', '=', sql<string>`any(${ids}::uuid[])`);
+  } else if (f.orgId) query = query.where('org_id', '=', f.orgId);
+  if (f.actorId) query = query.where('actor_id', '=', f.actorId);
+  if (f.actionPrefix) query = query.where(sql<boolean>`starts_with(action, ${f.actionPrefix})`);
+  if (f.targetType) query = query.where('target_type', '=', f.targetType);
+  if (f.targetId) query = query.where('target_id', '=', f.targetId);
+  if (f.from) query = query.where('occurred_at', '>=', f.from);
+  if (f.to) query = query.where('occurred_at', '<', f.to);
+  return query;
 }
 
 /** A page of the events matching `filter`, newest first, keyset on seq (exported for the bench's EXPLAIN). */
-export function pageQuery(filter: AuditFilter, limit: number, beforeSeq?: number): AuditQuery {
-  const values: unknown[] = [];
-  let where = whereOf(filter, values);
-  if (beforeSeq !== undefined) {
-    values.push(beforeSeq);
-    where += ` AND seq < $${values.length}`;
-  }
-  values.push(limit);
-  return {
-    text: `SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq DESC LIMIT $${values.length}`,
-    values,
-    rowMode: 'array',
-  };
+export function pageQuery(db: Db, filter: AuditFilter, limit: number, beforeSeq?: number) {
+  let query = filtered(db, filter);
+  if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+  return query.select(COLUMNS).orderBy('seq', 'desc').limit(limit);
 }
 
 /** A JSON value of a column: `to_json` escapes text exactly as `JSON.stringify` does. */
@@ -134,19 +114,13 @@ const LINE =
   ` ',"outcome":' || ${json('outcome')} || ',"diff":' || diff::text ||` +
   ` ',"prevHash":' || ${json('prev_hash')} || ',"hash":' || ${json('hash')} || '}'`;
 
-/**
- * Every event matching `filter`, oldest first (read through a cursor): as `AuditRow`s, or
- * (`lines`) as one NDJSON line each, for `lineOf`.
- */
-export function exportQuery(filter: AuditFilter, shape: 'rows' | 'lines' = 'rows'): AuditQuery {
-  const values: unknown[] = [];
-  const where = whereOf(filter, values);
-  return {
-    text: `SELECT ${shape === 'lines' ? LINE : COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq ASC`,
-    values,
-    rowMode: 'array',
-  };
-}
+/** Every event matching `filter`, oldest first (read through a cursor), as `AuditRow`s. */
+export const exportQuery = (db: Db, filter: AuditFilter) =>
+  filtered(db, filter).orderBy('seq', 'asc').select(COLUMNS);
+
+/** The same as one NDJSON line each, for `lineOf`. */
+export const exportLinesQuery = (db: Db, filter: AuditFilter) =>
+  filtered(db, filter).orderBy('seq', 'asc').select(sql.raw<string>(LINE).as('line'));
 
 /** A string, a `": "` or `", "` separator, or a number, in jsonb's text output. */
 const JSONB_TOKEN = /"(?:[^"\\]|\\.)*"|[:,] |-?\d[\d.eE+-]*/g;
@@ -162,8 +136,8 @@ const INDEX_LIKE_KEY = /"\d+":/;
  * first) is parsed and stringified. Building the line in Postgres keeps the export's memory flat:
  * parsing 19 columns of a million rows in JavaScript grew the process by about 100 MB.
  */
-export function lineOf(row: [line: string]): string {
-  const line = row[0];
+export function lineOf(row: { line: string }): string {
+  const line = row.line;
   const from = line.indexOf(',"diff":') + 8; // cannot occur earlier: quotes inside strings are escaped
   const to = line.lastIndexOf(',"prevHash":'); // only prevHash and hash (hex) follow the diff
   const diff = line.slice(from, to);
@@ -179,55 +153,49 @@ export function lineOf(row: [line: string]): string {
 }
 
 /** Up to `limit` events of a chain from `fromSeq` (to `toSeq`), oldest first, for verification. */
-export function batchQuery(
-  chain: string,
-  fromSeq: number,
-  toSeq: number | undefined,
-  limit: number,
-): AuditQuery {
-  const values: unknown[] = [chain, fromSeq, limit];
-  let where = 'chain = $1 AND seq >= $2';
-  if (toSeq !== undefined) {
-    values.push(toSeq);
-    where += ' AND seq <= $4';
-  }
-  return {
-    text: `SELECT ${COLUMNS} FROM audit_events WHERE ${where} ORDER BY seq ASC LIMIT $3`,
-    values,
-    rowMode: 'array',
-  };
+export function batchQuery(db: Db, chain: string, fromSeq: number, toSeq: number | undefined, limit: number) {
+  let query = db.selectFrom('audit_events').where('chain', '=', chain).where('seq', '>=', fromSeq);
+  if (toSeq !== undefined) query = query.where('seq', '<=', toSeq);
+  return query.select(COLUMNS).orderBy('seq', 'asc').limit(limit);
 }
 
-const LOCK_CHAIN = {
-  name: 'audit_lock_chain',
-  text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
-};
-const HEAD = {
-  name: 'audit_chain_head',
-  text: 'SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1',
-};
-/** Any number of events in one statement: one JSON array, unpacked by the server into rows of the table. */
-const INSERT_MANY = {
-  name: 'audit_insert_many',
-  text: `INSERT INTO audit_events (${COLUMNS})
-         SELECT ${COLUMNS} FROM jsonb_populate_recordset(NULL::audit_events, $1::jsonb)`,
-};
+/** Serialises writers of one chain until the transaction ends (gap-free sequence, unbroken links). */
+const LOCK_CHAIN = prepared('audit_lock_chain', (db, p: { key: string }) =>
+  db.selectNoFrom(sql`pg_advisory_xact_lock(hashtextextended(${p.key}, 0))`.as('locked')),
+);
+const HEAD = prepared('audit_chain_head', (db, p: { chain: string }) =>
+  db
+    .selectFrom('audit_events')
+    .select(['seq', 'hash'])
+    .where('chain', '=', p.chain)
+    .orderBy('seq', 'desc')
+    .limit(1),
+);
+/**
+ * Any number of events in one statement: one JSON array, unpacked by the server into rows of the
+ * table (one bind parameter, not nineteen per event: at one event per forwarded deployment, a
+ * statement per event cost more CPU than everything else the forwarder did for the call, issue 7).
+ */
+const INSERT_MANY = prepared('audit_insert_many', (db, p: { rows: string }) =>
+  db
+    .insertInto('audit_events')
+    .columns(COLUMNS)
+    .expression((eb) =>
+      eb
+        .selectFrom(sql<AuditRow>`jsonb_populate_recordset(NULL::audit_events, ${p.rows}::jsonb)`.as('r'))
+        .select(COLUMNS),
+    ),
+);
 
 export const auditRepository = {
-  /** Serialises writers of one chain until the transaction ends (gap-free sequence, unbroken links). */
-  lockChain: (tx: AnyTx, chain: string) => execute(tx, LOCK_CHAIN, [`audit:${chain}`]),
+  lockChain: (tx: Tx, chain: string) => LOCK_CHAIN.execute(tx, { key: `audit:${chain}` }),
 
-  async head(tx: AnyTx, chain: string): Promise<{ seq: number; hash: string } | null> {
-    return (await queryRows<{ seq: number; hash: string }>(tx, HEAD, [chain]))[0] ?? null;
-  },
+  head: async (tx: Tx, chain: string): Promise<{ seq: number; hash: string } | null> =>
+    (await HEAD.first(tx, { chain })) ?? null,
 
-  /**
-   * Raw SQL, not the query builder: at one event per forwarded deployment, Prisma's createMany cost
-   * more CPU than everything else the forwarder did for the call (issue 7).
-   */
-  insertMany: (tx: AnyTx, records: readonly AuditRecord[]) =>
-    execute(tx, INSERT_MANY, [
-      JSON.stringify(
+  insertMany: (tx: Tx, records: readonly AuditRecord[]) =>
+    INSERT_MANY.affected(tx, {
+      rows: JSON.stringify(
         records.map((record) => ({
           id: record.id,
           chain: record.chain,
@@ -250,31 +218,54 @@ export const auditRepository = {
           hash: record.hash,
         })),
       ),
-    ]),
+    }),
 
   /** Newest first, keyset on seq. */
-  page: async (pool: pg.Pool, filter: AuditFilter, limit: number, beforeSeq?: number) =>
-    (await pool.query<AuditRow>(pageQuery(filter, limit, beforeSeq))).rows,
+  page: (db: Db, filter: AuditFilter, limit: number, beforeSeq?: number) =>
+    pageQuery(db, filter, limit, beforeSeq).execute(),
 
   /** Oldest first from `fromSeq`, for verification. */
-  batch: async (pool: pg.Pool, chain: string, fromSeq: number, toSeq: number | undefined, limit: number) =>
-    (await pool.query<AuditRow>(batchQuery(chain, fromSeq, toSeq, limit))).rows,
+  batch: (db: Db, chain: string, fromSeq: number, toSeq: number | undefined, limit: number) =>
+    batchQuery(db, chain, fromSeq, toSeq, limit).execute(),
 
   /** The (seq, hash) of one event, or undefined. */
-  linkAt: async (pool: pg.Pool, chain: string, seq: number) =>
-    (
-      await pool.query<{ seq: number; hash: string }>(
-        'SELECT seq, hash FROM audit_events WHERE chain = $1 AND seq = $2',
-        [chain, seq],
-      )
-    ).rows[0],
+  linkAt: (db: Db, chain: string, seq: number) =>
+    db
+      .selectFrom('audit_events')
+      .select(['seq', 'hash'])
+      .where('chain', '=', chain)
+      .where('seq', '=', seq)
+      .executeTakeFirst(),
 
   /**
-   * The events matching `filter`, oldest first, from a cursor: `AuditRow`s, or (`lines`) rows of
-   * one NDJSON line for `lineOf`.
+   * The events matching `filter`, oldest first, from a cursor on a connection of its own:
+   * `AuditRow`s, or (`lines`) rows of one NDJSON line for `lineOf`. The statement is Kysely's; the
+   * cursor is `pg`'s, which hands on each fetched batch at once (Kysely's stream yields row by row
+   * through an async generator). The caller must call `release()` when the stream ends or fails.
    */
-  cursor: (filter: AuditFilter, batchSize: number, shape: 'rows' | 'lines') => {
-    const { text, values, rowMode } = exportQuery(filter, shape);
-    return new QueryStream(text, values, { batchSize, rowMode });
+  async exportCursor(
+    db: Db,
+    pool: pg.Pool,
+    filter: AuditFilter,
+    batchSize: number,
+    shape: 'rows' | 'lines',
+  ): Promise<{ rows: Readable; release: () => void }> {
+    const query = shape === 'lines' ? exportLinesQuery(db, filter) : exportQuery(db, filter);
+    const { sql: text, parameters } = query.compile();
+    const client = await pool.connect();
+    const rows = client.query(new QueryStream(text, [...parameters], { batchSize }));
+    let released = false;
+    return {
+      rows,
+      release: () => {
+        if (released) return;
+        released = true;
+        client.release();
+      },
+    };
   },
+
+  /** Every chain's id but the platform's: one per tenant, oldest first. */
+  tenantChains: async (db: Db) =>
+    (await db.selectFrom('tenants').select('id').orderBy('created_at', 'asc').execute()).map((t) => t.id),
 };

@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { Db } from '../../db/client.js';
-import type { AnyTx } from '../../db/queryable.js';
+import type { Db, Tx } from '../../db/client.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import { type AuditFilter, type AuditRow, auditRepository as events, recordOf } from './audit.repository.js';
 import {
@@ -29,6 +28,7 @@ export interface VerifyResult {
 
 export interface AuditServiceDeps {
   readonly db: Db;
+  /** For the export's cursor. */
   readonly pool: pg.Pool;
   readonly now?: () => Date;
 }
@@ -45,7 +45,7 @@ const EXPORT_BATCH = 500;
 export function createAuditService({ db, pool, now = () => new Date() }: AuditServiceDeps) {
   return {
     /** Appends one event to its tenant's chain, inside the change's transaction. */
-    async append(tx: AnyTx, ctx: ChangeContext, entry: AuditEntry): Promise<AuditRecord> {
+    async append(tx: Tx, ctx: ChangeContext, entry: AuditEntry): Promise<AuditRecord> {
       return (await this.appendAll(tx, ctx, [entry]))[0] as AuditRecord;
     },
 
@@ -55,7 +55,7 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
      * (the forwarder settles many deployments at once) holds it once instead of once per event.
      * Chains are locked in a fixed order, so two batches spanning the same tenants cannot deadlock.
      */
-    async appendAll(tx: AnyTx, ctx: ChangeContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    async appendAll(tx: Tx, ctx: ChangeContext, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
       const byChain = new Map<string, AuditEntry[]>();
       for (const entry of entries) {
         const chain = entry.tenantId ?? PLATFORM_CHAIN;
@@ -98,7 +98,7 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
     },
 
     async page(filter: AuditFilter, limit: number, beforeSeq?: number) {
-      const rows = await events.page(pool, filter, limit + 1, beforeSeq);
+      const rows = await events.page(db, filter, limit + 1, beforeSeq);
       const items = rows.slice(0, limit).map(recordOf);
       const last = items.at(-1);
       return { items, nextBeforeSeq: rows.length > limit && last ? last.seq : null };
@@ -116,11 +116,11 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
       const fromSeq = Math.max(1, range.fromSeq ?? 1);
       let previous: { seq: number; hash: string } | undefined;
       if (fromSeq > 1) {
-        const before = await events.linkAt(pool, chain, fromSeq - 1);
+        const before = await events.linkAt(db, chain, fromSeq - 1);
         previous = before ?? { seq: fromSeq - 1, hash: GENESIS_HASH };
       }
       const read = (from: number) => {
-        const batch = events.batch(pool, chain, from, range.toSeq, VERIFY_BATCH);
+        const batch = events.batch(db, chain, from, range.toSeq, VERIFY_BATCH);
         batch.catch(() => undefined); // awaited below, or abandoned when an earlier batch fails
         return batch;
       };
@@ -130,7 +130,7 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
         const rows: AuditRow[] = await pending;
         // The next batch is read while this one is hashed: Postgres and Node work side by side.
         const last = rows.at(-1);
-        pending = rows.length === VERIFY_BATCH && last ? read(last[2] + 1) : undefined;
+        pending = rows.length === VERIFY_BATCH && last ? read(last.seq + 1) : undefined;
         for (const row of rows) {
           const record = recordOf(row);
           const mismatch = checkLink(record, previous);
@@ -152,24 +152,12 @@ export function createAuditService({ db, pool, now = () => new Date() }: AuditSe
       filter: AuditFilter,
       shape: 'rows' | 'lines' = 'rows',
     ): Promise<{ rows: Readable; release: () => void }> {
-      const client = await pool.connect();
-      const query = events.cursor(filter, EXPORT_BATCH, shape);
-      const rows = client.query(query);
-      let released = false;
-      return {
-        rows,
-        release: () => {
-          if (released) return;
-          released = true;
-          client.release();
-        },
-      };
+      return events.exportCursor(db, pool, filter, EXPORT_BATCH, shape);
     },
 
     /** Every chain that exists: each tenant's and the platform's. */
     async chains(): Promise<string[]> {
-      const tenants = await db.tenant.findMany({ select: { id: true }, orderBy: { createdAt: 'asc' } });
-      return [PLATFORM_CHAIN, ...tenants.map((t) => t.id)];
+      return [PLATFORM_CHAIN, ...(await events.tenantChains(db))];
     },
   };
 }

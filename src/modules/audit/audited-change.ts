@@ -3,10 +3,8 @@
  * A change that records no event fails (and rolls back) unless it says it changed nothing, so an
  * audit event cannot be forgotten by a new code path without the tests noticing.
  */
-import type pg from 'pg';
 import type { Db, Tx } from '../../db/client.js';
-import type { AnyTx, SqlTx } from '../../db/queryable.js';
-import { inSqlTransaction, inTransaction } from '../../db/transaction.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { AuditService } from './audit.service.js';
 import type { AuditEntry, AuditRecord } from './audit-event.js';
@@ -20,10 +18,10 @@ export interface AuditTrailWriter {
   unchanged(): void;
 }
 
-/** Runs a change in a transaction of kind `X`: Prisma's (`Tx`, the default) or a `pg` connection's. */
-export type ChangeRunner<X extends AnyTx = Tx> = <T>(
+/** Runs a change in one transaction, with the trail its audit events are written to. */
+export type ChangeRunner = <T>(
   ctx: ChangeContext,
-  work: (tx: X, trail: AuditTrailWriter) => Promise<T>,
+  work: (tx: Tx, trail: AuditTrailWriter) => Promise<T>,
 ) => Promise<T>;
 
 export class UnauditedChangeError extends Error {
@@ -35,11 +33,11 @@ export class UnauditedChangeError extends Error {
 
 type Appender = Pick<AuditService, 'append' | 'appendAll'>;
 
-async function audited<X extends AnyTx, T>(
-  tx: X,
+async function audited<T>(
+  tx: Tx,
   audit: Appender,
   ctx: ChangeContext,
-  work: (tx: X, trail: AuditTrailWriter) => Promise<T>,
+  work: (tx: Tx, trail: AuditTrailWriter) => Promise<T>,
 ): Promise<T> {
   let recorded = 0;
   let unchanged = false;
@@ -62,12 +60,4 @@ async function audited<X extends AnyTx, T>(
 
 export function createChangeRunner(db: Db, audit: Appender): ChangeRunner {
   return (ctx, work) => inTransaction(db, (tx) => audited(tx, audit, ctx, work));
-}
-
-/**
- * The same on a `pg` connection, for changes whose statements are all raw SQL (every repository
- * they call takes a `Queryable`): drafts and forwarding results, the hot ones (issue 7).
- */
-export function createSqlChangeRunner(pool: pg.Pool, audit: Appender): ChangeRunner<SqlTx> {
-  return (ctx, work) => inSqlTransaction(pool, (tx) => audited(tx, audit, ctx, work));
 }

@@ -3,7 +3,10 @@
  * (authenticator.ts) and the first start writes the platform key (platform-key.ts); api-keys/ is the
  * HTTP use case that creates, lists and revokes keys through it. auth/ imports nothing of api-keys/.
  */
-import type { DbOrTx, Tx } from '../../db/client.js';
+import { type Selectable, sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Db, Tx } from '../../db/client.js';
+import type { ApiKey } from '../../generated/kysely/types.js';
 
 export interface NewApiKeyRow {
   readonly tenantId: string | null;
@@ -23,77 +26,145 @@ export interface ApiKeyListQuery {
   readonly includeRevoked: boolean;
 }
 
-const publicColumns = {
-  id: true,
-  tenantId: true,
-  kind: true,
-  name: true,
-  prefix: true,
-  roles: true,
-  orgScope: true,
-  createdAt: true,
-  createdById: true,
-  expiresAt: true,
-  lastUsedAt: true,
-  revokedAt: true,
-  revokedById: true,
-} as const;
+/** An API key without its hash. */
+export interface ApiKeyRow {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly kind: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly roles: string[];
+  readonly orgScope: string[];
+  readonly createdAt: Date;
+  readonly createdById: string | null;
+  readonly expiresAt: Date | null;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly revokedById: string | null;
+}
+
+const PUBLIC_COLUMNS = [
+  'id',
+  'tenant_id',
+  'kind',
+  'name',
+  'prefix',
+  'roles',
+  'org_scope',
+  'created_at',
+  'created_by_id',
+  'expires_at',
+  'last_used_at',
+  'revoked_at',
+  'revoked_by_id',
+] as const;
+
+/** A row of `api_keys` as the service sees it (the one mapping of this table; the hash stays out). */
+const apiKeyOf = (r: Omit<Selectable<ApiKey>, 'secret_hash'>): ApiKeyRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  kind: r.kind,
+  name: r.name,
+  prefix: r.prefix,
+  roles: r.roles,
+  orgScope: r.org_scope,
+  createdAt: r.created_at,
+  createdById: r.created_by_id,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+  revokedById: r.revoked_by_id,
+});
+
+/** Arbitrary but fixed: the advisory lock key of the platform key's bootstrap. */
+const BOOTSTRAP_LOCK_KEY = 72_707_370;
 
 export const apiKeysRepository = {
+  /** Serialises the processes that check for a platform key on start, until the transaction ends. */
+  lockPlatformKeys: (tx: Tx) => sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`.execute(tx),
+
   /** The row a presented key claims to be, with its hash, for authentication only. */
-  findForAuthentication: (db: DbOrTx, prefix: string) =>
-    db.apiKey.findUnique({
-      where: { prefix },
-      select: { ...publicColumns, secretHash: true, tenant: { select: { id: true } } },
-    }),
+  async findForAuthentication(db: Db, prefix: string): Promise<(ApiKeyRow & { secretHash: Buffer }) | null> {
+    const row = await db
+      .selectFrom('api_keys')
+      .select([...PUBLIC_COLUMNS, 'secret_hash'])
+      .where('prefix', '=', prefix)
+      .executeTakeFirst();
+    return row ? { ...apiKeyOf(row), secretHash: row.secret_hash } : null;
+  },
 
-  insert: (tx: Tx, row: NewApiKeyRow) =>
-    tx.apiKey.create({
-      data: {
-        ...row,
-        roles: [...row.roles],
-        orgScope: [...row.orgScope],
-        secretHash: new Uint8Array(row.secretHash),
-      },
-      select: publicColumns,
-    }),
+  insert: async (tx: Tx, row: NewApiKeyRow) =>
+    apiKeyOf(
+      await tx
+        .insertInto('api_keys')
+        .values({
+          id: uuidv7(),
+          tenant_id: row.tenantId,
+          kind: row.kind,
+          name: row.name,
+          prefix: row.prefix,
+          secret_hash: row.secretHash,
+          roles: [...row.roles],
+          org_scope: [...row.orgScope],
+          created_by_id: row.createdById,
+          expires_at: row.expiresAt,
+        })
+        .returning(PUBLIC_COLUMNS)
+        .executeTakeFirstOrThrow(),
+    ),
 
-  findById: (db: DbOrTx, tenantId: string, id: string) =>
-    db.apiKey.findFirst({ where: { id, tenantId }, select: publicColumns }),
+  async findById(db: Db, tenantId: string, id: string): Promise<ApiKeyRow | null> {
+    const row = await db
+      .selectFrom('api_keys')
+      .select(PUBLIC_COLUMNS)
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return row ? apiKeyOf(row) : null;
+  },
 
-  list: (db: DbOrTx, tenantId: string, q: ApiKeyListQuery) =>
-    db.apiKey.findMany({
-      where: {
-        tenantId,
-        ...(q.includeRevoked ? {} : { revokedAt: null }),
-        ...(q.after
-          ? {
-              OR: [
-                { createdAt: { lt: q.after.createdAt } },
-                { createdAt: q.after.createdAt, id: { lt: q.after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: q.limit,
-      select: publicColumns,
-    }),
+  async list(db: Db, tenantId: string, q: ApiKeyListQuery): Promise<ApiKeyRow[]> {
+    let query = db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('tenant_id', '=', tenantId);
+    if (!q.includeRevoked) query = query.where('revoked_at', 'is', null);
+    const after = q.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(apiKeyOf);
+  },
 
-  revoke: (tx: Tx, tenantId: string, id: string, revokedById: string) =>
-    tx.apiKey.updateManyAndReturn({
-      where: { id, tenantId, revokedAt: null },
-      data: { revokedAt: new Date(), revokedById },
-      select: publicColumns,
-    }),
+  /** Revokes the key if it is not revoked yet; returns it, or undefined when nothing changed. */
+  async revoke(tx: Tx, tenantId: string, id: string, revokedById: string): Promise<ApiKeyRow | undefined> {
+    const row = await tx
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date(), revoked_by_id: revokedById })
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .where('revoked_at', 'is', null)
+      .returning(PUBLIC_COLUMNS)
+      .executeTakeFirst();
+    return row ? apiKeyOf(row) : undefined;
+  },
 
-  touchLastUsed: (db: DbOrTx, id: string, at: Date) =>
-    db.apiKey.updateMany({ where: { id }, data: { lastUsedAt: at } }),
+  touchLastUsed: (db: Db, id: string, at: Date) =>
+    db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute(),
 
-  hasActivePlatformKey: async (db: DbOrTx) =>
-    (await db.apiKey.count({ where: { kind: 'platform', revokedAt: null } })) > 0,
+  hasActivePlatformKey: async (db: Db) =>
+    (await db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('kind', '=', 'platform')
+      .where('revoked_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst()) !== undefined,
 
-  existsPrefix: async (db: DbOrTx, prefix: string) => (await db.apiKey.count({ where: { prefix } })) > 0,
+  existsPrefix: async (db: Db, prefix: string) =>
+    (await db.selectFrom('api_keys').select('id').where('prefix', '=', prefix).executeTakeFirst()) !==
+    undefined,
 };
-
-export type ApiKeyRow = NonNullable<Awaited<ReturnType<typeof apiKeysRepository.findById>>>;

@@ -8,8 +8,6 @@ import { inTransaction } from '../../db/transaction.js';
 import { adoptApiKey, issueApiKey } from './api-key-token.js';
 import { apiKeysRepository as keys } from './api-keys.repository.js';
 
-const BOOTSTRAP_LOCK_KEY = 72_707_370;
-
 export interface PlatformKeyOutcome {
   /** Set only when this call generated a key: print it once, it is not stored anywhere readable. */
   readonly generatedToken?: string;
@@ -21,7 +19,7 @@ export async function ensurePlatformKey(
   bootstrapKey: string | undefined,
 ): Promise<PlatformKeyOutcome> {
   return inTransaction(db, async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`;
+    await keys.lockPlatformKeys(tx);
     if (bootstrapKey) {
       const adopted = adoptApiKey(bootstrapKey);
       if (!(await keys.existsPrefix(tx, adopted.prefix))) {

@@ -2,10 +2,12 @@
  * An org's delivery state for GET /v1/orgs/{org}/sso: the version last applied, the deployment in
  * flight (the call under way: at most one per org), the deployment waiting to be sent (the newest
  * pending one; older pending ones are superseded when it is enqueued), and the newest failure that
- * no later success has cleared. The SQL is a fragment that the
- * SSO state read joins into its own statement (one round trip for the whole answer, issue 7); this
- * file is the only one that knows how deployments make up that state.
+ * no later success has cleared. `orgsWithDelivery` starts the query that the SSO state read completes
+ * (one statement for the whole answer, issue 7); this file is the only one that knows how
+ * deployments make up that state.
  */
+import { sql } from 'kysely';
+import type { Db } from '../../db/client.js';
 
 export interface DeliveryRow {
   readonly applied_number: number | null;
@@ -40,28 +42,75 @@ export interface Delivery {
   readonly lastError: { readonly number: number; readonly at: string; readonly detail: string } | null;
 }
 
-/** The select-list columns of {@link DeliveryRow}, from the joins of {@link deliveryJoins}. */
-export const DELIVERY_COLUMNS = `
-  dl_applied.version_number AS applied_number, dl_applied.finished_at AS applied_at,
-  dl_flight.id AS in_flight_id, dl_flight.version_number AS in_flight_number, dl_flight.updated_at AS in_flight_since,
-  dl_waiting.id AS waiting_id, dl_waiting.version_number AS waiting_number, dl_waiting.not_before AS waiting_not_before,
-  dl_failed.version_number AS failed_number, coalesce(dl_failed.finished_at, dl_failed.updated_at) AS failed_at,
-  coalesce(dl_failed.finished_at, dl_failed.created_at) AS failed_order, dl_failed.last_error AS failed_error`;
-
-/** Four index-backed lateral joins on the deployments of the org whose id is `orgId` (an SQL expression). */
-export const deliveryJoins = (orgId: string) => `
-  LEFT JOIN LATERAL (SELECT version_number, finished_at FROM deployments
-                      WHERE org_id = ${orgId} AND state = 'succeeded'
-                      ORDER BY finished_at DESC LIMIT 1) dl_applied ON true
-  LEFT JOIN LATERAL (SELECT id, version_number, updated_at FROM deployments
-                      WHERE org_id = ${orgId} AND state = 'in_flight'
-                      ORDER BY created_at DESC LIMIT 1) dl_flight ON true
-  LEFT JOIN LATERAL (SELECT id, version_number, not_before FROM deployments
-                      WHERE org_id = ${orgId} AND state = 'pending'
-                      ORDER BY created_at DESC LIMIT 1) dl_waiting ON true
-  LEFT JOIN LATERAL (SELECT version_number, finished_at, updated_at, created_at, last_error FROM deployments
-                      WHERE org_id = ${orgId} AND state = 'failed'
-                      ORDER BY finished_at DESC LIMIT 1) dl_failed ON true`;
+/**
+ * The orgs (`o`), each with the columns of {@link DeliveryRow}: four index-backed lateral joins on
+ * its deployments (the states are literals in the text, for the partial indexes).
+ */
+export const orgsWithDelivery = (db: Db) =>
+  db
+    .selectFrom('orgs as o')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('deployments')
+          .select(['version_number', 'finished_at'])
+          .whereRef('org_id', '=', 'o.id')
+          .where('state', '=', sql.lit('succeeded'))
+          .orderBy('finished_at', 'desc')
+          .limit(1)
+          .as('dl_applied'),
+      (join) => join.onTrue(),
+    )
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('deployments')
+          .select(['id', 'version_number', 'updated_at'])
+          .whereRef('org_id', '=', 'o.id')
+          .where('state', '=', sql.lit('in_flight'))
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .as('dl_flight'),
+      (join) => join.onTrue(),
+    )
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('deployments')
+          .select(['id', 'version_number', 'not_before'])
+          .whereRef('org_id', '=', 'o.id')
+          .where('state', '=', sql.lit('pending'))
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .as('dl_waiting'),
+      (join) => join.onTrue(),
+    )
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('deployments')
+          .select(['version_number', 'finished_at', 'updated_at', 'created_at', 'last_error'])
+          .whereRef('org_id', '=', 'o.id')
+          .where('state', '=', sql.lit('failed'))
+          .orderBy('finished_at', 'desc')
+          .limit(1)
+          .as('dl_failed'),
+      (join) => join.onTrue(),
+    )
+    .select((eb) => [
+      'dl_applied.version_number as applied_number',
+      'dl_applied.finished_at as applied_at',
+      'dl_flight.id as in_flight_id',
+      'dl_flight.version_number as in_flight_number',
+      'dl_flight.updated_at as in_flight_since',
+      'dl_waiting.id as waiting_id',
+      'dl_waiting.version_number as waiting_number',
+      'dl_waiting.not_before as waiting_not_before',
+      'dl_failed.version_number as failed_number',
+      eb.fn.coalesce('dl_failed.finished_at', 'dl_failed.updated_at').as('failed_at'),
+      eb.fn.coalesce('dl_failed.finished_at', 'dl_failed.created_at').as('failed_order'),
+      sql<{ detail?: unknown } | null>`dl_failed.last_error`.as('failed_error'),
+    ]);
 
 /** The API's view of a {@link DeliveryRow}. A failure counts until a later deployment succeeds. */
 export function deliveryView(row: DeliveryRow): Delivery {

@@ -4,12 +4,78 @@
  * makes the deployment claimable again. At most one deployment per org is in flight (a partial
  * unique index), and an older pending one is superseded when a newer approval is enqueued.
  */
-import type { DbOrTx, Tx } from '../../db/client.js';
-import { type AnyTx, execute, type Queryable, queryRows } from '../../db/queryable.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import { type Selectable, sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Db, Tx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
+import type { Deployment, DeploymentAttempt } from '../../generated/kysely/types.js';
 import type { AttemptOutcomeName } from './deployments.schemas.js';
 
-export type DeploymentRow = Prisma.DeploymentGetPayload<object>;
+export interface DeploymentRow {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly orgId: string;
+  readonly versionId: string;
+  readonly versionNumber: number;
+  readonly contentHash: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly notBefore: Date;
+  readonly firstAttemptAt: Date | null;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly lastError: unknown;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface AttemptRow {
+  readonly id: string;
+  readonly deploymentId: string;
+  readonly number: number;
+  readonly worker: string;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly outcome: string;
+  readonly httpStatus: number | null;
+  readonly traceId: string | null;
+  readonly error: unknown;
+}
+
+/** A row of `deployments` as the service sees it (the one mapping of this table). */
+const deploymentOf = (r: Selectable<Deployment>): DeploymentRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  orgId: r.org_id,
+  versionId: r.version_id,
+  versionNumber: r.version_number,
+  contentHash: r.content_hash,
+  state: r.state,
+  attempts: r.attempts,
+  notBefore: r.not_before,
+  firstAttemptAt: r.first_attempt_at,
+  leaseOwner: r.lease_owner,
+  leaseExpiresAt: r.lease_expires_at,
+  finishedAt: r.finished_at,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** A row of `deployment_attempts` as the service sees it (the one mapping of this table). */
+const attemptOf = (r: Selectable<DeploymentAttempt>): AttemptRow => ({
+  id: r.id,
+  deploymentId: r.deployment_id,
+  number: r.number,
+  worker: r.worker,
+  startedAt: r.started_at,
+  durationMs: r.duration_ms,
+  outcome: r.outcome,
+  httpStatus: r.http_status,
+  traceId: r.trace_id,
+  error: r.error,
+});
 
 /** A claimed deployment, and whether a newer one of its org waited at the moment of the claim. */
 export type ClaimedDeployment = DeploymentRow & { readonly newerWaiting: boolean };
@@ -41,7 +107,7 @@ export interface AttemptRecord {
   readonly outcome: AttemptOutcomeName;
   readonly httpStatus: number | null;
   readonly traceId: string | null;
-  readonly error: Prisma.InputJsonValue | null;
+  readonly error: object | null;
 }
 
 /** One call's outcome, for {@link deploymentsRepository.settleAll}. */
@@ -56,127 +122,261 @@ export interface Settled {
   readonly lastError: unknown;
 }
 
-const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+// The worker's statements: prepared (run for every call it makes). States are written into the
+// text, not passed as parameters, so that a plan of the statement can use the partial indexes
+// (deployments_due_idx: pending only; one in flight per org).
+const pending = sql.lit('pending');
+const inFlight = sql.lit('in_flight');
 
-// The worker's statements: raw SQL, prepared once per connection (run for every call it makes).
 /** Exported for bench:forwarding, which shows its plan. */
-export const CLAIM = {
-  name: 'deployments_claim',
-  text: `
-    WITH due AS (
-      SELECT d.id FROM deployments d
-       WHERE d.state = 'pending' AND d.not_before <= now()
-         AND NOT EXISTS (SELECT 1 FROM deployments f WHERE f.org_id = d.org_id AND f.state = 'in_flight')
-         -- one per org: two pending of one org claimed together broke the one-in-flight index, and the
-         -- claim failed for every org until a person intervened. The older goes first (superseded
-         -- unsent, see newerWaiting), then the newer.
-         AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.org_id = d.org_id AND o.state = 'pending'
-                          AND o.version_number < d.version_number)
-       ORDER BY d.not_before, d.created_at
-       LIMIT $1::int
-       FOR UPDATE SKIP LOCKED
-    )
-    UPDATE deployments d
-       SET state = 'in_flight', lease_owner = $2,
-           lease_expires_at = now() + make_interval(secs => $3::double precision),
-           first_attempt_at = COALESCE(d.first_attempt_at, now()), updated_at = now()
-      FROM due WHERE d.id = due.id
-    RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_id AS "versionId",
-              d.version_number AS "versionNumber", d.content_hash AS "contentHash", d.state,
-              d.attempts, d.first_attempt_at AS "firstAttemptAt", d.lease_owner AS "leaseOwner",
-              EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
-                       AND n.version_number > d.version_number) AS "newerWaiting"`,
-};
+export const CLAIM = prepared(
+  'deployments_claim',
+  (db, p: { limit: number; worker: string; leaseSeconds: number }) =>
+    db
+      .with('due', (db) =>
+        db
+          .selectFrom('deployments as d')
+          .select('d.id')
+          .where('d.state', '=', pending)
+          .where('d.not_before', '<=', sql<Date>`now()`)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('deployments as f')
+                  .select(sql`1`.as('one'))
+                  .whereRef('f.org_id', '=', 'd.org_id')
+                  .where('f.state', '=', inFlight),
+              ),
+            ),
+          )
+          // One per org: two pending of one org claimed together broke the one-in-flight index, and
+          // the claim failed for every org until a person intervened. The older goes first
+          // (superseded unsent, see newerWaiting), then the newer.
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('deployments as o')
+                  .select(sql`1`.as('one'))
+                  .whereRef('o.org_id', '=', 'd.org_id')
+                  .where('o.state', '=', pending)
+                  .whereRef('o.version_number', '<', 'd.version_number'),
+              ),
+            ),
+          )
+          .orderBy('d.not_before')
+          .orderBy('d.created_at')
+          .limit(p.limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .updateTable('deployments as d')
+      .from('due')
+      .set({
+        state: 'in_flight',
+        lease_owner: p.worker,
+        lease_expires_at: sql<Date>`now() + make_interval(secs => ${p.leaseSeconds}::double precision)`,
+        first_attempt_at: sql<Date>`COALESCE(d.first_attempt_at, now())`,
+        updated_at: sql<Date>`now()`,
+      })
+      .whereRef('d.id', '=', 'due.id')
+      .returning(({ exists, selectFrom }) => [
+        'd.id',
+        'd.tenant_id as tenantId',
+        'd.org_id as orgId',
+        'd.version_id as versionId',
+        'd.version_number as versionNumber',
+        'd.content_hash as contentHash',
+        'd.state',
+        'd.attempts',
+        'd.first_attempt_at as firstAttemptAt',
+        'd.lease_owner as leaseOwner',
+        exists(
+          selectFrom('deployments as n')
+            .select(sql`1`.as('one'))
+            .whereRef('n.org_id', '=', 'd.org_id')
+            .where('n.state', '=', pending)
+            .whereRef('n.version_number', '>', 'd.version_number'),
+        ).as('newerWaiting'),
+      ]),
+);
 
-const HEARTBEAT = {
-  name: 'deployments_heartbeat',
-  text: `UPDATE deployments SET lease_expires_at = now() + make_interval(secs => $1::double precision)
-          WHERE id = $2::uuid AND state = 'in_flight' AND lease_owner = $3`,
-};
+const HEARTBEAT = prepared(
+  'deployments_heartbeat',
+  (db, p: { leaseSeconds: number; id: string; worker: string }) =>
+    db
+      .updateTable('deployments')
+      .set({
+        lease_expires_at: sql<Date>`now() + make_interval(secs => ${p.leaseSeconds}::double precision)`,
+      })
+      .where('id', '=', p.id)
+      .where('state', '=', inFlight)
+      .where('lease_owner', '=', p.worker),
+);
 
-const LOCKS_HELD = {
-  name: 'deployments_locks_held',
-  text: `SELECT id FROM deployments WHERE id = ANY($1::uuid[]) AND state = 'in_flight'
-            AND lease_owner = $2 ORDER BY id FOR UPDATE`,
-};
+const LOCKS_HELD = prepared('deployments_locks_held', (db, p: { ids: string[]; worker: string }) =>
+  db
+    .selectFrom('deployments')
+    .select('id')
+    .where('id', '=', sql<string>`any(${p.ids}::uuid[])`)
+    .where('state', '=', inFlight)
+    .where('lease_owner', '=', p.worker)
+    .orderBy('id')
+    .forUpdate(),
+);
 
-const NEWER_WAITING = {
-  name: 'deployments_newer_waiting',
-  text: `SELECT d.id FROM deployments d WHERE d.id = ANY($1::uuid[])
-            AND EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
-                         AND n.version_number > d.version_number)`,
-};
-
-const INSERT_ATTEMPTS = {
-  name: 'deployment_attempts_insert',
-  text: `
-    INSERT INTO deployment_attempts
-           (id, deployment_id, number, worker, started_at, duration_ms, outcome, http_status, trace_id, error)
-    SELECT gen_random_uuid(), a.deployment_id,
-           coalesce((SELECT max(x.number) FROM deployment_attempts x WHERE x.deployment_id = a.deployment_id), 0) + 1,
-           a.worker, a.started_at, a.duration_ms, a.outcome, a.http_status, a.trace_id, a.error
-      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::int[], $7::text[],
-                  $8::jsonb[])
-           AS a(deployment_id, worker, started_at, duration_ms, outcome, http_status, trace_id, error)`,
-};
-
-const SETTLE = {
-  name: 'deployments_settle',
-  text: `
-    UPDATE deployments d
-       SET state = u.state, attempts = u.attempts,
-           not_before = coalesce(u.not_before, d.not_before),
-           last_error = coalesce(u.last_error, d.last_error),
-           lease_owner = NULL, lease_expires_at = NULL,
-           finished_at = CASE WHEN u.state = 'pending' THEN d.finished_at ELSE now() END,
-           updated_at = now()
-      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::jsonb[])
-           AS u(id, state, attempts, not_before, last_error)
-     WHERE d.id = u.id`,
-};
+const NEWER_WAITING = prepared('deployments_newer_waiting', (db, p: { ids: string[] }) =>
+  db
+    .selectFrom('deployments as d')
+    .select('d.id')
+    .where('d.id', '=', sql<string>`any(${p.ids}::uuid[])`)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('deployments as n')
+          .select(sql`1`.as('one'))
+          .whereRef('n.org_id', '=', 'd.org_id')
+          .where('n.state', '=', pending)
+          .whereRef('n.version_number', '>', 'd.version_number'),
+      ),
+    ),
+);
 
 /**
- * Deployments whose lease ran out (their worker died or hung mid-call), locked, each given an attempt
- * of unknown outcome by the worker that held it (claimed at `updated_at`: the claim is the last
- * write before the call), and moved back to pending, due now — or superseded where the org has a
- * newer pending deployment meanwhile. The attempt counts against the retry budget: a call may have
- * been made.
+ * A batch of attempts in one statement: one JSON array of rows of the table, each numbered after its
+ * deployment's earlier attempts.
  */
-const RECLAIM = {
-  name: 'deployments_reclaim',
-  text: `
-    WITH expired AS (
-      SELECT d.id, d.lease_owner, d.lease_expires_at, d.updated_at AS claimed_at,
-             EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id AND n.state = 'pending'
-                      AND n.version_number > d.version_number) AS newer_waiting
-        FROM deployments d
-       WHERE d.state = 'in_flight' AND d.lease_expires_at < now()
-       ORDER BY d.id
-       FOR UPDATE SKIP LOCKED
-    ), attempts AS (
-      INSERT INTO deployment_attempts (id, deployment_id, number, worker, started_at, duration_ms, outcome, error)
-      SELECT gen_random_uuid(), e.id,
-             coalesce((SELECT max(x.number) FROM deployment_attempts x WHERE x.deployment_id = e.id), 0) + 1,
-             coalesce(e.lease_owner, 'unknown'), e.claimed_at, 0, 'unknown',
-             jsonb_build_object(
-               'code', 'outcome_unknown',
-               'detail', 'The worker ' || coalesce(e.lease_owner, '?') || ' claimed it at ' ||
-                         to_char(e.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
-                         ' and its lease ran out at ' ||
-                         to_char(e.lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
-                         ' without a recorded answer (stopped or killed mid-call): Cognigy may have applied it.',
-               'reclaimedBy', $1::text)
-        FROM expired e
+const INSERT_ATTEMPTS = prepared('deployment_attempts_insert', (db, p: { rows: string }) =>
+  db
+    .insertInto('deployment_attempts')
+    .columns([
+      'id',
+      'deployment_id',
+      'number',
+      'worker',
+      'started_at',
+      'duration_ms',
+      'outcome',
+      'http_status',
+      'trace_id',
+      'error',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom(
+          sql<
+            Selectable<DeploymentAttempt>
+          >`jsonb_populate_recordset(NULL::deployment_attempts, ${p.rows}::jsonb)`.as('a'),
+        )
+        .select((a) => [
+          sql<string>`gen_random_uuid()`.as('id'),
+          'a.deployment_id',
+          sql<number>`coalesce(${a
+            .selectFrom('deployment_attempts as x')
+            .select((x) => x.fn.max('x.number').as('n'))
+            .whereRef('x.deployment_id', '=', 'a.deployment_id')}, 0) + 1`.as('number'),
+          'a.worker',
+          'a.started_at',
+          'a.duration_ms',
+          'a.outcome',
+          'a.http_status',
+          'a.trace_id',
+          'a.error',
+        ]),
+    ),
+);
+
+/**
+ * A batch of deployments moved to their next state in one statement (one JSON array of the columns
+ * that change), each lease released. A null `not_before` or `last_error` keeps the one recorded before.
+ */
+const SETTLE = prepared('deployments_settle', (db, p: { rows: string }) =>
+  db
+    .updateTable('deployments as d')
+    .from(sql<Selectable<Deployment>>`jsonb_populate_recordset(NULL::deployments, ${p.rows}::jsonb)`.as('u'))
+    .set((eb) => ({
+      state: eb.ref('u.state'),
+      attempts: eb.ref('u.attempts'),
+      not_before: eb.fn.coalesce('u.not_before', 'd.not_before'),
+      last_error: eb.fn.coalesce('u.last_error', 'd.last_error'),
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: sql<Date | null>`CASE WHEN u.state = 'pending' THEN d.finished_at ELSE now() END`,
+      updated_at: sql<Date>`now()`,
+    }))
+    .whereRef('d.id', '=', 'u.id'),
+);
+
+const RECLAIM = prepared('deployments_reclaim', (db, p: { worker: string }) =>
+  db
+    .with('expired', (db) =>
+      db
+        .selectFrom('deployments as d')
+        .select(({ exists, selectFrom }) => [
+          'd.id',
+          'd.lease_owner',
+          'd.lease_expires_at',
+          'd.updated_at as claimed_at',
+          exists(
+            selectFrom('deployments as n')
+              .select(sql`1`.as('one'))
+              .whereRef('n.org_id', '=', 'd.org_id')
+              .where('n.state', '=', pending)
+              .whereRef('n.version_number', '>', 'd.version_number'),
+          ).as('newer_waiting'),
+        ])
+        .where('d.state', '=', inFlight)
+        .where('d.lease_expires_at', '<', sql<Date>`now()`)
+        .orderBy('d.id')
+        .forUpdate()
+        .skipLocked(),
     )
-    UPDATE deployments d
-       SET state = CASE WHEN e.newer_waiting THEN 'superseded' ELSE 'pending' END,
-           attempts = d.attempts + 1, not_before = now(), lease_owner = NULL, lease_expires_at = NULL,
-           finished_at = CASE WHEN e.newer_waiting THEN now() ELSE d.finished_at END, updated_at = now()
-      FROM expired e
-     WHERE d.id = e.id
-    RETURNING d.id, d.tenant_id AS "tenantId", d.org_id AS "orgId", d.version_number AS "versionNumber",
-              d.state, e.lease_owner AS "leaseOwner"`,
-};
+    .with('attempts', (db) =>
+      db
+        .insertInto('deployment_attempts')
+        .columns(['id', 'deployment_id', 'number', 'worker', 'started_at', 'duration_ms', 'outcome', 'error'])
+        .expression((eb) =>
+          eb.selectFrom('expired as e').select((e) => [
+            sql<string>`gen_random_uuid()`.as('id'),
+            'e.id',
+            sql<number>`coalesce(${e
+              .selectFrom('deployment_attempts as x')
+              .select((x) => x.fn.max('x.number').as('n'))
+              .whereRef('x.deployment_id', '=', 'e.id')}, 0) + 1`.as('number'),
+            sql<string>`coalesce(e.lease_owner, 'unknown')`.as('worker'),
+            'e.claimed_at',
+            sql<number>`0`.as('duration_ms'),
+            sql<string>`'unknown'`.as('outcome'),
+            sql<unknown>`jsonb_build_object(
+                'code', 'outcome_unknown',
+                'detail', 'The worker ' || coalesce(e.lease_owner, '?') || ' claimed it at ' ||
+                          to_char(e.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                          ' and its lease ran out at ' ||
+                          to_char(e.lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+                          ' without a recorded answer (stopped or killed mid-call): Cognigy may have applied it.',
+                'reclaimedBy', ${p.worker}::text)`.as('error'),
+          ]),
+        ),
+    )
+    .updateTable('deployments as d')
+    .from('expired as e')
+    .set((eb) => ({
+      state: sql<string>`CASE WHEN e.newer_waiting THEN 'superseded' ELSE 'pending' END`,
+      attempts: eb('d.attempts', '+', 1),
+      not_before: sql<Date>`now()`,
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: sql<Date | null>`CASE WHEN e.newer_waiting THEN now() ELSE d.finished_at END`,
+      updated_at: sql<Date>`now()`,
+    }))
+    .whereRef('d.id', '=', 'e.id')
+    .returning([
+      'd.id',
+      'd.tenant_id as tenantId',
+      'd.org_id as orgId',
+      'd.version_number as versionNumber',
+      'd.state',
+      'e.lease_owner as leaseOwner',
+    ]),
+);
 
 export const deploymentsRepository = {
   /** Supersedes the org's pending deployments and enqueues the new one (in the approval's tx). */
@@ -184,47 +384,66 @@ export const deploymentsRepository = {
     tx: Tx,
     data: NewDeployment,
   ): Promise<{ created: DeploymentRow; superseded: Array<{ id: string; versionNumber: number }> }> {
-    const superseded = await tx.$queryRaw<Array<{ id: string; versionNumber: number }>>`
-      UPDATE deployments SET state = 'superseded', finished_at = now(), updated_at = now()
-       WHERE org_id = ${data.orgId}::uuid AND state = 'pending'
-       RETURNING id, version_number AS "versionNumber"`;
-    const created = await tx.deployment.create({ data });
-    return { created, superseded };
+    const superseded = await tx
+      .updateTable('deployments')
+      .set({ state: 'superseded', finished_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .where('org_id', '=', data.orgId)
+      .where('state', '=', 'pending')
+      .returning(['id', 'version_number as versionNumber'])
+      .execute();
+    const created = await tx
+      .insertInto('deployments')
+      .values({
+        id: uuidv7(),
+        tenant_id: data.tenantId,
+        org_id: data.orgId,
+        version_id: data.versionId,
+        version_number: data.versionNumber,
+        content_hash: data.contentHash,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { created: deploymentOf(created), superseded };
   },
 
   /**
-   * Reclaims the deployments whose lease ran out (see RECLAIM), in the caller's transaction (the
-   * change that also records the supersessions' audit events). `worker` is the one reclaiming.
+   * Deployments whose lease ran out (their worker died or hung mid-call), locked, each given an
+   * attempt of unknown outcome by the worker that held it (claimed at `updated_at`: the claim is the
+   * last write before the call), and moved back to pending, due now — or superseded where the org has
+   * a newer pending deployment meanwhile. The attempt counts against the retry budget: a call may
+   * have been made. One statement, in the caller's transaction (the change that also records the
+   * supersessions' audit events); `worker` is the one reclaiming.
    */
-  reclaimExpired: (tx: AnyTx, worker: string) => queryRows<ReclaimedRow>(tx, RECLAIM, [worker]),
+  reclaimExpired: async (tx: Tx, worker: string): Promise<ReclaimedRow[]> =>
+    (await RECLAIM.execute(tx, { worker })) as ReclaimedRow[],
 
   /**
    * Claims up to `limit` due deployments of orgs with nothing in flight, for `worker`, until the lease
    * runs out. One statement: rows another worker is claiming are skipped, not waited for.
+   * (The claimed row carries what a worker needs; the other columns are not read from it.)
    */
-  claim: (db: Queryable, worker: string, limit: number, leaseMs: number) =>
-    queryRows<ClaimedDeployment>(db, CLAIM, [limit, worker, leaseMs / 1000]),
-  // (the claimed row carries what a worker needs; the other columns are not read from it)
+  claim: async (db: Db, worker: string, limit: number, leaseMs: number) =>
+    (await CLAIM.execute(db, {
+      limit,
+      worker,
+      leaseSeconds: leaseMs / 1000,
+    })) as unknown as ClaimedDeployment[],
 
   /** Extends the lease while the call is running; false when the lease was lost (reclaimed). */
-  async heartbeat(db: Queryable, id: string, worker: string, leaseMs: number): Promise<boolean> {
-    return (await execute(db, HEARTBEAT, [leaseMs / 1000, id, worker])) === 1;
-  },
+  heartbeat: async (db: Db, id: string, worker: string, leaseMs: number): Promise<boolean> =>
+    (await HEARTBEAT.affected(db, { leaseSeconds: leaseMs / 1000, id, worker })) === 1,
 
   /**
    * Locks those of the deployments this worker still holds (a lost lease means another may send
    * it), in one statement; returns their ids.
    */
-  locksHeld: async (tx: AnyTx, ids: readonly string[], worker: string): Promise<Set<string>> => {
-    const rows = await queryRows<{ id: string }>(tx, LOCKS_HELD, [[...ids], worker]);
-    return new Set(rows.map((r) => r.id));
-  },
+  locksHeld: async (tx: Tx, ids: readonly string[], worker: string): Promise<Set<string>> =>
+    new Set((await LOCKS_HELD.execute(tx, { ids: [...ids], worker })).map((r) => r.id)),
 
   /** Those of `ids` whose org has a newer deployment waiting (approved while they were in flight). */
-  newerWaiting: async (tx: AnyTx, ids: readonly string[]): Promise<Set<string>> => {
+  newerWaiting: async (tx: Tx, ids: readonly string[]): Promise<Set<string>> => {
     if (ids.length === 0) return new Set();
-    const rows = await queryRows<{ id: string }>(tx, NEWER_WAITING, [[...ids]]);
-    return new Set(rows.map((r) => r.id));
+    return new Set((await NEWER_WAITING.execute(tx, { ids: [...ids] })).map((r) => r.id));
   },
 
   /**
@@ -234,36 +453,118 @@ export const deploymentsRepository = {
    * pending until `notBefore` (a retry). A null `lastError` keeps the one recorded before. The caller
    * holds the deployments' locks; each deployment appears once.
    */
-  async settleAll(tx: AnyTx, items: readonly Settled[]): Promise<void> {
+  async settleAll(tx: Tx, items: readonly Settled[]): Promise<void> {
     if (items.length === 0) return;
-    const column = <T>(pick: (item: Settled) => T) => items.map(pick);
-    const ids = column((s) => s.id);
-    await execute(tx, INSERT_ATTEMPTS, [
-      ids,
-      column((s) => s.attempt.worker),
-      column((s) => s.attempt.startedAt.toISOString()),
-      column((s) => s.attempt.durationMs),
-      column((s) => s.attempt.outcome),
-      column((s) => s.attempt.httpStatus),
-      column((s) => s.attempt.traceId),
-      column((s) => jsonOrNull(s.attempt.error)),
-    ]);
-    await execute(tx, SETTLE, [
-      ids,
-      column((s) => s.state),
-      column((s) => s.attempts),
-      column((s) => s.notBefore?.toISOString() ?? null),
-      column((s) => jsonOrNull(s.lastError)),
-    ]);
+    await INSERT_ATTEMPTS.execute(tx, {
+      rows: JSON.stringify(
+        items.map((s) => ({
+          deployment_id: s.id,
+          worker: s.attempt.worker,
+          started_at: s.attempt.startedAt.toISOString(),
+          duration_ms: s.attempt.durationMs,
+          outcome: s.attempt.outcome,
+          http_status: s.attempt.httpStatus,
+          trace_id: s.attempt.traceId,
+          error: s.attempt.error ?? null,
+        })),
+      ),
+    });
+    await SETTLE.execute(tx, {
+      rows: JSON.stringify(
+        items.map((s) => ({
+          id: s.id,
+          state: s.state,
+          attempts: s.attempts,
+          not_before: s.notBefore?.toISOString() ?? null,
+          last_error: s.lastError ?? null,
+        })),
+      ),
+    });
   },
 
-  async queueDepth(db: DbOrTx): Promise<{ pending: number; inFlight: number }> {
-    const rows = await db.deployment.groupBy({
-      by: ['state'],
-      where: { state: { in: ['pending', 'in_flight'] } },
-      _count: { _all: true },
-    });
-    const count = (state: string) => rows.find((r) => r.state === state)?._count._all ?? 0;
+  async queueDepth(db: Db): Promise<{ pending: number; inFlight: number }> {
+    const rows = await db
+      .selectFrom('deployments')
+      .select((eb) => ['state', eb.fn.countAll().as('n')])
+      .where('state', 'in', ['pending', 'in_flight'])
+      .groupBy('state')
+      .execute();
+    const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
     return { pending: count('pending'), inFlight: count('in_flight') };
   },
+
+  /** A page of an org's deployments, newest first (keyset on created_at, id). */
+  async list(
+    db: Db,
+    orgId: string,
+    q: { state?: string; after?: { createdAt: Date; id: string }; limit: number },
+  ): Promise<DeploymentRow[]> {
+    let query = db.selectFrom('deployments').selectAll().where('org_id', '=', orgId);
+    if (q.state) query = query.where('state', '=', q.state);
+    const after = q.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(deploymentOf);
+  },
+
+  /** One deployment of the org, or null. */
+  async find(db: Db, orgId: string, id: string): Promise<DeploymentRow | null> {
+    const row = await db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('id', '=', id)
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    return row ? deploymentOf(row) : null;
+  },
+
+  /** A deployment's attempts, in order. */
+  attempts: async (db: Db, deploymentId: string): Promise<AttemptRow[]> =>
+    (
+      await db
+        .selectFrom('deployment_attempts')
+        .selectAll()
+        .where('deployment_id', '=', deploymentId)
+        .orderBy('number', 'asc')
+        .execute()
+    ).map(attemptOf),
+
+  /** How many of the org's deployments of a newer version did not fail. */
+  countNewerNotFailed: async (db: Db, orgId: string, versionNumber: number) =>
+    Number(
+      (
+        await db
+          .selectFrom('deployments')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('org_id', '=', orgId)
+          .where('version_number', '>', versionNumber)
+          .where('state', '<>', 'failed')
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+
+  /** Puts a deployment back to pending with a fresh attempt budget and deadline (its attempt log stays). */
+  retry: async (tx: Tx, id: string): Promise<DeploymentRow> =>
+    deploymentOf(
+      await tx
+        .updateTable('deployments')
+        .set({
+          state: 'pending',
+          attempts: 0,
+          not_before: new Date(),
+          first_attempt_at: null,
+          finished_at: null,
+          updated_at: new Date(),
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    ),
 };

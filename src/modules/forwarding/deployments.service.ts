@@ -12,7 +12,7 @@ import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { deploymentAudit } from './deployment-audit.js';
-import type { DeploymentRow } from './deployments.repository.js';
+import { type DeploymentRow, deploymentsRepository as deployments } from './deployments.repository.js';
 import type { DeploymentView, ListDeploymentsQuery } from './deployments.schemas.js';
 
 export function toDeploymentView(row: DeploymentRow): DeploymentView {
@@ -36,29 +36,20 @@ export function createDeploymentsService(deps: {
   readonly db: Db;
   readonly change: ChangeRunner;
   readonly orgs: Pick<OrgsService, 'find' | 'lockForWrite'>;
+  /** The number of the org's latest approved version (the versions module's), or null. */
+  readonly latestApprovedNumber: (db: Db, orgId: string) => Promise<number | null>;
 }) {
-  const { db, change, orgs } = deps;
+  const { db, change, orgs, latestApprovedNumber } = deps;
 
   return {
     async list(principal: TenantPrincipal, ref: string, query: ListDeploymentsQuery) {
       const org = await orgs.find(principal, ref);
       const limit = query.limit ?? 50;
       const after = decodeTimeIdCursor(query.cursor);
-      const rows = await db.deployment.findMany({
-        where: {
-          orgId: org.id,
-          ...(query.state ? { state: query.state } : {}),
-          ...(after
-            ? {
-                OR: [
-                  { createdAt: { lt: after.createdAt } },
-                  { createdAt: after.createdAt, id: { lt: after.id } },
-                ],
-              }
-            : {}),
-        },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
+      const rows = await deployments.list(db, org.id, {
+        ...(query.state ? { state: query.state } : {}),
+        ...(after ? { after } : {}),
+        limit: limit + 1,
       });
       return pageOf(rows, limit, timeIdCursor);
     },
@@ -66,14 +57,11 @@ export function createDeploymentsService(deps: {
     async get(principal: TenantPrincipal, ref: string, id: string) {
       const org = await orgs.find(principal, ref);
       if (!isUuid(id)) throw notFound();
-      const row = await db.deployment.findFirst({
-        where: { id: id.toLowerCase(), orgId: org.id },
-        include: { attemptsMade: { orderBy: { number: 'asc' } } },
-      });
+      const row = await deployments.find(db, org.id, id.toLowerCase());
       if (!row) throw notFound();
-      const { attemptsMade, ...deployment } = row;
+      const attemptsMade = await deployments.attempts(db, row.id);
       return {
-        ...toDeploymentView(deployment),
+        ...toDeploymentView(row),
         attemptLog: attemptsMade.map((a) => ({
           number: a.number,
           worker: a.worker,
@@ -93,7 +81,7 @@ export function createDeploymentsService(deps: {
       if (!isUuid(id)) throw notFound();
       return change(ctx, async (tx, trail) => {
         await orgs.lockForWrite(tx, principal, org.id, undefined);
-        const row = await tx.deployment.findFirst({ where: { id: id.toLowerCase(), orgId: org.id } });
+        const row = await deployments.find(tx, org.id, id.toLowerCase());
         if (!row) throw notFound();
         if (row.state !== 'failed') {
           throw new ConflictError(
@@ -104,32 +92,16 @@ export function createDeploymentsService(deps: {
             },
           );
         }
-        const newer = await tx.deployment.count({
-          where: { orgId: org.id, versionNumber: { gt: row.versionNumber }, state: { not: 'failed' } },
-        });
-        const latest = await tx.ssoVersion.findFirst({
-          where: { orgId: org.id, reviewState: 'approved' },
-          orderBy: { number: 'desc' },
-          select: { number: true },
-        });
-        if (newer > 0 || latest?.number !== row.versionNumber) {
+        const newer = await deployments.countNewerNotFailed(tx, org.id, row.versionNumber);
+        const latest = await latestApprovedNumber(tx, org.id);
+        if (newer > 0 || latest !== row.versionNumber) {
           throw new ConflictError(
             'DEPLOYMENT_OUTDATED',
             `Version ${row.versionNumber} is no longer the org's latest approved version; retrying it would send an older configuration after a newer one`,
           );
         }
-        const retried = await tx.deployment.update({
-          where: { id: row.id },
-          // A fresh attempt budget and deadline; the attempt log keeps every earlier call.
-          data: {
-            state: 'pending',
-            attempts: 0,
-            notBefore: new Date(),
-            firstAttemptAt: null,
-            finishedAt: null,
-            updatedAt: new Date(),
-          },
-        });
+        // A fresh attempt budget and deadline; the attempt log keeps every earlier call.
+        const retried = await deployments.retry(tx, row.id);
         await trail.record(deploymentAudit.retried(row));
         return toDeploymentView(retried);
       });

@@ -9,20 +9,19 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { SqlTx } from '../../db/queryable.js';
+import type { Db } from '../../db/client.js';
 import { systemContext } from '../../lib/request-context.js';
 import type { AuditEntry } from '../audit/audit-event.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
-import type { CognigyClient } from './cognigy-client.js';
+import type { CognigyClient } from '../cognigy/cognigy-client.js';
 import {
   type CognigyRequest,
   type CognigyTargetCredentials,
   cognigyRequest,
   type SsoContent,
   type SsoSecrets,
-} from './cognigy-request.js';
+} from '../cognigy/cognigy-request.js';
 import { deploymentEvent } from './deployment-audit.js';
 import {
   type AttemptRecord,
@@ -43,10 +42,9 @@ export interface ForwardableVersion {
 }
 
 export interface ForwarderDeps {
-  /** The worker's own statements (claim, heartbeat) run on the pool, prepared. */
-  readonly pool: pg.Pool;
-  /** Its writes are raw SQL on a `pg` connection's transaction (issue 7). */
-  readonly change: ChangeRunner<SqlTx>;
+  /** The worker's own statements (claim, heartbeat) run on it, prepared. */
+  readonly db: Db;
+  readonly change: ChangeRunner;
   readonly client: CognigyClient;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
@@ -100,7 +98,7 @@ class NotSendable extends Error {
 }
 
 export function createForwarder(deps: ForwarderDeps) {
-  const { pool, change, client, logger, policy } = deps;
+  const { db, change, client, logger, policy } = deps;
   const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const random = deps.random ?? Math.random;
   const limiter = keyedLimiter(deps.perApiBase);
@@ -271,7 +269,7 @@ export function createForwarder(deps: ForwarderDeps) {
   async function runOne(d: ClaimedDeployment, releaseSlot: () => void): Promise<void> {
     const heartbeat = setInterval(
       () => {
-        deployments.heartbeat(pool, d.id, worker, deps.leaseMs).catch((err: unknown) => {
+        deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
           logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
         });
       },
@@ -433,7 +431,7 @@ export function createForwarder(deps: ForwarderDeps) {
     await reclaim();
     const room = free();
     if (room <= 0 || stopping) return 0;
-    const claimed = await deployments.claim(pool, worker, room, deps.leaseMs);
+    const claimed = await deployments.claim(db, worker, room, deps.leaseMs);
     for (const d of claimed) {
       calling += 1;
       let held = true;

@@ -5,6 +5,7 @@
  * attempt cap and a total deadline; 400, 401, 403, 404 and every other answer fail at once.
  * Pure: the clock and the random source are parameters.
  */
+import type { AttemptOutcome } from '../cognigy/cognigy-client.js';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -23,11 +24,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 60_000,
   deadlineMs: 15 * 60_000,
 };
-
-/** What one attempt came to. */
-export type AttemptOutcome =
-  | { readonly kind: 'response'; readonly status: number; readonly retryAfter?: string | null }
-  | { readonly kind: 'network' | 'timeout' };
 
 export type Verdict = 'success' | 'retry' | 'fail';
 

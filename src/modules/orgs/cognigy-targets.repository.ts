@@ -1,8 +1,16 @@
-import type { Tx } from '../../db/client.js';
-import { type Queryable, queryRows } from '../../db/queryable.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { Db, Tx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 
-export type CognigyTargetRow = Prisma.CognigyTargetGetPayload<object>;
+export interface CognigyTargetRow {
+  readonly orgId: string;
+  readonly tenantId: string;
+  readonly apiBase: string;
+  readonly apiKeySealed: string;
+  readonly apiKeyFingerprint: string;
+  readonly organisationId: string | null;
+  readonly updatedAt: Date;
+  readonly updatedById: string | null;
+}
 
 export interface CognigyTargetWrite {
   readonly apiBase: string;
@@ -12,24 +20,40 @@ export interface CognigyTargetWrite {
   readonly updatedById: string;
 }
 
-const FIND_TARGET = {
-  name: 'cognigy_target',
-  text: `SELECT org_id AS "orgId", tenant_id AS "tenantId", api_base AS "apiBase", api_key_sealed AS "apiKeySealed",
-                api_key_fingerprint AS "apiKeyFingerprint", organisation_id AS "organisationId",
-                updated_at AS "updatedAt", updated_by_id AS "updatedById"
-           FROM cognigy_targets WHERE org_id = $1::uuid AND tenant_id = $2::uuid`,
-};
+/** Read by every forward: a prepared statement, selected straight into the service's names. */
+const FIND = prepared('cognigy_target', (db, p: { orgId: string; tenantId: string }) =>
+  db
+    .selectFrom('cognigy_targets')
+    .select([
+      'org_id as orgId',
+      'tenant_id as tenantId',
+      'api_base as apiBase',
+      'api_key_sealed as apiKeySealed',
+      'api_key_fingerprint as apiKeyFingerprint',
+      'organisation_id as organisationId',
+      'updated_at as updatedAt',
+      'updated_by_id as updatedById',
+    ])
+    .where('org_id', '=', p.orgId)
+    .where('tenant_id', '=', p.tenantId),
+);
 
 export const cognigyTargetsRepository = {
-  /** Read by every forward: raw SQL, on the pool when outside a change (same row as Prisma's). */
-  async find(db: Queryable, tenantId: string, orgId: string): Promise<CognigyTargetRow | null> {
-    return (await queryRows<CognigyTargetRow>(db, FIND_TARGET, [orgId, tenantId]))[0] ?? null;
-  },
+  find: async (db: Db, tenantId: string, orgId: string): Promise<CognigyTargetRow | null> =>
+    (await FIND.first(db, { orgId, tenantId })) ?? null,
 
-  upsert: (tx: Tx, tenantId: string, orgId: string, data: CognigyTargetWrite) =>
-    tx.cognigyTarget.upsert({
-      where: { orgId },
-      create: { orgId, tenantId, ...data },
-      update: { ...data, updatedAt: new Date() },
-    }),
+  upsert: (tx: Tx, tenantId: string, orgId: string, data: CognigyTargetWrite) => {
+    const columns = {
+      api_base: data.apiBase,
+      api_key_sealed: data.apiKeySealed,
+      api_key_fingerprint: data.apiKeyFingerprint,
+      organisation_id: data.organisationId,
+      updated_by_id: data.updatedById,
+    };
+    return tx
+      .insertInto('cognigy_targets')
+      .values({ org_id: orgId, tenant_id: tenantId, ...columns })
+      .onConflict((oc) => oc.column('org_id').doUpdateSet({ ...columns, updated_at: new Date() }))
+      .execute();
+  },
 };

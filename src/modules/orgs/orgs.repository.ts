@@ -1,65 +1,68 @@
-import type pg from 'pg';
-import type { DbOrTx, Tx } from '../../db/client.js';
-import { type AnyTx, queryRows } from '../../db/queryable.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import { sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Db, Tx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import type { Labels } from '../../lib/schemas.js';
 
-const orgColumns = {
-  id: true,
-  tenantId: true,
-  slug: true,
-  name: true,
-  labels: true,
-  revision: true,
-  createdAt: true,
-  updatedAt: true,
-  archivedAt: true,
-  cognigy: {
-    select: { apiBase: true, organisationId: true, apiKeyFingerprint: true, updatedAt: true },
-  },
-  // Whether the org's secrets can still be decrypted (the data key is gone after crypto-shredding).
-  dataKey: { select: { orgId: true } },
-} as const;
-
-export type OrgRow = Prisma.OrgGetPayload<{ select: typeof orgColumns }>;
-
-/** The columns of an OrgRow, read with `pg` (the hot reads: find, list). */
-const ORG_SELECT = `
-  SELECT o.id, o.tenant_id, o.slug, o.name, o.labels, o.revision, o.created_at, o.updated_at, o.archived_at,
-         t.api_base, t.organisation_id, t.api_key_fingerprint, t.updated_at AS cognigy_updated_at,
-         k.org_id IS NOT NULL AS has_data_key
-    FROM orgs o
-    LEFT JOIN cognigy_targets t ON t.org_id = o.id
-    LEFT JOIN org_data_keys k ON k.org_id = o.id`;
-
-/** The org row, locked until the transaction ends (`FOR UPDATE OF o`: the joined rows stay unlocked). */
-const LOCK_BY_ID = {
-  name: 'org_lock_by_id',
-  text: `${ORG_SELECT} WHERE o.id = $2::uuid AND o.tenant_id = $1::uuid FOR UPDATE OF o`,
-};
-const LOCK_BY_SLUG = {
-  name: 'org_lock_by_slug',
-  text: `${ORG_SELECT} WHERE o.slug = $2 AND o.tenant_id = $1::uuid AND o.archived_at IS NULL FOR UPDATE OF o`,
-};
-
-interface OrgSqlRow {
-  id: string;
-  tenant_id: string;
-  slug: string;
-  name: string;
-  labels: Prisma.JsonValue;
-  revision: number;
-  created_at: Date;
-  updated_at: Date;
-  archived_at: Date | null;
-  api_base: string | null;
-  organisation_id: string | null;
-  api_key_fingerprint: string | null;
-  cognigy_updated_at: Date | null;
-  has_data_key: boolean;
+/** An org with its Cognigy target's public fields and whether its data key still exists. */
+export interface OrgRow {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly labels: unknown;
+  readonly revision: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly archivedAt: Date | null;
+  readonly cognigy: {
+    readonly apiBase: string;
+    readonly organisationId: string | null;
+    readonly apiKeyFingerprint: string;
+    readonly updatedAt: Date;
+  } | null;
+  /** Whether the org's secrets can still be decrypted (the data key is gone after crypto-shredding). */
+  readonly dataKey: { readonly orgId: string } | null;
 }
 
-const toOrgRow = (r: OrgSqlRow): OrgRow => ({
+/** The org's changes an update may make (the revision is bumped by every update). */
+export interface OrgChanges {
+  readonly slug?: string;
+  readonly name?: string;
+  readonly labels?: Labels;
+  readonly archivedAt?: Date;
+}
+
+/** The columns of an `OrgRow`, from `orgs o` joined with its target `t` and data key `k`. */
+const ORG_COLUMNS = [
+  'o.id',
+  'o.tenant_id',
+  'o.slug',
+  'o.name',
+  'o.labels',
+  'o.revision',
+  'o.created_at',
+  'o.updated_at',
+  'o.archived_at',
+  't.api_base',
+  't.organisation_id',
+  't.api_key_fingerprint',
+  't.updated_at as cognigy_updated_at',
+] as const;
+const hasDataKey = sql<boolean>`k.org_id IS NOT NULL`.as('has_data_key');
+
+/** Every org, with its target and data key joined (the reads below add their conditions). */
+const orgs = (db: Db) =>
+  db
+    .selectFrom('orgs as o')
+    .leftJoin('cognigy_targets as t', 't.org_id', 'o.id')
+    .leftJoin('org_data_keys as k', 'k.org_id', 'o.id')
+    .select([...ORG_COLUMNS, hasDataKey]);
+
+type OrgSqlRow = Awaited<ReturnType<ReturnType<typeof orgs>['executeTakeFirstOrThrow']>>;
+
+/** The joined row as the service sees it (the one mapping of `orgs`). */
+const orgOf = (r: OrgSqlRow): OrgRow => ({
   id: r.id,
   tenantId: r.tenant_id,
   slug: r.slug,
@@ -81,6 +84,31 @@ const toOrgRow = (r: OrgSqlRow): OrgRow => ({
   dataKey: r.has_data_key ? { orgId: r.id } : null,
 });
 
+export type OrgRef = { readonly id: string } | { readonly slug: string };
+
+// Every request on an org reads it first: prepared statements (an org by id, any; by slug, active
+// only), and the same with the org's row locked until the transaction ends (`FOR UPDATE OF o`: the
+// joined rows stay unlocked), which serialises the writers of one org.
+const BY_ID = prepared('org_by_id', (db, p: { tenantId: string; id: string }) =>
+  orgs(db).where('o.id', '=', p.id).where('o.tenant_id', '=', p.tenantId),
+);
+const BY_SLUG = prepared('org_by_slug', (db, p: { tenantId: string; slug: string }) =>
+  orgs(db)
+    .where('o.slug', '=', p.slug)
+    .where('o.tenant_id', '=', p.tenantId)
+    .where('o.archived_at', 'is', null),
+);
+const LOCK_BY_ID = prepared('org_lock_by_id', (db, p: { tenantId: string; id: string }) =>
+  orgs(db).where('o.id', '=', p.id).where('o.tenant_id', '=', p.tenantId).forUpdate('o'),
+);
+const LOCK_BY_SLUG = prepared('org_lock_by_slug', (db, p: { tenantId: string; slug: string }) =>
+  orgs(db)
+    .where('o.slug', '=', p.slug)
+    .where('o.tenant_id', '=', p.tenantId)
+    .where('o.archived_at', 'is', null)
+    .forUpdate('o'),
+);
+
 export interface OrgListFilter {
   readonly tenantId: string;
   readonly orgScope: readonly string[] | null;
@@ -94,83 +122,109 @@ export interface OrgListFilter {
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export const orgsRepository = {
-  findById: (db: DbOrTx, tenantId: string, id: string) =>
-    db.org.findFirst({ where: { id, tenantId }, select: orgColumns }),
-
-  findActiveBySlug: (db: DbOrTx, tenantId: string, slug: string) =>
-    db.org.findFirst({ where: { slug, tenantId, archivedAt: null }, select: orgColumns }),
-
-  /**
-   * Finds the org by id (any) or slug (active only), as `find` does, and locks its row for the rest
-   * of the transaction (serialises writers of one org): one statement, in a transaction of either kind.
-   */
-  async lockByRef(
-    tx: AnyTx,
-    tenantId: string,
-    ref: { id: string } | { slug: string },
-  ): Promise<OrgRow | null> {
-    const rows = await queryRows<OrgSqlRow>(tx, 'id' in ref ? LOCK_BY_ID : LOCK_BY_SLUG, [
-      tenantId,
-      'id' in ref ? ref.id : ref.slug,
-    ]);
-    return rows[0] ? toOrgRow(rows[0]) : null;
-  },
-
-  insert: (tx: Tx, tenantId: string, data: { slug: string; name: string; labels: Labels }) =>
-    tx.org.create({ data: { tenantId, ...data }, select: orgColumns }),
-
-  /** Applies `data` and bumps the revision; the caller holds the row lock. */
-  update: (tx: Tx, id: string, data: Prisma.OrgUpdateInput) =>
-    tx.org.update({
-      where: { id },
-      data: { ...data, revision: { increment: 1 }, updatedAt: new Date() },
-      select: orgColumns,
-    }),
-
-  countActiveInScope: (db: DbOrTx, tenantId: string, ids: readonly string[]) =>
-    db.org.count({ where: { tenantId, archivedAt: null, id: { in: [...ids] } } }),
-
-  /** One page in (slug, id) order. Raw SQL so that label filters use the GIN index (`@>`). */
-  /** A page in (slug, id) order, with each org's target: one statement on the pool. */
-  async list(pool: pg.Pool, f: OrgListFilter): Promise<OrgRow[]> {
-    const values: unknown[] = [f.tenantId];
-    const conditions = ['o.tenant_id = $1::uuid'];
-    const add = (sql: (n: number) => string, value: unknown) => {
-      values.push(value);
-      conditions.push(sql(values.length));
-    };
-    conditions.push(f.archived ? 'o.archived_at IS NOT NULL' : 'o.archived_at IS NULL');
-    if (f.orgScope) add((n) => `o.id = ANY($${n}::uuid[])`, [...f.orgScope]);
-    if (f.text)
-      add((n) => `(o.slug LIKE $${n} OR lower(o.name) LIKE $${n})`, likePattern(f.text.toLowerCase()));
-    if (Object.keys(f.labels).length > 0) add((n) => `o.labels @> $${n}::jsonb`, JSON.stringify(f.labels));
-    if (f.after) {
-      values.push(f.after.slug, f.after.id);
-      conditions.push(`(o.slug, o.id) > ($${values.length - 1}, $${values.length}::uuid)`);
-    }
-    values.push(f.limit);
-    const { rows } = await pool.query<OrgSqlRow>(
-      `${ORG_SELECT} WHERE ${conditions.join(' AND ')} ORDER BY o.slug, o.id LIMIT $${values.length}`,
-      values,
-    );
-    return rows.map(toOrgRow);
-  },
-
-  /** `findById` / `findActiveBySlug` outside a transaction: one prepared statement on the pool. */
-  async findOnPool(pool: pg.Pool, tenantId: string, ref: { id: string } | { slug: string }) {
-    const { rows } = await pool.query<OrgSqlRow>(
+  /** The org by id (any) or by slug (active only), in the tenant; on the pool or in a transaction. */
+  async find(db: Db, tenantId: string, ref: OrgRef): Promise<OrgRow | null> {
+    const row =
       'id' in ref
-        ? {
-            name: 'org_by_id',
-            text: `${ORG_SELECT} WHERE o.id = $2::uuid AND o.tenant_id = $1::uuid`,
-            values: [tenantId, ref.id],
-          }
-        : {
-            name: 'org_by_slug',
-            text: `${ORG_SELECT} WHERE o.slug = $2 AND o.tenant_id = $1::uuid AND o.archived_at IS NULL`,
-            values: [tenantId, ref.slug],
-          },
-    );
-    return rows[0] ? toOrgRow(rows[0]) : null;
+        ? await BY_ID.first(db, { tenantId, id: ref.id })
+        : await BY_SLUG.first(db, { tenantId, slug: ref.slug });
+    return row ? orgOf(row) : null;
+  },
+
+  /** The same, with the org's row locked for the rest of the transaction. */
+  async lockByRef(tx: Tx, tenantId: string, ref: OrgRef): Promise<OrgRow | null> {
+    const row =
+      'id' in ref
+        ? await LOCK_BY_ID.first(tx, { tenantId, id: ref.id })
+        : await LOCK_BY_SLUG.first(tx, { tenantId, slug: ref.slug });
+    return row ? orgOf(row) : null;
+  },
+
+  /** A new org (without a target or a data key yet). */
+  async insert(
+    tx: Tx,
+    tenantId: string,
+    data: { slug: string; name: string; labels: Labels },
+  ): Promise<OrgRow> {
+    const row = await tx
+      .insertInto('orgs')
+      .values({
+        id: uuidv7(),
+        tenant_id: tenantId,
+        slug: data.slug,
+        name: data.name,
+        labels: JSON.stringify(data.labels),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return orgOf({
+      ...row,
+      api_base: null,
+      organisation_id: null,
+      api_key_fingerprint: null,
+      cognigy_updated_at: null,
+      has_data_key: false,
+    });
+  },
+
+  /** Applies `changes` and bumps the revision (the caller holds the row lock); returns the org after. */
+  async update(tx: Tx, id: string, changes: OrgChanges): Promise<OrgRow> {
+    const row = await tx
+      .with('u', (db) =>
+        db
+          .updateTable('orgs')
+          .set((eb) => ({
+            slug: changes.slug,
+            name: changes.name,
+            labels: changes.labels === undefined ? undefined : JSON.stringify(changes.labels),
+            archived_at: changes.archivedAt,
+            revision: eb('revision', '+', 1),
+            updated_at: new Date(),
+          }))
+          .where('id', '=', id)
+          .returningAll(),
+      )
+      .selectFrom('u as o')
+      .leftJoin('cognigy_targets as t', 't.org_id', 'o.id')
+      .leftJoin('org_data_keys as k', 'k.org_id', 'o.id')
+      .select([...ORG_COLUMNS, hasDataKey])
+      .executeTakeFirstOrThrow();
+    return orgOf(row);
+  },
+
+  /** How many of `ids` are active orgs of the tenant. */
+  countActiveInScope: async (db: Db, tenantId: string, ids: readonly string[]) =>
+    Number(
+      (
+        await db
+          .selectFrom('orgs')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', tenantId)
+          .where('archived_at', 'is', null)
+          .where('id', '=', sql<string>`any(${[...ids]}::uuid[])`)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+
+  /** A page in (slug, id) order, with each org's target: one statement (label filters use the GIN index, `@>`). */
+  async list(db: Db, f: OrgListFilter): Promise<OrgRow[]> {
+    let query = orgs(db)
+      .where('o.tenant_id', '=', f.tenantId)
+      .where('o.archived_at', f.archived ? 'is not' : 'is', null);
+    if (f.orgScope) query = query.where('o.id', '=', sql<string>`any(${[...f.orgScope]}::uuid[])`);
+    if (f.text) {
+      const pattern = likePattern(f.text.toLowerCase());
+      query = query.where((eb) =>
+        eb.or([eb('o.slug', 'like', pattern), eb(eb.fn('lower', ['o.name']), 'like', pattern)]),
+      );
+    }
+    if (Object.keys(f.labels).length > 0) {
+      query = query.where(sql<boolean>`o.labels @> ${JSON.stringify(f.labels)}::jsonb`);
+    }
+    const after = f.after;
+    if (after)
+      query = query.where((eb) => eb(eb.refTuple('o.slug', 'o.id'), '>', eb.tuple(after.slug, after.id)));
+    const rows = await query.orderBy('o.slug').orderBy('o.id').limit(f.limit).execute();
+    return rows.map(orgOf);
   },
 };

@@ -4,6 +4,7 @@ import { IfMatchHeader, Page } from '../../lib/schemas.js';
 import { principalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
 import { requireTenantPrincipal } from '../auth/principal.js';
+import { toOrgView } from './org-view.js';
 import {
   ArchiveOrgQuery,
   CreateOrgBody,
@@ -13,7 +14,7 @@ import {
   PutCognigyTargetBody,
   UpdateOrgBody,
 } from './orgs.schemas.js';
-import { type OrgsService, toOrgView } from './orgs.service.js';
+import type { OrgsService } from './orgs.service.js';
 
 const READERS = { roles: ['admin', 'editor', 'approver', 'auditor'] } as const;
 const ADMINS = { roles: ['admin'] } as const;

@@ -1,53 +1,144 @@
 /** Storage of wrapped keys: the per-org data keys and the per-tenant fingerprint keys. */
-import type { DbOrTx, Tx } from '../../db/client.js';
-import { type AnyTx, execute, type Queryable, queryRows } from '../../db/queryable.js';
+import type { Db, Tx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 
 export interface WrappedKeyRow {
   readonly masterKeyId: string;
   readonly wrappedKey: string;
 }
 
-const FIND_ORG_KEY = {
-  name: 'org_data_key',
-  text: `SELECT tenant_id AS "tenantId", master_key_id AS "masterKeyId", wrapped_key AS "wrappedKey"
-           FROM org_data_keys WHERE org_id = $1::uuid`,
-};
+// Read on every draft and forward whose key is not cached: prepared statements.
+const FIND_ORG_KEY = prepared('org_data_key', (db, p: { orgId: string }) =>
+  db
+    .selectFrom('org_data_keys')
+    .select(['tenant_id as tenantId', 'master_key_id as masterKeyId', 'wrapped_key as wrappedKey'])
+    .where('org_id', '=', p.orgId),
+);
+const INSERT_ORG_KEY = prepared(
+  'org_data_key_insert',
+  (db, p: { orgId: string; tenantId: string; masterKeyId: string; wrappedKey: string }) =>
+    db
+      .insertInto('org_data_keys')
+      .values({
+        org_id: p.orgId,
+        tenant_id: p.tenantId,
+        master_key_id: p.masterKeyId,
+        wrapped_key: p.wrappedKey,
+      })
+      .onConflict((oc) => oc.column('org_id').doNothing()),
+);
+const FIND_TENANT_KEY = prepared('tenant_secret_key', (db, p: { tenantId: string }) =>
+  db
+    .selectFrom('tenant_secret_keys')
+    .select(['master_key_id as masterKeyId', 'wrapped_key as wrappedKey'])
+    .where('tenant_id', '=', p.tenantId),
+);
 
-const INSERT_ORG_KEY = {
-  name: 'org_data_key_insert',
-  text: `INSERT INTO org_data_keys (org_id, tenant_id, master_key_id, wrapped_key)
-         VALUES ($1::uuid, $2::uuid, $3, $4) ON CONFLICT (org_id) DO NOTHING`,
-};
-
-const FIND_TENANT_KEY = {
-  name: 'tenant_secret_key',
-  text: `SELECT master_key_id AS "masterKeyId", wrapped_key AS "wrappedKey"
-           FROM tenant_secret_keys WHERE tenant_id = $1::uuid`,
-};
+/** A wrapped key of either table, as rotation reads it. */
+export interface StaleKeyRow extends WrappedKeyRow {
+  readonly tenantId: string;
+  /** The org's id for a data key; absent for a tenant's fingerprint key. */
+  readonly orgId?: string;
+}
 
 export const dataKeysRepository = {
-  /** Read on every draft and forward whose key is not cached: raw SQL, on the pool when outside a change. */
-  async findOrgKey(db: Queryable, orgId: string): Promise<(WrappedKeyRow & { tenantId: string }) | null> {
-    const rows = await queryRows<WrappedKeyRow & { tenantId: string }>(db, FIND_ORG_KEY, [orgId]);
-    return rows[0] ?? null;
-  },
+  findOrgKey: async (db: Db, orgId: string): Promise<(WrappedKeyRow & { tenantId: string }) | null> =>
+    (await FIND_ORG_KEY.first(db, { orgId })) ?? null,
 
   /** Inserts unless present (another transaction may create it concurrently); returns the stored row. */
-  async insertOrgKey(tx: AnyTx, tenantId: string, orgId: string, row: WrappedKeyRow) {
-    await execute(tx, INSERT_ORG_KEY, [orgId, tenantId, row.masterKeyId, row.wrappedKey]);
+  async insertOrgKey(tx: Tx, tenantId: string, orgId: string, row: WrappedKeyRow) {
+    await INSERT_ORG_KEY.execute(tx, { orgId, tenantId, ...row });
     const stored = await dataKeysRepository.findOrgKey(tx, orgId);
     if (!stored) throw new Error(`The data key of org ${orgId} was neither inserted nor found`);
     return stored;
   },
 
-  deleteOrgKey: (tx: Tx, orgId: string) => tx.orgDataKey.deleteMany({ where: { orgId } }),
+  /** Deletes the org's data key; true when there was one. */
+  deleteOrgKey: async (tx: Tx, orgId: string) =>
+    Number(
+      (await tx.deleteFrom('org_data_keys').where('org_id', '=', orgId).executeTakeFirst()).numDeletedRows,
+    ) > 0,
 
-  async findTenantKey(db: Queryable, tenantId: string): Promise<WrappedKeyRow | null> {
-    return (await queryRows<WrappedKeyRow>(db, FIND_TENANT_KEY, [tenantId]))[0] ?? null;
-  },
+  findTenantKey: async (db: Db, tenantId: string): Promise<WrappedKeyRow | null> =>
+    (await FIND_TENANT_KEY.first(db, { tenantId })) ?? null,
 
-  async insertTenantKey(tx: Tx, tenantId: string, row: WrappedKeyRow) {
-    await tx.tenantSecretKey.createMany({ data: [{ tenantId, ...row }], skipDuplicates: true });
-    return tx.tenantSecretKey.findUniqueOrThrow({ where: { tenantId } });
-  },
+  /** Inserts unless present. */
+  insertTenantKey: (tx: Tx, tenantId: string, row: WrappedKeyRow) =>
+    tx
+      .insertInto('tenant_secret_keys')
+      .values({ tenant_id: tenantId, master_key_id: row.masterKeyId, wrapped_key: row.wrappedKey })
+      .onConflict((oc) => oc.column('tenant_id').doNothing())
+      .execute(),
+
+  // Master-key rotation (rotation.ts): the keys wrapped by another key than the active one, a batch
+  // at a time, and the re-wrap of one, only if it still carries the key it was read with.
+
+  countStaleOrgKeys: async (db: Db, activeKeyId: string) =>
+    Number(
+      (
+        await db
+          .selectFrom('org_data_keys')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('master_key_id', '<>', activeKeyId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+
+  staleOrgKeys: (db: Db, activeKeyId: string, limit: number) =>
+    db
+      .selectFrom('org_data_keys')
+      .select([
+        'org_id as orgId',
+        'tenant_id as tenantId',
+        'master_key_id as masterKeyId',
+        'wrapped_key as wrappedKey',
+      ])
+      .where('master_key_id', '<>', activeKeyId)
+      .orderBy('org_id', 'asc')
+      .limit(limit)
+      .execute(),
+
+  rewrapOrgKey: async (db: Db, orgId: string, from: string, to: WrappedKeyRow) =>
+    Number(
+      (
+        await db
+          .updateTable('org_data_keys')
+          .set({ master_key_id: to.masterKeyId, wrapped_key: to.wrappedKey, rewrapped_at: new Date() })
+          .where('org_id', '=', orgId)
+          .where('master_key_id', '=', from)
+          .executeTakeFirst()
+      ).numUpdatedRows,
+    ) === 1,
+
+  countStaleTenantKeys: async (db: Db, activeKeyId: string) =>
+    Number(
+      (
+        await db
+          .selectFrom('tenant_secret_keys')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('master_key_id', '<>', activeKeyId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+
+  staleTenantKeys: (db: Db, activeKeyId: string, limit: number) =>
+    db
+      .selectFrom('tenant_secret_keys')
+      .select(['tenant_id as tenantId', 'master_key_id as masterKeyId', 'wrapped_key as wrappedKey'])
+      .where('master_key_id', '<>', activeKeyId)
+      .orderBy('tenant_id', 'asc')
+      .limit(limit)
+      .execute(),
+
+  rewrapTenantKey: async (db: Db, tenantId: string, from: string, to: WrappedKeyRow) =>
+    Number(
+      (
+        await db
+          .updateTable('tenant_secret_keys')
+          .set({ master_key_id: to.masterKeyId, wrapped_key: to.wrappedKey, rewrapped_at: new Date() })
+          .where('tenant_id', '=', tenantId)
+          .where('master_key_id', '=', from)
+          .executeTakeFirst()
+      ).numUpdatedRows,
+    ) === 1,
 };

@@ -10,6 +10,7 @@ import type { Db } from '../../db/client.js';
 import { open, seal } from '../crypto/aead.js';
 import { associatedData } from '../crypto/associated-data.js';
 import type { Keyring } from '../crypto/keyring.js';
+import { dataKeysRepository as keys } from './data-keys.repository.js';
 
 export interface RotationReport {
   readonly activeKeyId: string;
@@ -42,8 +43,27 @@ async function drain<Row>(batch: Batch<Row>, logger: Pick<Logger, 'info'>, size:
   return done;
 }
 
+/**
+ * The stored idempotent responses, which master keys seal directly: the idempotency module's
+ * repository, passed in by the caller (this module imports no module above it).
+ */
+export interface SealedResponses {
+  countStaleResponses(db: Db, activeKeyId: string): Promise<number>;
+  staleResponses(
+    db: Db,
+    activeKeyId: string,
+    limit: number,
+  ): Promise<Array<{ id: string; masterKeyId: string | null; responseSealed: string | null }>>;
+  resealResponse(
+    db: Db,
+    id: string,
+    from: string,
+    to: { masterKeyId: string; responseSealed: string },
+  ): Promise<boolean>;
+}
+
 export async function rotateMasterKey(
-  db: Db,
+  { db, responses }: { readonly db: Db; readonly responses: SealedResponses },
   keyring: Keyring,
   logger: Pick<Logger, 'info'>,
   batchSize = 500,
@@ -54,26 +74,21 @@ export async function rotateMasterKey(
     if (done) byTenant[tenantId] = (byTenant[tenantId] ?? 0) + 1;
     return done;
   };
-  const stale = { masterKeyId: { not: active.id } };
   const rewrap = (masterKeyId: string, wrapped: string, aad: string) =>
     seal(active.key, open(keyring.get(masterKeyId).key, wrapped, aad), aad);
 
   const orgDataKeys = await drain(
     {
       label: 'org data keys',
-      count: () => db.orgDataKey.count({ where: stale }),
-      next: (take) => db.orgDataKey.findMany({ where: stale, take, orderBy: { orgId: 'asc' } }),
+      count: () => keys.countStaleOrgKeys(db, active.id),
+      next: (limit) => keys.staleOrgKeys(db, active.id, limit),
       rewrap: async (row) => {
         const aad = associatedData.orgDataKey(row.tenantId, row.orgId);
-        const { count } = await db.orgDataKey.updateMany({
-          where: { orgId: row.orgId, masterKeyId: row.masterKeyId },
-          data: {
-            masterKeyId: active.id,
-            wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
-            rewrappedAt: new Date(),
-          },
+        const done = await keys.rewrapOrgKey(db, row.orgId, row.masterKeyId, {
+          masterKeyId: active.id,
+          wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
         });
-        return counted(row.tenantId, count === 1);
+        return counted(row.tenantId, done);
       },
     },
     logger,
@@ -83,39 +98,33 @@ export async function rotateMasterKey(
   const tenantKeys = await drain(
     {
       label: 'tenant fingerprint keys',
-      count: () => db.tenantSecretKey.count({ where: stale }),
-      next: (take) => db.tenantSecretKey.findMany({ where: stale, take, orderBy: { tenantId: 'asc' } }),
+      count: () => keys.countStaleTenantKeys(db, active.id),
+      next: (limit) => keys.staleTenantKeys(db, active.id, limit),
       rewrap: async (row) => {
         const aad = associatedData.tenantSecretKey(row.tenantId);
-        const { count } = await db.tenantSecretKey.updateMany({
-          where: { tenantId: row.tenantId, masterKeyId: row.masterKeyId },
-          data: {
-            masterKeyId: active.id,
-            wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
-            rewrappedAt: new Date(),
-          },
+        const done = await keys.rewrapTenantKey(db, row.tenantId, row.masterKeyId, {
+          masterKeyId: active.id,
+          wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
         });
-        return counted(row.tenantId, count === 1);
+        return counted(row.tenantId, done);
       },
     },
     logger,
     batchSize,
   );
 
-  const staleResponse = { masterKeyId: { not: active.id }, responseSealed: { not: null } };
   const idempotentResponses = await drain(
     {
       label: 'idempotent responses',
-      count: () => db.idempotencyRecord.count({ where: staleResponse }),
-      next: (take) => db.idempotencyRecord.findMany({ where: staleResponse, take, orderBy: { id: 'asc' } }),
+      count: () => responses.countStaleResponses(db, active.id),
+      next: (limit) => responses.staleResponses(db, active.id, limit),
       rewrap: async (row) => {
         if (!row.masterKeyId || !row.responseSealed) return false;
         const aad = associatedData.idempotentResponse(row.id);
-        const { count } = await db.idempotencyRecord.updateMany({
-          where: { id: row.id, masterKeyId: row.masterKeyId },
-          data: { masterKeyId: active.id, responseSealed: rewrap(row.masterKeyId, row.responseSealed, aad) },
+        return responses.resealResponse(db, row.id, row.masterKeyId, {
+          masterKeyId: active.id,
+          responseSealed: rewrap(row.masterKeyId, row.responseSealed, aad),
         });
-        return count === 1;
       },
     },
     logger,
@@ -123,9 +132,9 @@ export async function rotateMasterKey(
   );
 
   const remaining =
-    (await db.orgDataKey.count({ where: stale })) +
-    (await db.tenantSecretKey.count({ where: stale })) +
-    (await db.idempotencyRecord.count({ where: staleResponse }));
+    (await keys.countStaleOrgKeys(db, active.id)) +
+    (await keys.countStaleTenantKeys(db, active.id)) +
+    (await responses.countStaleResponses(db, active.id));
   const report = {
     activeKeyId: active.id,
     orgDataKeys,

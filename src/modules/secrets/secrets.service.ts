@@ -6,8 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { DbOrTx, Tx } from '../../db/client.js';
-import type { AnyTx, Queryable } from '../../db/queryable.js';
+import type { Db, Tx } from '../../db/client.js';
 import { open, seal } from '../crypto/aead.js';
 import { associatedData, type SecretLocation } from '../crypto/associated-data.js';
 import { CryptoError } from '../crypto/crypto-error.js';
@@ -21,11 +20,11 @@ export type Fingerprint = string;
 
 export interface SecretsService {
   /** Seals `plaintext` for one field of one record of an org, creating the org's data key on first use. */
-  sealSecret(tx: AnyTx, location: SecretLocation, plaintext: string): Promise<string>;
+  sealSecret(tx: Tx, location: SecretLocation, plaintext: string): Promise<string>;
   /** @throws CryptoError when the value was not sealed for exactly this location, or the org was shredded. */
-  openSecret(db: Queryable, location: SecretLocation, sealed: string): Promise<string>;
+  openSecret(db: Db, location: SecretLocation, sealed: string): Promise<string>;
   /** Keyed fingerprint of a secret, stable for the tenant's lifetime (across master-key rotations). */
-  fingerprint(db: Queryable, tenantId: string, secret: string): Promise<Fingerprint>;
+  fingerprint(db: Db, tenantId: string, secret: string): Promise<Fingerprint>;
   /** Creates the tenant's fingerprint key (called when the tenant is created). */
   createTenantKey(tx: Tx, tenantId: string): Promise<void>;
   /** Deletes the org's data key: every secret of the org becomes unrecoverable. */
@@ -59,7 +58,8 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     return open(keyring.get(row.masterKeyId).key, row.wrappedKey, aad);
   }
 
-  async function orgDataKey(db: Queryable, location: SecretLocation, create: boolean): Promise<Buffer> {
+  /** @param createIn the transaction in which a missing key is created (none: a missing key is an error) */
+  async function orgDataKey(db: Db, location: SecretLocation, createIn?: Tx): Promise<Buffer> {
     const cached = orgKeys.get(location.orgId);
     if (cached) {
       if (cached.tenantId !== location.tenantId) {
@@ -73,19 +73,14 @@ export function createSecretsService(keyring: Keyring): SecretsService {
       throw new CryptoError('CRYPTO_DATA_KEY_MISMATCH', 'The org data key belongs to another tenant');
     }
     if (!row) {
-      if (!create) {
+      if (!createIn) {
         throw new CryptoError(
           'CRYPTO_DATA_KEY_MISSING',
           'The org has no data key (it was shredded): the secret is gone',
         );
       }
       // A key created in a transaction that may still roll back is not cached.
-      row = await repo.insertOrgKey(
-        db as AnyTx,
-        location.tenantId,
-        location.orgId,
-        wrap(randomBytes(32), aad),
-      );
+      row = await repo.insertOrgKey(createIn, location.tenantId, location.orgId, wrap(randomBytes(32), aad));
       return unwrap(row, aad);
     }
     const key = unwrap(row, aad);
@@ -93,7 +88,7 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     return key;
   }
 
-  async function tenantKey(db: Queryable, tenantId: string): Promise<Buffer> {
+  async function tenantKey(db: Db, tenantId: string): Promise<Buffer> {
     const cached = tenantKeys.get(tenantId);
     if (cached) return cached;
     const row = await repo.findTenantKey(db, tenantId);
@@ -105,12 +100,12 @@ export function createSecretsService(keyring: Keyring): SecretsService {
 
   return {
     async sealSecret(tx, location, plaintext) {
-      const key = await orgDataKey(tx, location, true);
+      const key = await orgDataKey(tx, location, tx);
       return seal(key, Buffer.from(plaintext, 'utf8'), associatedData.secret(location));
     },
 
     async openSecret(db, location, sealed) {
-      const key = await orgDataKey(db, location, false);
+      const key = await orgDataKey(db, location);
       return open(key, sealed, associatedData.secret(location)).toString('utf8');
     },
 
@@ -129,7 +124,7 @@ export function createSecretsService(keyring: Keyring): SecretsService {
 
     async shredOrg(tx, orgId) {
       orgKeys.delete(orgId);
-      return (await repo.deleteOrgKey(tx, orgId)).count > 0;
+      return repo.deleteOrgKey(tx, orgId);
     },
 
     sealWithMasterKey(plaintext, aad) {

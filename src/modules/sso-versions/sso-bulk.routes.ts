@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
 import { requireTenantPrincipal } from '../auth/principal.js';
+import { BulkApproveBody, BulkDraftBody, BulkResultView } from './sso-bulk.schemas.js';
 import type { SsoBulkService } from './sso-bulk.service.js';
-import { BulkApproveBody, BulkDraftBody, BulkResultView } from './sso-versions.schemas.js';
 
 export const ssoBulkRoutes: FastifyPluginAsyncTypebox<{ bulk: SsoBulkService }> = async (app, { bulk }) => {
   app.post(

@@ -6,13 +6,13 @@ import { createHash, createPrivateKey } from 'node:crypto';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { BadRequestError, type FieldError } from '../../lib/errors.js';
 import { isUrl } from '../../lib/json-schema.js';
+import type { SsoContent } from '../cognigy/cognigy-request.js';
 import { parseIssuerUrl } from '../discovery/issuer-url.js';
 import { DEFAULT_ID_TOKEN_ALG, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD } from '../discovery/oidc-options.js';
-import type { SsoContent } from '../forwarding/cognigy-request.js';
 import { type CertificateCheck, parseSamlCertificate } from './saml-certificate.js';
 import type { CreateDraftBody } from './sso-versions.schemas.js';
 
-export type { SsoContent } from '../forwarding/cognigy-request.js';
+export type { SsoContent } from '../cognigy/cognigy-request.js';
 
 /** The secret fields of a version, by their Cognigy names. */
 export const SECRET_FIELDS = ['idpClientSecret', 'decryptionPrivateKey'] as const;

@@ -1,6 +1,7 @@
 /** This module's audit actions: their targets and diffs (see audit/audit-actions.ts). */
 import type { Changes, Created } from '../audit/audit-actions.js';
-import type { BulkResultView, VersionView } from './sso-versions.schemas.js';
+import type { BulkResultView } from './sso-bulk.schemas.js';
+import type { VersionView } from './sso-versions.schemas.js';
 
 /** What the trail records of a version when it is created: its view without the report. */
 export type VersionAuditView = Omit<VersionView, 'validation'> & { readonly validationStatus?: string };

@@ -1,18 +1,17 @@
-import type pg from 'pg';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { DbOrTx, Tx } from '../../db/client.js';
-import { type AnyTx, type Queryable, queryRows, type Statement } from '../../db/queryable.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { Db, Tx } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
+import type { SsoVersion } from '../../generated/kysely/types.js';
+import { type ValidationRow, validationOf } from './sso-validations.repository.js';
 
-export type VersionRow = Prisma.SsoVersionGetPayload<object>;
-export type ValidationRow = Prisma.SsoValidationGetPayload<object>;
-
-export interface NewVersion {
+export interface VersionRow {
+  readonly id: string;
   readonly tenantId: string;
   readonly orgId: string;
   readonly number: number;
   readonly kind: string;
-  readonly content: Prisma.InputJsonValue;
+  readonly content: unknown;
   readonly clientSecretSealed: string | null;
   readonly clientSecretFingerprint: string | null;
   readonly clientSecretChangedIn: number | null;
@@ -24,232 +23,308 @@ export interface NewVersion {
   readonly rollbackOf: number | null;
   readonly bulkId: string | null;
   readonly note: string | null;
-  readonly createdById: string;
+  readonly createdById: string | null;
   readonly createdByName: string;
+  readonly createdAt: Date;
+  readonly reviewState: string;
+  readonly reviewedById: string | null;
+  readonly reviewedByName: string | null;
+  readonly reviewedAt: Date | null;
+  readonly reviewComment: string | null;
+  readonly overrideReason: string | null;
+  readonly selfApproved: boolean;
+  readonly approvedHash: string | null;
+  readonly supersededBy: number | null;
+  readonly supersededAt: Date | null;
 }
 
-export interface NewValidation {
-  readonly tenantId: string;
-  readonly orgId: string;
-  readonly versionId: string;
-  readonly status: string;
-  readonly report: Prisma.InputJsonValue;
-  readonly requestedById: string;
-  readonly requestedByName: string;
+/** What a review writes: a draft moved to approved or rejected (the trigger refuses anything else). */
+export interface Review {
+  readonly reviewState: string;
+  readonly reviewedById: string;
+  readonly reviewedByName: string;
+  readonly reviewedAt: Date;
+  readonly reviewComment: string | null;
+  readonly overrideReason?: string | null;
+  readonly selfApproved?: boolean;
+  readonly approvedHash?: string | null;
 }
 
-/** snake_case columns of a `pg` row to the camelCase fields Prisma gives (same JS types). */
-function camelRow<T>(row: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row))
-    out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
-  return out as T;
+/** What `insert` writes: a version as drafted (the id is made there; the review columns start empty). */
+export interface NewVersion
+  extends Omit<
+    VersionRow,
+    'id' | 'content' | 'createdById' | 'createdAt' | keyof Review | 'supersededBy' | 'supersededAt'
+  > {
+  readonly content: object;
+  readonly createdById: string;
 }
 
-/** Inserts one row with a new UUIDv7 id (`$1`, made here as Prisma's @default(uuid(7)) makes it); returns it. */
-async function insertReturning<T>(tx: AnyTx, statement: Statement, values: unknown[]): Promise<T> {
-  const rows = await queryRows<Record<string, unknown>>(tx, statement, [uuidv7(), ...values]);
-  return camelRow<T>(rows[0] as Record<string, unknown>);
-}
+/** A row of `sso_versions` as the service sees it (the one mapping of this table). */
+const versionOf = (r: Selectable<SsoVersion>): VersionRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  orgId: r.org_id,
+  number: r.number,
+  kind: r.kind,
+  content: r.content,
+  clientSecretSealed: r.client_secret_sealed,
+  clientSecretFingerprint: r.client_secret_fingerprint,
+  clientSecretChangedIn: r.client_secret_changed_in,
+  decryptionKeySealed: r.decryption_key_sealed,
+  decryptionKeyFingerprint: r.decryption_key_fingerprint,
+  decryptionKeyChangedIn: r.decryption_key_changed_in,
+  contentHash: r.content_hash,
+  baseVersion: r.base_version,
+  rollbackOf: r.rollback_of,
+  bulkId: r.bulk_id,
+  note: r.note,
+  createdById: r.created_by_id,
+  createdByName: r.created_by_name,
+  createdAt: r.created_at,
+  reviewState: r.review_state,
+  reviewedById: r.reviewed_by_id,
+  reviewedByName: r.reviewed_by_name,
+  reviewedAt: r.reviewed_at,
+  reviewComment: r.review_comment,
+  overrideReason: r.override_reason,
+  selfApproved: r.self_approved,
+  approvedHash: r.approved_hash,
+  supersededBy: r.superseded_by,
+  supersededAt: r.superseded_at,
+});
 
-const INSERT_VERSION = {
-  name: 'sso_version_insert',
-  text: `INSERT INTO sso_versions (id, tenant_id, org_id, number, kind, content,
-           client_secret_sealed, client_secret_fingerprint, client_secret_changed_in,
-           decryption_key_sealed, decryption_key_fingerprint, decryption_key_changed_in,
-           content_hash, base_version, rollback_of, bulk_id, note, created_by_id, created_by_name)
-         VALUES ($1::uuid, $2::uuid, $3::uuid, $4::int, $5, $6::jsonb, $7, $8, $9::int, $10, $11, $12::int,
-                 $13, $14::int, $15::int, $16::uuid, $17, $18::uuid, $19)
-         RETURNING *`,
-};
-const INSERT_VALIDATION = {
-  name: 'sso_validation_insert',
-  text: `INSERT INTO sso_validations (id, tenant_id, org_id, version_id, status, report, requested_by_id,
-           requested_by_name)
-         VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::jsonb, $7::uuid, $8)
-         RETURNING *`,
-};
-const BY_ID = { name: 'sso_version_by_id', text: 'SELECT * FROM sso_versions WHERE id = $1::uuid' };
-const HEAD = {
-  name: 'sso_version_head',
-  text: 'SELECT * FROM sso_versions WHERE org_id = $1::uuid ORDER BY number DESC LIMIT 1',
-};
+// Every draft reads the head twice and inserts a version (and its report: sso-validations.repository.ts);
+// every forward reads its version by id: prepared statements.
+const BY_ID = prepared('sso_version_by_id', (db, p: { id: string }) =>
+  db.selectFrom('sso_versions').selectAll().where('id', '=', p.id),
+);
+const HEAD = prepared('sso_version_head', (db, p: { orgId: string }) =>
+  db.selectFrom('sso_versions').selectAll().where('org_id', '=', p.orgId).orderBy('number', 'desc').limit(1),
+);
+const INSERT_VERSION = prepared('sso_version_insert', (db, p: Insertable<SsoVersion>) =>
+  db
+    .insertInto('sso_versions')
+    .values({
+      id: p.id,
+      tenant_id: p.tenant_id,
+      org_id: p.org_id,
+      number: p.number,
+      kind: p.kind,
+      content: p.content,
+      client_secret_sealed: p.client_secret_sealed,
+      client_secret_fingerprint: p.client_secret_fingerprint,
+      client_secret_changed_in: p.client_secret_changed_in,
+      decryption_key_sealed: p.decryption_key_sealed,
+      decryption_key_fingerprint: p.decryption_key_fingerprint,
+      decryption_key_changed_in: p.decryption_key_changed_in,
+      content_hash: p.content_hash,
+      base_version: p.base_version,
+      rollback_of: p.rollback_of,
+      bulk_id: p.bulk_id,
+      note: p.note,
+      created_by_id: p.created_by_id,
+      created_by_name: p.created_by_name,
+    })
+    .returningAll(),
+);
+/** The newest validation report of each version (`v`), for the page below. */
+const REPORT_COLUMNS = [
+  'r.id as report_id',
+  'r.status as report_status',
+  'r.report as report_report',
+  'r.checked_at as report_checked_at',
+  'r.requested_by_id as report_requested_by_id',
+  'r.requested_by_name as report_requested_by_name',
+] as const;
 
 export const ssoVersionsRepository = {
   /**
    * A page of an org's versions, newest first, each with its newest validation report, and the
-   * org's head number — one statement on the pool (it was four through Prisma).
+   * org's head number — one statement (it was four through Prisma).
    */
   async pageWithReports(
-    pool: pg.Pool,
+    db: Db,
     orgId: string,
     filter: { state?: string; before?: number; limit: number },
   ): Promise<{ rows: VersionRow[]; reports: Map<string, ValidationRow>; head: number }> {
-    const values: unknown[] = [orgId];
-    const conditions = ['v.org_id = $1::uuid'];
-    if (filter.state) {
-      values.push(filter.state);
-      conditions.push(`v.review_state = $${values.length}`);
-    }
-    if (filter.before !== undefined) {
-      values.push(filter.before);
-      conditions.push(`v.number < $${values.length}`);
-    }
-    values.push(filter.limit);
-    const { rows } = await pool.query<
-      Record<string, unknown> & { report_row: Record<string, unknown> | null; head: number }
-    >(
-      `SELECT v.*, to_jsonb(r.*) AS report_row,
-              (SELECT max(h.number) FROM sso_versions h WHERE h.org_id = $1::uuid) AS head
-         FROM sso_versions v
-         LEFT JOIN LATERAL (SELECT * FROM sso_validations x WHERE x.version_id = v.id
-                             ORDER BY x.checked_at DESC, x.id DESC LIMIT 1) r ON true
-        WHERE ${conditions.join(' AND ')}
-        ORDER BY v.number DESC LIMIT $${values.length}`,
-      values,
-    );
+    let query = db
+      .selectFrom('sso_versions as v')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('sso_validations as x')
+            .selectAll()
+            .whereRef('x.version_id', '=', 'v.id')
+            .orderBy('x.checked_at', 'desc')
+            .orderBy('x.id', 'desc')
+            .limit(1)
+            .as('r'),
+        (join) => join.onTrue(),
+      )
+      .selectAll('v')
+      .select(REPORT_COLUMNS)
+      .select((eb) =>
+        eb
+          .selectFrom('sso_versions as h')
+          .select((h) => h.fn.max('h.number').as('n'))
+          .where('h.org_id', '=', orgId)
+          .as('head'),
+      )
+      .where('v.org_id', '=', orgId);
+    if (filter.state) query = query.where('v.review_state', '=', filter.state);
+    if (filter.before !== undefined) query = query.where('v.number', '<', filter.before);
+    const rows = await query.orderBy('v.number', 'desc').limit(filter.limit).execute();
     const reports = new Map<string, ValidationRow>();
-    const versions = rows.map(({ report_row, head: _head, ...version }) => {
-      const row = camelRow<VersionRow>(version);
-      if (report_row) {
-        const report = camelRow<ValidationRow>(report_row);
-        reports.set(row.id, { ...report, checkedAt: new Date(report.checkedAt as unknown as string) });
+    const versions = rows.map((row) => {
+      const version = versionOf(row);
+      if (row.report_id !== null) {
+        reports.set(
+          version.id,
+          validationOf({
+            id: row.report_id,
+            tenant_id: row.tenant_id,
+            org_id: row.org_id,
+            version_id: row.id,
+            status: row.report_status as string,
+            report: row.report_report,
+            checked_at: row.report_checked_at as Date,
+            requested_by_id: row.report_requested_by_id,
+            requested_by_name: row.report_requested_by_name as string,
+          }),
+        );
       }
-      return row;
+      return version;
     });
-    const head =
-      rows[0]?.head ??
-      Number(
-        (
-          await pool.query(
-            'SELECT coalesce(max(number), 0) AS head FROM sso_versions WHERE org_id = $1::uuid',
-            [orgId],
-          )
-        ).rows[0]?.head ?? 0,
-      );
+    const head = rows[0]?.head ?? (await ssoVersionsRepository.heads(db, [orgId])).get(orgId) ?? 0;
     return { rows: versions, reports, head };
   },
 
-  /** One version by id, on the pool (a prepared statement: forwarding reads one per call). */
-  async byId(pool: pg.Pool, id: string): Promise<VersionRow | null> {
-    const rows = await queryRows<Record<string, unknown>>(pool, BY_ID, [id]);
-    return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
+  /** One version by id (forwarding reads one per call). */
+  byId: async (db: Db, id: string): Promise<VersionRow | null> => {
+    const row = await BY_ID.first(db, { id });
+    return row ? versionOf(row) : null;
   },
 
-  /** The org's newest version (any review state): read twice by every draft, raw SQL. */
-  async head(db: Queryable, orgId: string): Promise<VersionRow | null> {
-    const rows = await queryRows<Record<string, unknown>>(db, HEAD, [orgId]);
-    return rows[0] ? camelRow<VersionRow>(rows[0]) : null;
+  /** The org's newest version (any review state): read twice by every draft. */
+  head: async (db: Db, orgId: string): Promise<VersionRow | null> => {
+    const row = await HEAD.first(db, { orgId });
+    return row ? versionOf(row) : null;
   },
 
-  get: (db: DbOrTx, orgId: string, number: number) =>
-    db.ssoVersion.findUnique({ where: { orgId_number: { orgId, number } } }),
+  get: async (db: Db, orgId: string, number: number): Promise<VersionRow | null> => {
+    const row = await db
+      .selectFrom('sso_versions')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row ? versionOf(row) : null;
+  },
 
-  latestApproved: (db: DbOrTx, orgId: string) =>
-    db.ssoVersion.findFirst({ where: { orgId, reviewState: 'approved' }, orderBy: { number: 'desc' } }),
+  latestApproved: async (db: Db, orgId: string): Promise<VersionRow | null> => {
+    const row = await db
+      .selectFrom('sso_versions')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('review_state', '=', 'approved')
+      .orderBy('number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? versionOf(row) : null;
+  },
 
-  /** A new version: raw SQL, as every statement of a draft (issue 7). */
-  insert: (tx: AnyTx, data: NewVersion) =>
-    insertReturning<VersionRow>(tx, INSERT_VERSION, [
-      data.tenantId,
-      data.orgId,
-      data.number,
-      data.kind,
-      JSON.stringify(data.content),
-      data.clientSecretSealed,
-      data.clientSecretFingerprint,
-      data.clientSecretChangedIn,
-      data.decryptionKeySealed,
-      data.decryptionKeyFingerprint,
-      data.decryptionKeyChangedIn,
-      data.contentHash,
-      data.baseVersion,
-      data.rollbackOf,
-      data.bulkId,
-      data.note,
-      data.createdById,
-      data.createdByName,
-    ]),
-
-  latestValidation: (db: DbOrTx, versionId: string) =>
-    db.ssoValidation.findFirst({ where: { versionId }, orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] }),
-
-  insertValidation: (tx: AnyTx, data: NewValidation) =>
-    insertReturning<ValidationRow>(tx, INSERT_VALIDATION, [
-      data.tenantId,
-      data.orgId,
-      data.versionId,
-      data.status,
-      JSON.stringify(data.report),
-      data.requestedById,
-      data.requestedByName,
-    ]),
+  /** A new version, with a new UUIDv7 id. */
+  insert: async (tx: Tx, data: NewVersion): Promise<VersionRow> =>
+    versionOf(
+      (await INSERT_VERSION.first(tx, {
+        id: uuidv7(),
+        tenant_id: data.tenantId,
+        org_id: data.orgId,
+        number: data.number,
+        kind: data.kind,
+        content: JSON.stringify(data.content),
+        client_secret_sealed: data.clientSecretSealed,
+        client_secret_fingerprint: data.clientSecretFingerprint,
+        client_secret_changed_in: data.clientSecretChangedIn,
+        decryption_key_sealed: data.decryptionKeySealed,
+        decryption_key_fingerprint: data.decryptionKeyFingerprint,
+        decryption_key_changed_in: data.decryptionKeyChangedIn,
+        content_hash: data.contentHash,
+        base_version: data.baseVersion,
+        rollback_of: data.rollbackOf,
+        bulk_id: data.bulkId,
+        note: data.note,
+        created_by_id: data.createdById,
+        created_by_name: data.createdByName,
+      })) as Selectable<SsoVersion>,
+    ),
 
   /** Moves a draft to approved or rejected; the trigger refuses anything else. */
-  review: (
-    tx: Tx,
-    id: string,
-    data: Pick<
-      Prisma.SsoVersionUpdateInput,
-      | 'reviewState'
-      | 'reviewedById'
-      | 'reviewedByName'
-      | 'reviewedAt'
-      | 'reviewComment'
-      | 'overrideReason'
-      | 'selfApproved'
-      | 'approvedHash'
-    >,
-  ) => tx.ssoVersion.update({ where: { id }, data }),
+  review: async (tx: Tx, id: string, review: Review): Promise<VersionRow> =>
+    versionOf(
+      await tx
+        .updateTable('sso_versions')
+        .set({
+          review_state: review.reviewState,
+          reviewed_by_id: review.reviewedById,
+          reviewed_by_name: review.reviewedByName,
+          reviewed_at: review.reviewedAt,
+          review_comment: review.reviewComment,
+          override_reason: review.overrideReason,
+          self_approved: review.selfApproved,
+          approved_hash: review.approvedHash,
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    ),
 
   /**
    * Approved versions older than `number` that were never applied (no deployment of theirs
-   * succeeded) become superseded; an applied one stays approved: it was live.
+   * succeeded) become superseded; an applied one stays approved: it was live. Oldest first.
    */
   async supersedeOlderApproved(tx: Tx, orgId: string, number: number): Promise<VersionRow[]> {
-    const older = await tx.ssoVersion.findMany({
-      where: {
-        orgId,
-        reviewState: 'approved',
-        number: { lt: number },
-        deployments: { none: { state: 'succeeded' } },
-      },
-      orderBy: { number: 'asc' },
-    });
-    const at = new Date();
-    const superseded: VersionRow[] = [];
-    for (const v of older) {
-      superseded.push(
-        await tx.ssoVersion.update({
-          where: { id: v.id },
-          data: { reviewState: 'superseded', supersededBy: number, supersededAt: at },
-        }),
-      );
-    }
-    return superseded;
+    const rows = await tx
+      .updateTable('sso_versions as v')
+      .set({ review_state: 'superseded', superseded_by: number, superseded_at: new Date() })
+      .where('v.org_id', '=', orgId)
+      .where('v.review_state', '=', 'approved')
+      .where('v.number', '<', number)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('deployments as d')
+              .select(sql`1`.as('one'))
+              .whereRef('d.version_id', '=', 'v.id')
+              .where('d.state', '=', 'succeeded'),
+          ),
+        ),
+      )
+      .returningAll()
+      .execute();
+    return rows.map(versionOf).sort((a, b) => a.number - b.number);
   },
 
   /** The drafts a bulk operation created that are still drafts. */
-  draftsOfBulk: (db: DbOrTx, tenantId: string, bulkId: string) =>
-    db.ssoVersion.findMany({
-      where: { tenantId, bulkId, reviewState: 'draft' },
-      select: { orgId: true, number: true },
-    }),
+  draftsOfBulk: (db: Db, tenantId: string, bulkId: string) =>
+    db
+      .selectFrom('sso_versions')
+      .select(['org_id as orgId', 'number'])
+      .where('tenant_id', '=', tenantId)
+      .where('bulk_id', '=', bulkId)
+      .where('review_state', '=', 'draft')
+      .execute(),
 
   /** The newest version number of each org (orgs without versions are absent). */
-  async heads(db: DbOrTx, orgIds: readonly string[]): Promise<Map<string, number>> {
+  async heads(db: Db, orgIds: readonly string[]): Promise<Map<string, number>> {
     if (orgIds.length === 0) return new Map();
-    const rows = await db.ssoVersion.groupBy({
-      by: ['orgId'],
-      where: { orgId: { in: [...orgIds] } },
-      _max: { number: true },
-    });
-    return new Map(rows.map((r) => [r.orgId, r._max.number as number]));
+    const rows = await db
+      .selectFrom('sso_versions')
+      .select((eb) => ['org_id', eb.fn.max('number').as('head')])
+      .where('org_id', '=', sql<string>`any(${[...orgIds]}::uuid[])`)
+      .groupBy('org_id')
+      .execute();
+    return new Map(rows.map((r) => [r.org_id, r.head]));
   },
-
-  tenantSettings: (db: DbOrTx, tenantId: string) =>
-    db.tenant.findUniqueOrThrow({
-      where: { id: tenantId },
-      select: { allowSelfApproval: true, allowRollbackApproval: true },
-    }),
 };

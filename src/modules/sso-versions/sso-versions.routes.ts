@@ -6,9 +6,10 @@ import { changeContextOf } from '../../plugins/change-context.js';
 import { emptyBodyAsObject } from '../../plugins/validation.js';
 import { requireTenantPrincipal } from '../auth/principal.js';
 import { OrgRefParams } from '../orgs/orgs.schemas.js';
+import { CognigyRequestView } from './dry-run.schemas.js';
+import { SsoStateView } from './sso-state.schemas.js';
 import {
   ApproveBody,
-  CognigyRequestView,
   CreateDraftBody,
   DiffQuery,
   DiffView,
@@ -16,7 +17,6 @@ import {
   OrgVersionParams,
   RejectBody,
   RollbackBody,
-  SsoStateView,
   ValidateBody,
   VersionView,
 } from './sso-versions.schemas.js';

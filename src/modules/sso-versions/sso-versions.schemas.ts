@@ -5,7 +5,6 @@
  */
 import { type Static, type TObject, type TSchema, Type } from 'typebox';
 import {
-  Labels,
   literals,
   NullableTimestamp,
   PageQuery,
@@ -25,16 +24,20 @@ export const REVIEW_STATES = ['draft', 'approved', 'rejected', 'superseded'] as 
 export type ReviewState = (typeof REVIEW_STATES)[number];
 
 /** Cognigy's limit on every text field (15,000 for certificates and keys). */
-const COGNIGY_MAX = 5000;
-const COGNIGY_MAX_PEM = 15000;
+export const COGNIGY_MAX = 5000;
+export const COGNIGY_MAX_PEM = 15000;
 
 const Url = (description: string) =>
   // ajv-formats' `url`, the format Cognigy's own API validates these fields with.
   Type.String({ format: 'url', maxLength: COGNIGY_MAX, description });
-const Nullable = <T extends TSchema>(schema: T, options: Record<string, unknown> = {}) =>
+export const Nullable = <T extends TSchema>(schema: T, options: Record<string, unknown> = {}) =>
   Type.Union([schema, Type.Null()], options);
 
-const Note = Type.String({
+/** An OIDC client secret as Cognigy accepts it (write-only everywhere). */
+export const ClientSecret = (description: string) =>
+  Type.String({ minLength: 1, maxLength: COGNIGY_MAX, pattern: VSCHAR_PATTERN, description });
+
+export const Note = Type.String({
   maxLength: 2000,
   pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
   description: 'Why this version exists (shown in the timeline and the audit trail)',
@@ -58,13 +61,9 @@ export const OidcFields = {
   }),
   idpClientId: Type.String({ minLength: 1, maxLength: COGNIGY_MAX, pattern: VSCHAR_PATTERN }),
   idpClientSecret: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: COGNIGY_MAX,
-      pattern: VSCHAR_PATTERN,
-      description:
-        'Write-only. Omit it to keep the secret of the version this draft is based on (stored encrypted; shown only as a fingerprint).',
-    }),
+    ClientSecret(
+      'Write-only. Omit it to keep the secret of the version this draft is based on (stored encrypted; shown only as a fingerprint).',
+    ),
   ),
   idpIdTokenSignedResponseAlg: Type.Optional(
     literals(ID_TOKEN_ALGS, { description: 'How the IdP signs ID tokens (default RS256)' }),
@@ -191,7 +190,7 @@ export const DiffQuery = Type.Object(
 );
 export type DiffQuery = Static<typeof DiffQuery>;
 
-const Comment = Type.String({
+export const Comment = Type.String({
   minLength: 1,
   maxLength: 2000,
   pattern: PRINTABLE_PATTERN.replace('\\u0000-\\u001f', '\\u0000-\\u0009\\u000b-\\u001f'),
@@ -257,7 +256,7 @@ const SecretRef = Nullable(
   }),
 );
 
-const Actor = Type.Object({ id: Nullable(Uuid('API key id')), name: Type.String() });
+export const Actor = Type.Object({ id: Nullable(Uuid('API key id')), name: Type.String() });
 
 const OidcContentView = Type.Object({
   idpIssuer: Type.String(),
@@ -345,195 +344,3 @@ export const DiffView = Type.Object({
   ),
   summary: Type.Array(Type.String(), { description: 'The changes as sentences' }),
 });
-
-export const CognigyRequestView = Type.Object({
-  version: Type.Integer(),
-  contentHash: Type.String(),
-  method: Type.Literal('POST'),
-  url: Type.String(),
-  headers: Type.Record(Type.String(), Type.String(), { description: 'X-API-Key masked' }),
-  body: Nullable(
-    Type.Unsafe<Record<string, unknown>>({
-      type: 'object',
-      additionalProperties: true,
-      description: 'Secrets masked with their fingerprints',
-    }),
-  ),
-});
-
-const SetupUrls = Type.Object({
-  loginUrl: Type.String(),
-  callbackUrl: Type.String(),
-});
-
-export const SsoStateView = Type.Object({
-  orgId: Uuid('Org id'),
-  headVersion: Nullable(Type.Integer({ description: 'The newest version (any state)' })),
-  desired: Nullable(
-    Type.Object({
-      number: Type.Integer(),
-      kind: literals(SSO_KINDS),
-      contentHash: Type.String(),
-      approvedAt: Timestamp,
-      approvedBy: Actor,
-    }),
-    { description: 'The latest approved version: what Cognigy should have' },
-  ),
-  pendingDrafts: Type.Array(Type.Integer(), { description: 'Drafts newer than the desired version' }),
-  applied: Nullable(Type.Object({ number: Type.Integer(), appliedAt: Timestamp })),
-  inFlight: Nullable(
-    Type.Object({
-      number: Type.Integer(),
-      deploymentId: Uuid('The deployment being sent'),
-      since: Timestamp,
-    }),
-    { description: 'The deployment whose call to Cognigy is under way (at most one per org)' },
-  ),
-  waiting: Nullable(
-    Type.Object({
-      number: Type.Integer(),
-      deploymentId: Uuid('The deployment waiting'),
-      notBefore: Timestamp,
-    }),
-    {
-      description:
-        'The deployment waiting to be sent (after the one in flight, or after a backoff until notBefore)',
-    },
-  ),
-  lastError: Nullable(Type.Object({ number: Type.Integer(), at: Timestamp, detail: Type.String() })),
-  setup: Nullable(
-    Type.Object(
-      {
-        organisationId: Type.String(),
-        apiOrigin: Type.String(),
-        oidc: SetupUrls,
-        saml: Type.Object({ loginUrl: Type.String(), assertionConsumerServiceUrl: Type.String() }),
-      },
-      {
-        description:
-          'What the IdP application must allow (§4.3); null until the Cognigy target has an organisationId',
-      },
-    ),
-  ),
-});
-export type SsoStateView = Static<typeof SsoStateView>;
-
-// ---------------------------------------------------------------------------------------------
-// Bulk
-
-export const OrgSelector = Type.Object(
-  {
-    orgs: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 63 }), {
-        minItems: 1,
-        maxItems: 10000,
-        description: 'Org ids or slugs',
-      }),
-    ),
-    labels: Type.Optional(Labels),
-  },
-  {
-    additionalProperties: false,
-    minProperties: 1,
-    description: 'Orgs by id or slug, or by labels (both: orgs that match both)',
-  },
-);
-export type OrgSelector = Static<typeof OrgSelector>;
-
-const templated = (description: string) =>
-  `${description}. May contain {org.slug}, {org.id}, {org.name}, {org.labels.<key>} and {cognigy.organisationId}.`;
-
-export const BulkDraftBody = Type.Object(
-  {
-    selector: OrgSelector,
-    change: Type.Object(
-      {
-        kind: Type.Optional(
-          literals(SSO_KINDS, { description: 'Default: the kind of each org’s newest version' }),
-        ),
-        idpIssuer: Type.Optional(
-          Type.String({ minLength: 1, maxLength: COGNIGY_MAX, description: templated('Issuer') }),
-        ),
-        idpClientId: Type.Optional(
-          Type.String({ minLength: 1, maxLength: COGNIGY_MAX, description: templated('Client id') }),
-        ),
-        idpClientSecret: Type.Optional(
-          Type.String({
-            minLength: 1,
-            maxLength: COGNIGY_MAX,
-            pattern: VSCHAR_PATTERN,
-            description:
-              'Write-only: one new secret for every selected org (e.g. a new multi-tenant IdP app). Omit to keep each org’s own.',
-          }),
-        ),
-        idpIdTokenSignedResponseAlg: Type.Optional(literals(ID_TOKEN_ALGS)),
-        idpTokenEndpointAuthMethod: Type.Optional(literals(TOKEN_ENDPOINT_AUTH_METHODS)),
-        idpAdditionalScope: Type.Optional(Nullable(Type.String({ maxLength: COGNIGY_MAX }))),
-        idpFrontChannelLogoutUrl: Type.Optional(Nullable(Type.String({ maxLength: COGNIGY_MAX }))),
-        idpLoginEndpoint: Type.Optional(
-          Type.String({ maxLength: COGNIGY_MAX, description: templated('SAML login URL') }),
-        ),
-        idpLogoutEndpoint: Type.Optional(Nullable(Type.String({ maxLength: COGNIGY_MAX }))),
-        idpCertificate: Type.Optional(Type.String({ minLength: 1, maxLength: COGNIGY_MAX_PEM })),
-        wantAuthnResponseSigned: Type.Optional(Nullable(Type.Boolean())),
-        idpDisableRequestedAuthnContext: Type.Optional(Type.Boolean()),
-      },
-      {
-        additionalProperties: false,
-        description:
-          'Fields to set on each org’s newest version (secrets not given are carried over). Each resulting draft is validated like a single one.',
-      },
-    ),
-    note: Type.Optional(Note),
-    dryRun: Type.Optional(
-      Type.Boolean({ description: 'Validate and report per org without creating drafts (default false)' }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type BulkDraftBody = Static<typeof BulkDraftBody>;
-
-export const BulkApproveBody = Type.Object(
-  {
-    selector: Type.Optional(OrgSelector),
-    bulkId: Type.Optional(Uuid('Approve the drafts of this bulk operation')),
-    comment: Type.Optional(Comment),
-    overrideReason: Type.Optional(Comment),
-  },
-  {
-    additionalProperties: false,
-    minProperties: 1,
-    description:
-      'Approves each selected org’s newest version if it is a draft (or the drafts of one bulk operation), under the same rules as a single approval.',
-  },
-);
-export type BulkApproveBody = Static<typeof BulkApproveBody>;
-
-export const BulkResultView = Type.Object({
-  bulkId: Uuid('Bulk operation id (recorded on every draft it made and in the audit trail)'),
-  dryRun: Type.Boolean(),
-  summary: Type.Object({
-    selected: Type.Integer(),
-    succeeded: Type.Integer(),
-    failed: Type.Integer(),
-    skipped: Type.Integer(),
-    durationMs: Type.Integer(),
-  }),
-  results: Type.Array(
-    Type.Object({
-      org: Type.Object({ id: Nullable(Type.String()), slug: Nullable(Type.String()), ref: Type.String() }),
-      outcome: literals(['created', 'validated', 'approved', 'failed', 'skipped']),
-      version: Nullable(Type.Integer()),
-      validation: Nullable(literals(['pass', 'warn', 'fail'])),
-      problem: Nullable(
-        Type.Object({
-          status: Type.Integer(),
-          code: Type.String(),
-          detail: Type.String(),
-          errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), detail: Type.String() }))),
-        }),
-      ),
-    }),
-  ),
-});
-export type BulkResultView = Static<typeof BulkResultView>;

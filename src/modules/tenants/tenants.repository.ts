@@ -1,39 +1,99 @@
-import type { DbOrTx, Tx } from '../../db/client.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { Selectable } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Db, Tx } from '../../db/client.js';
+import type { Tenant } from '../../generated/kysely/types.js';
 
-export type TenantRow = Prisma.TenantGetPayload<object>;
+export interface TenantRow {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly allowSelfApproval: boolean;
+  readonly allowRollbackApproval: boolean;
+  readonly revision: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A row of `tenants` as the service sees it (the one mapping of this table). */
+const tenantOf = (r: Selectable<Tenant>): TenantRow => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  allowSelfApproval: r.allow_self_approval,
+  allowRollbackApproval: r.allow_rollback_approval,
+  revision: r.revision,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 export const tenantsRepository = {
-  insert: (tx: Tx, data: { slug: string; name: string }) => tx.tenant.create({ data }),
+  insert: async (tx: Tx, data: { slug: string; name: string }) =>
+    tenantOf(
+      await tx
+        .insertInto('tenants')
+        .values({ id: uuidv7(), slug: data.slug, name: data.name })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    ),
 
-  findById: (db: DbOrTx, id: string) => db.tenant.findUnique({ where: { id } }),
-
-  list: (db: DbOrTx, limit: number, after?: { createdAt: Date; id: string }) =>
-    db.tenant.findMany({
-      where: after
-        ? {
-            OR: [
-              { createdAt: { gt: after.createdAt } },
-              { createdAt: after.createdAt, id: { gt: after.id } },
-            ],
-          }
-        : {},
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: limit,
-    }),
-
-  /** Locks the tenant row for the rest of the transaction. */
-  async lock(tx: Tx, id: string): Promise<TenantRow | null> {
-    const rows = await tx.$queryRaw<
-      { id: string }[]
-    >`SELECT id FROM tenants WHERE id = ${id}::uuid FOR UPDATE`;
-    return rows.length === 0 ? null : tx.tenant.findUnique({ where: { id } });
+  async findById(db: Db, id: string): Promise<TenantRow | null> {
+    const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? tenantOf(row) : null;
   },
 
-  update: (
+  async list(db: Db, limit: number, after?: { createdAt: Date; id: string }): Promise<TenantRow[]> {
+    let query = db.selectFrom('tenants').selectAll();
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).execute();
+    return rows.map(tenantOf);
+  },
+
+  /** The tenant row, locked for the rest of the transaction. */
+  async lock(tx: Tx, id: string): Promise<TenantRow | null> {
+    const row = await tx
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    return row ? tenantOf(row) : null;
+  },
+
+  /** The settings the review rules read. */
+  settings: (db: Db, id: string) =>
+    db
+      .selectFrom('tenants')
+      .select([
+        'allow_self_approval as allowSelfApproval',
+        'allow_rollback_approval as allowRollbackApproval',
+      ])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow(),
+
+  update: async (
     tx: Tx,
     id: string,
     data: { name?: string; allowSelfApproval?: boolean; allowRollbackApproval?: boolean },
   ) =>
-    tx.tenant.update({ where: { id }, data: { ...data, revision: { increment: 1 }, updatedAt: new Date() } }),
+    tenantOf(
+      await tx
+        .updateTable('tenants')
+        .set((eb) => ({
+          name: data.name,
+          allow_self_approval: data.allowSelfApproval,
+          allow_rollback_approval: data.allowRollbackApproval,
+          revision: eb('revision', '+', 1),
+          updated_at: new Date(),
+        }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    ),
 };

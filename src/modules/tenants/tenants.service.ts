@@ -3,7 +3,7 @@
  * admin changes its settings. The tenant's fingerprint key is created with it, in one transaction.
  */
 import type { Db } from '../../db/client.js';
-import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import { decodeTimeIdCursor, pageOf, timeIdCursor } from '../../lib/cursor.js';
 import { ConflictError, NotFoundError } from '../../lib/errors.js';
 import type { ChangeContext } from '../../lib/request-context.js';

@@ -2,6 +2,7 @@
  * Acceptance (issue 3): every mutating endpoint writes its audit event (actor, action, target, diff,
  * request id, source) in the transaction of the change, and a failing request leaves no event.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   bearer,
@@ -14,6 +15,7 @@ import {
   type TestApp,
 } from '../../support/app.js';
 import { chainOf, countEvents, type StoredEvent } from '../../support/audit.js';
+import { countRows } from '../../support/rows.js';
 
 let t: TestApp;
 let tenant: TenantFixture;
@@ -375,7 +377,11 @@ describe('the audit event of each change', () => {
     const org = await createOrg(t.app, tenant.adminKey, 'audited-retry');
     await send('POST', `/v1/orgs/${org.id}/sso/versions`, editor.token, { kind: 'disabled', baseVersion: 0 });
     await send('POST', `/v1/orgs/${org.id}/sso/versions/1/approve`, approver.token, {});
-    const deployment = await t.database.prisma.deployment.findFirstOrThrow({ where: { orgId: org.id } });
+    const deployment = await t.database.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('org_id', '=', org.id)
+      .executeTakeFirstOrThrow();
     const url = `/v1/orgs/${org.id}/deployments/${deployment.id}/retry`;
     await expectNoEvent(() => send('POST', url, approver.token), 409); // pending, not failed
     // No worker runs here: the failure is set by hand, as a worker records one.
@@ -425,7 +431,7 @@ describe('the audit event of each change', () => {
 
 describe('a change that records no audit event', () => {
   test('is rolled back (the trail cannot be forgotten)', async () => {
-    const before = await t.database.prisma.org.count();
+    const before = await countRows(t.database.db, 'orgs');
     await expect(
       t.container.change(
         {
@@ -434,9 +440,13 @@ describe('a change that records no audit event', () => {
           sourceIp: null,
           userAgent: null,
         },
-        (tx) => tx.org.create({ data: { tenantId: tenant.id, slug: 'unaudited', name: 'Unaudited' } }),
+        (tx) =>
+          tx
+            .insertInto('orgs')
+            .values({ id: randomUUID(), tenant_id: tenant.id, slug: 'unaudited', name: 'Unaudited' })
+            .execute(),
       ),
     ).rejects.toThrow(/without an audit event/);
-    expect(await t.database.prisma.org.count()).toBe(before);
+    expect(await countRows(t.database.db, 'orgs')).toBe(before);
   });
 });

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type AuditRow, exportQuery, recordOf } from '../../../src/modules/audit/audit.repository.js';
+import { exportQuery, recordOf } from '../../../src/modules/audit/audit.repository.js';
 import {
   bearer,
   createKey,
@@ -276,8 +276,7 @@ describe('GET /v1/audit-events/export', () => {
     const res = await get('/v1/audit-events/export?format=ndjson', oddAuditor.token);
     expect(res.statusCode).toBe(200);
     // The stored events as the export wrote them before it was built in Postgres: pg row → record → JSON.
-    const query = exportQuery({ chain: odd.id, orgScope: null });
-    const stored = (await t.database.pool.query<AuditRow>(query)).rows.map(
+    const stored = (await exportQuery(t.database.db, { chain: odd.id, orgScope: null }).execute()).map(
       (row) => `${JSON.stringify(recordOf(row))}\n`,
     );
     const lines = res.body.split(/(?<=\n)/);

@@ -6,9 +6,8 @@
  * one audit event each, and the trail must verify.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { SqlTx } from '../../../src/db/queryable.js';
-import { type ChangeRunner, createSqlChangeRunner } from '../../../src/modules/audit/audited-change.js';
-import { createCognigyClient } from '../../../src/modules/forwarding/cognigy-client.js';
+import { type ChangeRunner, createChangeRunner } from '../../../src/modules/audit/audited-change.js';
+import { createCognigyClient } from '../../../src/modules/cognigy/cognigy-client.js';
 import { createForwarder } from '../../../src/modules/forwarding/forwarder.js';
 import { createKey, createOrg, createTenant, createTestApp, type TestApp } from '../../support/app.js';
 import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';
@@ -64,10 +63,10 @@ test('a failed batch write is retried outcome by outcome: nothing is lost or wri
   expect(approved.json().summary).toMatchObject({ succeeded: ORGS });
 
   // The real change runner, whose first write of several outcomes fails just before commit.
-  const real = createSqlChangeRunner(container.database.pool, container.audit);
+  const real = createChangeRunner(container.database.db, container.audit);
   const batchSizes: number[] = [];
   let failed = false;
-  const failingOnce: ChangeRunner<SqlTx> = (ctx, work) =>
+  const failingOnce: ChangeRunner = (ctx, work) =>
     real(ctx, async (tx, trail) => {
       let events = 0;
       const result = await work(tx, {
@@ -86,7 +85,7 @@ test('a failed batch write is retried outcome by outcome: nothing is lost or wri
     });
   const { config } = container;
   const forwarder = createForwarder({
-    pool: container.database.pool,
+    db: container.database.db,
     change: failingOnce,
     client: createCognigyClient({ fetch: container.outbound, timeoutMs: 2_000 }),
     logger: container.logger,

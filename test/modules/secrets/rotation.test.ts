@@ -15,6 +15,7 @@ import { readMigrations } from '../../../src/db/migrator.js';
 import { createLogger } from '../../../src/lib/logger.js';
 import { CryptoError } from '../../../src/modules/crypto/crypto-error.js';
 import { parseKeyringSpec } from '../../../src/modules/crypto/keyring.js';
+import { idempotencyRepository } from '../../../src/modules/idempotency/idempotency.repository.js';
 import { type RotationReport, rotateMasterKey } from '../../../src/modules/secrets/rotation.js';
 import {
   bearer,
@@ -25,6 +26,9 @@ import {
   type TenantFixture,
   type TestApp,
 } from '../../support/app.js';
+
+/** What rotation reads and writes: the app's database and the idempotency module's stored responses. */
+const stores = (app: { database: Database }) => ({ db: app.database.db, responses: idempotencyRepository });
 
 const K1 = `k1:${Buffer.alloc(32, 0x11).toString('base64')}`;
 const K2 = `k2:${Buffer.alloc(32, 0x22).toString('base64')}`;
@@ -202,7 +206,7 @@ describe('rotateMasterKey', () => {
       // and rotating without the old key changes nothing
       const before = await wrappedValues();
       const error = await rejection(
-        rotateMasterKey(onlyK2.database.prisma, parseKeyringSpec(K2), capturingLogger().logger),
+        rotateMasterKey(stores(onlyK2), parseKeyringSpec(K2), capturingLogger().logger),
       );
       expect(error.code).toBe('CRYPTO_MASTER_KEY_UNKNOWN');
       expect(await wrappedValues()).toEqual(before);
@@ -214,7 +218,7 @@ describe('rotateMasterKey', () => {
   it('re-wraps every data key, fingerprint key and stored response with k2 and reports the counts', async () => {
     wrappedBefore = await wrappedValues();
     const { logger, lines } = capturingLogger();
-    const report = await rotateMasterKey(first.database.prisma, parseKeyringSpec(`${K1},${K2}`), logger, 2);
+    const report = await rotateMasterKey(stores(first), parseKeyringSpec(`${K1},${K2}`), logger, 2);
     rotation = { report, lines };
     expect(report).toMatchObject({
       activeKeyId: 'k2',
@@ -320,7 +324,7 @@ describe('rotateMasterKey', () => {
   it('does nothing when run a second time', async () => {
     const before = await wrappedValues();
     const { logger, lines } = capturingLogger();
-    const report = await rotateMasterKey(first.database.prisma, parseKeyringSpec(`${K1},${K2}`), logger);
+    const report = await rotateMasterKey(stores(first), parseKeyringSpec(`${K1},${K2}`), logger);
     expect(report).toMatchObject({
       activeKeyId: 'k2',
       orgDataKeys: 0,

@@ -4,8 +4,9 @@
  * No IdP here: outbound requests are refused, so OIDC drafts carry a failing report (which is
  * itself what several tests need).
  */
+import { sql as rawSql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { versionSecretLocation } from '../../../src/modules/sso-versions/sso-versions.service.js';
+import { versionSecretLocation } from '../../../src/modules/sso-versions/version-secrets.js';
 import {
   bearer,
   createKey,
@@ -142,7 +143,7 @@ describe('immutability in the database', () => {
     ['deleting a validation report', `DELETE FROM sso_validations WHERE org_id = $1`],
   ])('changing %s through the service’s own connection is refused', async (_what, sql) => {
     await expect(t.database.pool.query(sql, [orgId])).rejects.toThrow(/immutable|never deleted|append-only/);
-    await expect(t.database.prisma.$executeRawUnsafe(sql.replace('$1', `'${orgId}'`))).rejects.toThrow();
+    await expect(rawSql.raw(sql.replace('$1', `'${orgId}'`)).execute(t.database.db)).rejects.toThrow();
   });
 
   test('TRUNCATE is refused', async () => {
@@ -176,15 +177,17 @@ describe('secrets: carry-over, re-binding, fingerprints', () => {
     expect(v2.secrets.idpClientSecret).toEqual(v1.secrets.idpClientSecret);
     expect(v2.secrets.idpClientSecret.changedIn).toBe(1);
 
-    const rows = await t.database.prisma.ssoVersion.findMany({
-      where: { orgId: org.id },
-      orderBy: { number: 'asc' },
-    });
+    const rows = await t.database.db
+      .selectFrom('sso_versions')
+      .select(['client_secret_sealed as clientSecretSealed'])
+      .where('org_id', '=', org.id)
+      .orderBy('number', 'asc')
+      .execute();
     const [r1, r2] = rows as [(typeof rows)[0], (typeof rows)[0]];
     expect(r2.clientSecretSealed).not.toBe(r1.clientSecretSealed); // not shared: sealed anew
     const open = (n: number, sealed: string) =>
       t.container.secrets.openSecret(
-        t.database.prisma,
+        t.database.db,
         versionSecretLocation(tenant.id, org.id, n, 'idpClientSecret'),
         sealed,
       );

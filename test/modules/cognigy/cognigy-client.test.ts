@@ -4,8 +4,8 @@
  * hangs cut by the timeout — each an attempt record, never a throw, never a secret.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCognigyClient } from '../../../src/modules/forwarding/cognigy-client.js';
-import { cognigyRequest } from '../../../src/modules/forwarding/cognigy-request.js';
+import { createCognigyClient } from '../../../src/modules/cognigy/cognigy-client.js';
+import { cognigyRequest } from '../../../src/modules/cognigy/cognigy-request.js';
 import { classify } from '../../../src/modules/forwarding/retry-policy.js';
 import { createOutboundFetch } from '../../../src/modules/outbound/outbound-client.js';
 import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';

@@ -3,15 +3,20 @@
  * outbound policy and tells what came of it — success, or Cognigy's refusal with its `detail`,
  * `code` and `traceId`, or a network failure or timeout — as an attempt record. It never throws
  * for anything Cognigy or the network does, and never logs or returns the request's secrets.
- * The retry decisions are retry-policy.ts's; the worker loop (issue 6) puts the two together.
+ * The retry decisions are forwarding/retry-policy.ts's; the worker (forwarding/forwarder.ts) puts the
+ * two together.
  */
 import { performance } from 'node:perf_hooks';
 import { OutboundError, type OutboundFetch } from '../outbound/outbound-fetch.js';
 import type { CognigyRequest } from './cognigy-request.js';
-import type { AttemptOutcome } from './retry-policy.js';
 
 /** Largest answer read from Cognigy (its answers are small JSON documents). */
 const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** What one attempt came to: Cognigy's answer, or no answer (network failure, timeout). */
+export type AttemptOutcome =
+  | { readonly kind: 'response'; readonly status: number; readonly retryAfter?: string | null }
+  | { readonly kind: 'network' | 'timeout' };
 
 export interface CognigyAttempt {
   readonly outcome: AttemptOutcome;

@@ -2,7 +2,7 @@
  * Cognigy's identity-provider API (SPEC §1, §4.1; NOTES "Cognigy.AI API"), as data: the exact
  * request that configures (or resets) an organisation's SSO. The body carries Cognigy's own field
  * names and nothing else — the 0.19.0 schemas of `@cognigy/rest-api-client` are
- * `additionalProperties: false`, and test/modules/forwarding/cognigy-request.test.ts checks every
+ * `additionalProperties: false`, and test/modules/cognigy/cognigy-request.test.ts checks every
  * body against them. Pure: the caller decrypts the secrets just before and forgets them after.
  */
 import type { IdTokenAlg, TokenEndpointAuthMethod } from '../discovery/oidc-options.js';

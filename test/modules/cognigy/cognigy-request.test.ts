@@ -8,13 +8,13 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from '../../../src/modules/discovery/oidc-options.js';
 import {
   cognigyRequest,
   MissingSecretError,
   maskCognigyRequest,
   type SsoContent,
-} from '../../../src/modules/forwarding/cognigy-request.js';
+} from '../../../src/modules/cognigy/cognigy-request.js';
+import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from '../../../src/modules/discovery/oidc-options.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const schemas = JSON.parse(

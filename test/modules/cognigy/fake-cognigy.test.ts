@@ -4,7 +4,7 @@
  * errors have Cognigy's shape, configure replaces and reset clears, and faults come on demand.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cognigyRequest } from '../../../src/modules/forwarding/cognigy-request.js';
+import { cognigyRequest } from '../../../src/modules/cognigy/cognigy-request.js';
 import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';
 
 let fake: FakeCognigy;

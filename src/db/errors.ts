@@ -4,10 +4,9 @@ function codeOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
-/** A unique constraint or unique index refused the write (Prisma P2002, or Postgres 23505 raw). */
+/** A unique constraint or unique index refused the write (PostgreSQL 23505). */
 export function isUniqueViolation(error: unknown): boolean {
-  const code = codeOf(error);
-  if (code === 'P2002' || code === '23505') return true;
+  if (codeOf(error) === '23505') return true;
   const cause = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
   return cause !== undefined && cause !== error && isUniqueViolation(cause);
 }
