@@ -10,7 +10,7 @@
  *   npm run bench:forwarding        (ORGS=10000 ROUNDS=3; BENCH_DATABASE_URL to use a server)
  */
 
-import { CLAIM } from '../src/modules/forwarding/deployments.repository.js';
+import { CLAIM } from '../src/modules/forwarding/deployment-worker.statements.js';
 import { testCertificates } from '../test/support/tls.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
 import { type CpuSplit, coreCount, cpuMeter } from './support/cpu.js';

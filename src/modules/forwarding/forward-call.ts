@@ -1,0 +1,199 @@
+/**
+ * One claimed deployment, one call to Cognigy: skipped when a newer version waits, refused when the
+ * content is not what was approved or the org has no target, otherwise sent (the secret decrypted
+ * just before the call, in memory only) and its outcome handed to the settlement writer — retried
+ * with backoff, succeeded, failed, or interrupted by a stop. The lease is renewed while it runs.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.js';
+import type { CognigyClient } from '../cognigy/cognigy-client.js';
+import {
+  type CognigyRequest,
+  type CognigyTargetCredentials,
+  cognigyRequest,
+  type SsoContent,
+  type SsoSecrets,
+} from '../cognigy/cognigy-request.js';
+import {
+  type AttemptRecord,
+  type ClaimedDeployment,
+  type DeploymentRow,
+  deploymentsRepository as deployments,
+} from './deployments.repository.js';
+import type { keyedLimiter } from './keyed-limiter.js';
+import { classify, decide, type RetryPolicy } from './retry-policy.js';
+import type { SettlementWriter } from './settlement-writer.js';
+
+/** What the forwarder needs of a version: its content, approved hash and plain secrets (for one call). */
+export interface ForwardableVersion {
+  readonly content: SsoContent;
+  readonly contentHash: string;
+  readonly approvedHash: string | null;
+  readonly openSecrets: () => Promise<SsoSecrets>;
+}
+
+export interface ForwardCallDeps {
+  readonly db: Db;
+  readonly client: CognigyClient;
+  readonly logger: Pick<Logger, 'warn' | 'error' | 'debug'>;
+  readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
+  readonly loadVersion: (versionId: string) => Promise<ForwardableVersion | null>;
+  readonly policy: RetryPolicy;
+  readonly leaseMs: number;
+  readonly worker: string;
+  readonly limiter: ReturnType<typeof keyedLimiter>;
+  readonly settle: SettlementWriter['settle'];
+  /** The signal of the calls now starting: aborted by the forwarder's stop. */
+  readonly abortSignal: () => AbortSignal;
+  readonly random: () => number;
+}
+
+const INTERRUPTED_DETAIL =
+  'The call was cut off because the service stopped; Cognigy may have applied it. Sent again at the next start.';
+
+class NotSendable extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Makes the call of one claimed deployment; `releaseSlot` frees its slot once Cognigy has answered. */
+export function createForwardCall(deps: ForwardCallDeps) {
+  const { db, client, logger, policy, worker, limiter, settle, random } = deps;
+
+  async function prepare(d: DeploymentRow): Promise<CognigyRequest> {
+    const [version, target] = await Promise.all([
+      deps.loadVersion(d.versionId),
+      deps.loadTarget(d.tenantId, d.orgId),
+    ]);
+    if (!version || version.approvedHash !== d.contentHash || version.contentHash !== d.contentHash) {
+      throw new NotSendable('DEPLOYMENT_HASH_MISMATCH', 'The version is not the content that was approved');
+    }
+    if (!target) throw new NotSendable('COGNIGY_TARGET_MISSING', 'The org has no Cognigy target');
+    return cognigyRequest(target, version.content, await version.openSecrets());
+  }
+
+  async function runOne(d: ClaimedDeployment, releaseSlot: () => void): Promise<void> {
+    const heartbeat = setInterval(
+      () => {
+        deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
+          logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
+        });
+      },
+      Math.max(50, Math.floor(deps.leaseMs / 3)),
+    );
+    const startedAt = new Date();
+    const base = { worker, startedAt, httpStatus: null, traceId: null } as const;
+    try {
+      // A newer deployment of the org waits: this one is superseded, never sent.
+      if (d.newerWaiting) {
+        releaseSlot();
+        await settle(
+          d,
+          {
+            ...base,
+            durationMs: 0,
+            outcome: 'skipped',
+            error: { detail: 'A newer approved version is waiting' },
+          },
+          { state: 'superseded' },
+        );
+        return;
+      }
+      let request: CognigyRequest;
+      try {
+        request = await prepare(d);
+      } catch (error) {
+        releaseSlot();
+        const code = error instanceof NotSendable ? error.code : 'DEPLOYMENT_NOT_SENDABLE';
+        const detail =
+          error instanceof NotSendable
+            ? error.message
+            : 'The configuration could not be prepared (secrets unavailable?)';
+        await settle(
+          d,
+          { ...base, durationMs: 0, outcome: 'refused', error: { code, detail } },
+          { state: 'failed', error: { code, detail } },
+        );
+        return;
+      }
+      const origin = new URL(request.url).origin;
+      const release = await limiter.acquire(origin);
+      let result: Awaited<ReturnType<CognigyClient['send']>>;
+      const signal = deps.abortSignal();
+      try {
+        result = await client.send(request, signal);
+      } finally {
+        release();
+        releaseSlot();
+      }
+      if (signal.aborted) {
+        // Cut off by stop(): Cognigy may or may not have applied it. Recorded as interrupted and
+        // due at once, so the next start (or another process) sends it without waiting for a lease.
+        const error = { code: 'interrupted', detail: INTERRUPTED_DETAIL };
+        await settle(
+          d,
+          { ...base, durationMs: result.durationMs, outcome: 'interrupted', error },
+          { state: 'pending', notBefore: new Date(), error },
+        );
+        return;
+      }
+      const verdict = classify(result.outcome);
+      const status = result.outcome.kind === 'response' ? result.outcome.status : null;
+      const error = result.error
+        ? {
+            ...result.error,
+            ...(result.traceId ? { traceId: result.traceId } : {}),
+            ...(status ? { httpStatus: status } : {}),
+          }
+        : null;
+      const attempt: AttemptRecord = {
+        ...base,
+        durationMs: result.durationMs,
+        outcome:
+          verdict === 'success'
+            ? 'success'
+            : result.outcome.kind === 'response'
+              ? verdict === 'retry'
+                ? 'retryable'
+                : 'refused'
+              : result.outcome.kind,
+        httpStatus: status,
+        traceId: result.traceId,
+        error,
+      };
+      const decision = decide({
+        outcome: result.outcome,
+        attempt: d.attempts + 1,
+        startedAt: (d.firstAttemptAt ?? startedAt).getTime(),
+        now: Date.now(),
+        policy,
+        random,
+      });
+      if (decision.action === 'done') await settle(d, attempt, { state: 'succeeded' });
+      else if (decision.action === 'retry') {
+        await settle(d, attempt, {
+          state: 'pending',
+          notBefore: new Date(Date.now() + decision.delayMs),
+          error,
+        });
+      } else {
+        await settle(d, attempt, { state: 'failed', error: { ...(error ?? {}), reason: decision.reason } });
+      }
+      logger.debug(
+        { deploymentId: d.id, orgId: d.orgId, version: d.versionNumber, outcome: attempt.outcome, status },
+        'forwarding: attempt',
+      );
+    } catch (err) {
+      // The database was unreachable, or similar: the lease runs out and the deployment is retried.
+      logger.error({ err, deploymentId: d.id }, 'forwarding: attempt could not be recorded');
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  return runOne;
+}
