@@ -55,7 +55,6 @@ export async function startRuntime(
       embedded: source.embedded,
       async shutdown() {
         await database.close();
-        logger.info('database pool closed');
         await source.stop();
       },
     };

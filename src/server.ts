@@ -39,7 +39,9 @@ closeWithGrace(
       await app.close();
       logger.info('HTTP server closed');
     }
-    await runtime.shutdown();
+    await runtime.database.close();
+    logger.info('database pool closed');
+    await runtime.shutdown(); // the pool is closed already; stops the embedded database
     // closeWithGrace exits when this returns: every line must be out first, in order.
     await logsWritten(logger);
     logger.info('stopped');
