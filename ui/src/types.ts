@@ -11,7 +11,8 @@ export type { ApiKeyView } from '../../src/modules/api-keys/api-keys.schemas.js'
 export type { DeploymentView } from '../../src/modules/forwarding/deployments.schemas.js';
 export type { MeView } from '../../src/modules/me/me.schemas.js';
 export type { OrgView } from '../../src/modules/orgs/orgs.schemas.js';
-export type { SsoStateView, VersionView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
+export type { SsoStateView } from '../../src/modules/sso-versions/sso-state.schemas.js';
+export type { VersionView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
 export type { TenantView } from '../../src/modules/tenants/tenants.schemas.js';
 
 export type AuditEvent = Static<typeof AuditEventView>;
