@@ -1,25 +1,9 @@
-/**
- * Crash safety of forwarding (§6): a service process is killed with SIGKILL in the middle of a
- * rollout to a slow Cognigy; started again on the same database, it claims the deployments whose
- * lease ran out, and every org ends with its approved version applied. A second test runs two
- * processes on one database together: every version applied, no deployment sent by both at once.
- */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { type FakeCognigy, startFakeCognigy } from '../support/fake-cognigy.js';
-import {
-  cleanUpProcesses,
-  makeTempDir,
-  type ServiceProcess,
-  spawnService,
-  tail,
-  waitForReady,
-} from '../support/process.js';
-import { appliedCount, rollout, waitFor } from '../support/rollout.js';
-import { testCertificates } from '../support/tls.js';
+import { type ServiceProcess, spawnService, tail, waitForReady } from '../support/process.js';
+import { appliedCount, rollout, useCognigyWorld, waitFor } from '../support/rollout.js';
 
 const PLATFORM_KEY = 'crash-test-platform-key-0123456789abcdefghij';
 const KEYRING = `crash-1:${Buffer.alloc(32, 9).toString('base64')}`;
@@ -27,29 +11,16 @@ const KEYRING = `crash-1:${Buffer.alloc(32, 9).toString('base64')}`;
 const CRASH_ORGS = 500;
 const SHARED_ORGS = 1000;
 
-let fake: FakeCognigy;
-let dir: string;
-let caFile: string;
-
-beforeAll(async () => {
-  fake = await startFakeCognigy({ https: true });
-  dir = await makeTempDir('crash');
-  caFile = join(dir, 'test-ca.pem');
-  writeFileSync(caFile, testCertificates().caPem);
-});
-afterAll(async () => {
-  await cleanUpProcesses();
-  await fake?.close();
-});
+const world = useCognigyWorld('crash');
 
 async function start(database: TestDatabase, label: string): Promise<ServiceProcess> {
   const service = await spawnService({
     DATABASE_URL: database.url,
     ENCRYPTION_KEYS: KEYRING,
     BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-    DATA_DIR: join(dir, label),
+    DATA_DIR: join(world.dir, label),
     OUTBOUND_ALLOWLIST: '127.0.0.1',
-    NODE_EXTRA_CA_CERTS: caFile,
+    NODE_EXTRA_CA_CERTS: world.caFile,
     FORWARDING_LEASE_SECONDS: '3',
     FORWARDING_POLL_MS: '100',
     FORWARDING_CONCURRENCY: '8',
@@ -69,17 +40,23 @@ describe('forwarding across a crash', () => {
   afterAll(async () => database?.drop());
 
   it(`a process killed with SIGKILL mid-rollout of ${CRASH_ORGS} orgs loses nothing: after a restart every org is applied within 60 s`, async () => {
-    fake.setLatency(400);
+    world.fake.setLatency(400);
     const first = await start(database, 'first');
     let orgIds: string[] = [];
     try {
       // every approval is committed; the worker is forwarding (8 at a time, 400 ms each) when killed
-      orgIds = (await rollout(first, { fake, platformKey: PLATFORM_KEY, slug: 'crash-a', count: CRASH_ORGS }))
-        .orgIds;
+      orgIds = (
+        await rollout(first, {
+          fake: world.fake,
+          platformKey: PLATFORM_KEY,
+          slug: 'crash-a',
+          count: CRASH_ORGS,
+        })
+      ).orgIds;
       first.child.kill('SIGKILL');
       await first.exited;
     } finally {
-      fake.setLatency(0);
+      world.fake.setLatency(0);
     }
     const before = await appliedCount(database.url, orgIds);
     expect(before).toBeGreaterThan(0);
@@ -94,7 +71,7 @@ describe('forwarding across a crash', () => {
       throw new Error(`${error.message}\n${tail(second)}`);
     });
     expect(Date.now() - restartedAt).toBeLessThan(60_000);
-    for (const id of orgIds) expect(fake.stateOf(id)).toMatchObject({ kind: 'configured' });
+    for (const id of orgIds) expect(world.fake.stateOf(id)).toMatchObject({ kind: 'configured' });
     second.child.kill('SIGTERM');
     await second.exited;
   }, 180_000);
@@ -108,13 +85,13 @@ describe('two processes on one database', () => {
   afterAll(async () => database?.drop());
 
   it(`forward ${SHARED_ORGS} orgs' approvals together, a second version approved mid-rollout: each org ends with v2, never v1 after v2, no deployment sent by both`, async () => {
-    fake.setLatency(150);
+    world.fake.setLatency(150);
     const a = await start(database, 'two-a');
     const b = await start(database, 'two-b');
     let orgIds: string[] = [];
     try {
       const shared = await rollout(a, {
-        fake,
+        fake: world.fake,
         platformKey: PLATFORM_KEY,
         slug: 'shared',
         count: SHARED_ORGS,
@@ -128,7 +105,7 @@ describe('two processes on one database', () => {
         120_000,
       );
     } finally {
-      fake.setLatency(0);
+      world.fake.setLatency(0);
     }
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -153,12 +130,12 @@ describe('two processes on one database', () => {
       await client.end();
     }
     for (const id of orgIds) {
-      const sent = fake.calls
+      const sent = world.fake.calls
         .filter((c) => c.organisation === id && c.status === 200)
         .map((c) => (c.body as { idpIssuer: string }).idpIssuer);
       expect(sent.at(-1)).toBe('urn:v2');
       expect(sent.lastIndexOf('urn:v1')).toBeLessThan(sent.indexOf('urn:v2'));
-      expect(fake.stateOf(id)).toMatchObject({ body: { idpIssuer: 'urn:v2' } });
+      expect(world.fake.stateOf(id)).toMatchObject({ body: { idpIssuer: 'urn:v2' } });
     }
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');

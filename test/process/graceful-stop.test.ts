@@ -1,32 +1,15 @@
-/**
- * The lifecycle of forwarding as operators meet it (issue 15), with the service as a real process
- * and a fake Cognigy that answers in 2 s:
- * - SIGTERM to the node process alone, with the embedded database (the README's `npm start`) and
- *   with DATABASE_URL: the calls in flight end with a recorded attempt (a hanging one is cut off and
- *   recorded as interrupted, due again at once), the log shows the worker, the HTTP server and then
- *   the database stopping, the exit code is 0, and the next start sends what remains at once — not
- *   after the 30 s lease.
- * - SIGKILL mid-rollout, a newer version approved meanwhile: every configure call that reached the
- *   fake has an attempt (completed or of unknown outcome), every org ends on its newest approved
- *   version, and the audit chain verifies.
- */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { type FakeCognigy, startFakeCognigy } from '../support/fake-cognigy.js';
 import {
-  cleanUpProcesses,
   embeddedCluster,
   embeddedDatabaseUrl,
-  makeTempDir,
   type ServiceProcess,
   spawnService,
   tail,
   waitForReady,
 } from '../support/process.js';
-import { appliedCount, call, rollout, waitFor, withClient } from '../support/rollout.js';
-import { testCertificates } from '../support/tls.js';
+import { appliedCount, call, rollout, useCognigyWorld, waitFor, withClient } from '../support/rollout.js';
 
 const PLATFORM_KEY = 'graceful-test-platform-key-0123456789abcdef';
 const KEYRING = `graceful-1:${Buffer.alloc(32, 7).toString('base64')}`;
@@ -37,20 +20,7 @@ const CONCURRENCY = 8;
 const GRACE_MS = 8_000;
 const DEFAULT_LEASE_MS = 30_000;
 
-let fake: FakeCognigy;
-let dir: string;
-let caFile: string;
-
-beforeAll(async () => {
-  fake = await startFakeCognigy({ https: true });
-  dir = await makeTempDir('graceful');
-  caFile = join(dir, 'test-ca.pem');
-  writeFileSync(caFile, testCertificates().caPem);
-});
-afterAll(async () => {
-  await cleanUpProcesses();
-  await fake?.close();
-});
+const world = useCognigyWorld('graceful');
 
 function start(env: Record<string, string>, ownProcessGroup = false): Promise<ServiceProcess> {
   return spawnService(
@@ -58,7 +28,7 @@ function start(env: Record<string, string>, ownProcessGroup = false): Promise<Se
       ENCRYPTION_KEYS: KEYRING,
       BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
       OUTBOUND_ALLOWLIST: '127.0.0.1',
-      NODE_EXTRA_CA_CERTS: caFile,
+      NODE_EXTRA_CA_CERTS: world.caFile,
       FORWARDING_CONCURRENCY: String(CONCURRENCY),
       FORWARDING_PER_API_BASE: String(CONCURRENCY),
       FORWARDING_POLL_MS: '100',
@@ -84,7 +54,7 @@ const issuerVersion = (body: unknown) =>
 /** Configure calls that reached the fake, per org and version. */
 function receivedCalls(orgIds: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const r of fake.received) {
+  for (const r of world.fake.received) {
     if (!r.path.endsWith('/configure') || !r.organisation || !orgIds.includes(r.organisation)) continue;
     const key = `${r.organisation}/v${issuerVersion(r.body)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -135,7 +105,7 @@ describe.each([
   let database: TestDatabase | undefined;
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = join(dir, mode === 'DATABASE_URL' ? 'url' : ctrlC ? 'ctrl-c' : 'embedded');
+    dataDir = join(world.dir, mode === 'DATABASE_URL' ? 'url' : ctrlC ? 'ctrl-c' : 'embedded');
     if (mode === 'DATABASE_URL') database = await createTestDatabase('graceful');
   });
   afterAll(async () => database?.drop());
@@ -145,15 +115,15 @@ describe.each([
     const first = await start(env, ctrlC);
     await waitForReady(first, 60_000);
     const urlOf = () => database?.url ?? embeddedDatabaseUrl(dataDir);
-    const receivedBefore = fake.received.length;
-    fake.setLatency(LATENCY_MS);
+    const receivedBefore = world.fake.received.length;
+    world.fake.setLatency(LATENCY_MS);
     // The first call hangs: the grace period must cut it off and release it.
-    fake.queueFaults({ kind: 'hang' });
+    world.fake.queueFaults({ kind: 'hang' });
     let orgIds: string[];
     try {
       orgIds = (
         await rollout(first, {
-          fake,
+          fake: world.fake,
           platformKey: PLATFORM_KEY,
           slug: `grace-${database ? 'u' : ctrlC ? 'c' : 'e'}`,
           count: ORGS,
@@ -161,7 +131,7 @@ describe.each([
       ).orgIds;
       await waitFor(
         'a full set of calls in flight',
-        async () => fake.received.length - receivedBefore >= CONCURRENCY,
+        async () => world.fake.received.length - receivedBefore >= CONCURRENCY,
         20_000,
       );
       const stopping = performance.now();
@@ -173,7 +143,7 @@ describe.each([
       expect(exit, tail(first)).toEqual({ code: 0, signal: null });
       expect(stopMs).toBeLessThan(GRACE_MS);
     } finally {
-      fake.setLatency(0);
+      world.fake.setLatency(0);
     }
 
     // worker, then server, then database, then the last line
@@ -225,7 +195,7 @@ describe.each([
       'success',
     ]);
     expect(rows.some((r) => r.outcome === 'unknown')).toBe(false); // nothing was left to a lease
-    for (const id of orgIds) expect(fake.stateOf(id)).toMatchObject({ kind: 'configured' });
+    for (const id of orgIds) expect(world.fake.stateOf(id)).toMatchObject({ kind: 'configured' });
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
@@ -240,29 +210,38 @@ describe('SIGKILL mid-rollout, a newer version approved meanwhile', () => {
   afterAll(async () => database?.drop());
 
   it('every configure call that reached Cognigy has an attempt (completed or outcome unknown); every org ends on its newest approved version; the audit chain verifies', async () => {
-    const env = { DATA_DIR: join(dir, 'kill'), DATABASE_URL: database.url, FORWARDING_LEASE_SECONDS: '3' };
+    const env = {
+      DATA_DIR: join(world.dir, 'kill'),
+      DATABASE_URL: database.url,
+      FORWARDING_LEASE_SECONDS: '3',
+    };
     const first = await start(env);
     await waitForReady(first, 60_000);
-    const receivedBefore = fake.received.length;
-    fake.setLatency(LATENCY_MS);
+    const receivedBefore = world.fake.received.length;
+    world.fake.setLatency(LATENCY_MS);
     let run: Awaited<ReturnType<typeof rollout>>;
     try {
-      run = await rollout(first, { fake, platformKey: PLATFORM_KEY, slug: 'kill-nine', count: ORGS });
+      run = await rollout(first, {
+        fake: world.fake,
+        platformKey: PLATFORM_KEY,
+        slug: 'kill-nine',
+        count: ORGS,
+      });
       await waitFor(
         'v1 calls in flight',
-        async () => fake.received.length - receivedBefore >= CONCURRENCY,
+        async () => world.fake.received.length - receivedBefore >= CONCURRENCY,
         20_000,
       );
       await run.approveAll('urn:v2'); // v1 of the orgs not yet sent is superseded
       await waitFor(
         'v2 calls in flight',
-        async () => fake.received.some((r) => issuerVersion(r.body) === 2),
+        async () => world.fake.received.some((r) => issuerVersion(r.body) === 2),
         20_000,
       );
       first.child.kill('SIGKILL');
       await first.exited;
     } finally {
-      fake.setLatency(0);
+      world.fake.setLatency(0);
     }
     const orgIds = run.orgIds;
     const cutOff = await withClient(database.url, async (client) => {
@@ -294,7 +273,7 @@ describe('SIGKILL mid-rollout, a newer version approved meanwhile', () => {
       expect(rows.filter((r) => r.deployment_id === id).map((r) => r.outcome)).toContain('unknown');
     }
     for (const id of orgIds) {
-      expect(fake.stateOf(id)).toMatchObject({ body: { idpIssuer: 'urn:v2' } });
+      expect(world.fake.stateOf(id)).toMatchObject({ body: { idpIssuer: 'urn:v2' } });
       const state = await call(second, 'GET', `/v1/orgs/${id}/sso`, run.adminKey);
       expect(state).toMatchObject({
         desired: { number: 2 },

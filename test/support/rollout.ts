@@ -3,10 +3,12 @@
  * Cognigy target is a fake Cognigy, and approved SAML versions drafted and approved in bulk. Shared
  * by the process tests of forwarding (crash, two processes, graceful stop).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import { expect } from 'vitest';
-import type { FakeCognigy } from './fake-cognigy.js';
-import type { ServiceProcess } from './process.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type FakeCognigy, startFakeCognigy } from './fake-cognigy.js';
+import { cleanUpProcesses, makeTempDir, type ServiceProcess } from './process.js';
 import { testCertificates } from './tls.js';
 
 /** A JSON call to the service; throws with the answer on any status ≥ 300. */
@@ -112,4 +114,32 @@ export async function waitFor(what: string, predicate: () => Promise<boolean>, t
     if (Date.now() > until) throw new Error(`timed out: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** What the forwarding process tests share: an HTTPS fake Cognigy, a temp folder, its CA file. */
+export interface CognigyWorld {
+  readonly fake: FakeCognigy;
+  readonly dir: string;
+  /** NODE_EXTRA_CA_CERTS for the service: the fake's certificate authority. */
+  readonly caFile: string;
+}
+
+/**
+ * Starts a {@link CognigyWorld} before the file's tests and removes it after them, with every
+ * service process and embedded cluster they left. Read its fields inside tests (they are set in
+ * `beforeAll`).
+ */
+export function useCognigyWorld(label: string): CognigyWorld {
+  const world = {} as { fake: FakeCognigy; dir: string; caFile: string };
+  beforeAll(async () => {
+    world.fake = await startFakeCognigy({ https: true });
+    world.dir = await makeTempDir(label);
+    world.caFile = join(world.dir, 'test-ca.pem');
+    writeFileSync(world.caFile, testCertificates().caPem);
+  });
+  afterAll(async () => {
+    await cleanUpProcesses();
+    await world.fake?.close();
+  });
+  return world;
 }
