@@ -12,6 +12,9 @@ import type { Deployment, DeploymentAttempt } from '../../generated/kysely/types
 // (deployments_due_idx: pending only; one in flight per org).
 const pending = sql.lit('pending');
 const inFlight = sql.lit('in_flight');
+/** A newer deployment of the org of deployment `d` is waiting (the claim, the reclaim and a retry ask). */
+const newerPendingOfOrg = sql<boolean>`EXISTS (SELECT 1 FROM deployments n WHERE n.org_id = d.org_id
+  AND n.state = ${pending} AND n.version_number > d.version_number)`;
 
 /** Exported for bench:forwarding, which shows its plan. */
 export const CLAIM = prepared(
@@ -64,7 +67,7 @@ export const CLAIM = prepared(
         updated_at: sql<Date>`now()`,
       })
       .whereRef('d.id', '=', 'due.id')
-      .returning(({ exists, selectFrom }) => [
+      .returning([
         'd.id',
         'd.tenant_id as tenantId',
         'd.org_id as orgId',
@@ -75,13 +78,7 @@ export const CLAIM = prepared(
         'd.attempts',
         'd.first_attempt_at as firstAttemptAt',
         'd.lease_owner as leaseOwner',
-        exists(
-          selectFrom('deployments as n')
-            .select(sql`1`.as('one'))
-            .whereRef('n.org_id', '=', 'd.org_id')
-            .where('n.state', '=', pending)
-            .whereRef('n.version_number', '>', 'd.version_number'),
-        ).as('newerWaiting'),
+        newerPendingOfOrg.as('newerWaiting'),
       ]),
 );
 
@@ -114,15 +111,7 @@ export const NEWER_WAITING = prepared('deployments_newer_waiting', (db, p: { ids
     .selectFrom('deployments as d')
     .select('d.id')
     .where('d.id', '=', sql<string>`any(${p.ids}::uuid[])`)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('deployments as n')
-          .select(sql`1`.as('one'))
-          .whereRef('n.org_id', '=', 'd.org_id')
-          .where('n.state', '=', pending)
-          .whereRef('n.version_number', '>', 'd.version_number'),
-      ),
-    ),
+    .where(newerPendingOfOrg),
 );
 
 /**
@@ -195,18 +184,12 @@ export const RECLAIM = prepared('deployments_reclaim', (db, p: { worker: string 
     .with('expired', (db) =>
       db
         .selectFrom('deployments as d')
-        .select(({ exists, selectFrom }) => [
+        .select([
           'd.id',
           'd.lease_owner',
           'd.lease_expires_at',
           'd.updated_at as claimed_at',
-          exists(
-            selectFrom('deployments as n')
-              .select(sql`1`.as('one'))
-              .whereRef('n.org_id', '=', 'd.org_id')
-              .where('n.state', '=', pending)
-              .whereRef('n.version_number', '>', 'd.version_number'),
-          ).as('newer_waiting'),
+          newerPendingOfOrg.as('newer_waiting'),
         ])
         .where('d.state', '=', inFlight)
         .where('d.lease_expires_at', '<', sql<Date>`now()`)
