@@ -25,6 +25,7 @@ import { installIdempotency } from './plugins/idempotency.js';
 import { installMetrics } from './plugins/metrics.js';
 import { installRequestLog } from './plugins/request-log.js';
 import { installRouteConventions } from './plugins/route-conventions.js';
+import { serializersBuiltOncePerSchema } from './plugins/serialization.js';
 import { installSwagger } from './plugins/swagger.js';
 import './plugins/types.js';
 import { installValidators } from './plugins/validation.js';
@@ -51,6 +52,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrorHandler,
+    schemaController: { compilersFactory: { buildSerializer: serializersBuiltOncePerSchema() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser hands a string to the
