@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
-import { type Database, openDatabase } from './db/client.js';
+import type { Database } from './db/client.js';
 import { resolveDatabaseSource } from './db/database-source.js';
 import { type MigrationFile, migrate, readMigrations } from './db/migrator.js';
 import { createLogger } from './lib/logger.js';
@@ -35,10 +35,29 @@ export function configOrExit(): Config {
 
 export async function startRuntime(
   config: Config,
-  options: { applicationName: string; migrate: boolean; logger?: Logger },
+  options: {
+    applicationName: string;
+    migrate: boolean;
+    logger?: Logger;
+    /** Called once while the database starts (an embedded one's initdb or postmaster runs). */
+    whileDatabaseStarts?: () => void;
+  },
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const source = await resolveDatabaseSource(config, logger);
+  // The database client (Kysely and pg, about 200 ms to load) loads while the database starts.
+  let client: Promise<typeof import('./db/client.js')> | undefined;
+  const loadClient = () => {
+    client ??= import('./db/client.js');
+    return client;
+  };
+  const source = await resolveDatabaseSource(config, logger, () => {
+    loadClient().catch(() => undefined); // marked handled until awaited below
+    options.whileDatabaseStarts?.();
+  });
+  const { openDatabase } = await loadClient().catch(async (error: unknown) => {
+    await source.stop().catch(() => undefined);
+    throw error;
+  });
   const database = openDatabase({
     url: source.url,
     poolMax: config.dbPoolMax,

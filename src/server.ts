@@ -10,19 +10,38 @@ import type { createContainer } from './container.js';
 import { logsWritten } from './lib/logger.js';
 import { configOrExit, startRuntime } from './runtime.js';
 
+type ApplicationModules = [
+  typeof import('./app.js'),
+  typeof import('./container.js'),
+  typeof import('./modules/auth/platform-key.js'),
+  typeof import('./modules/crypto/keyring-source.js'),
+];
+
 const config = configOrExit();
 // The application's modules (Fastify, its plugins, every route and service: about 700 ms of
-// loading and compiling on the machines measured) load while the database starts: initdb and the
-// postmaster are child processes, so the two overlap instead of adding up. Awaited after the
-// runtime is up; `catch` only marks the promise handled until then (a failure surfaces there).
-const applicationModules = Promise.all([
-  import('./app.js'),
-  import('./container.js'),
-  import('./modules/auth/platform-key.js'),
-  import('./modules/crypto/keyring-source.js'),
-]);
-applicationModules.catch(() => undefined);
-const runtime = await startRuntime(config, { applicationName: 'cognigy-sso', migrate: true });
+// loading and compiling on the machines measured) load while the database starts: an embedded
+// database's initdb and postmaster are child processes, so the two overlap instead of adding up.
+// Started once the child runs (earlier, the loading would delay its spawn); awaited after the
+// runtime is up.
+let applicationModules: Promise<ApplicationModules> | undefined;
+const loadApplicationModules = (): Promise<ApplicationModules> => {
+  if (!applicationModules) {
+    applicationModules = Promise.all([
+      import('./app.js'),
+      import('./container.js'),
+      import('./modules/auth/platform-key.js'),
+      import('./modules/crypto/keyring-source.js'),
+    ]);
+    // Marked handled until it is awaited below, where a failure surfaces.
+    applicationModules.catch(() => undefined);
+  }
+  return applicationModules;
+};
+const runtime = await startRuntime(config, {
+  applicationName: 'cognigy-sso',
+  migrate: true,
+  whileDatabaseStarts: loadApplicationModules,
+});
 const { logger } = runtime;
 
 // Set while the service runs; the stop below takes down only what exists.
@@ -60,7 +79,7 @@ closeWithGrace(
 
 try {
   const [{ buildApp }, { createContainer }, { ensurePlatformKey }, { loadKeyring }] =
-    await applicationModules;
+    await loadApplicationModules();
   const platformKey = await ensurePlatformKey(runtime.database.db, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
   container = createContainer({ ...runtime, keyring });

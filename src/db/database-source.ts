@@ -10,9 +10,17 @@ export interface DatabaseSource {
   stop(): Promise<void>;
 }
 
-export async function resolveDatabaseSource(config: Config, logger: Logger): Promise<DatabaseSource> {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => undefined };
+/** `whileStarting` is called once, when the caller may do other work while the database starts. */
+export async function resolveDatabaseSource(
+  config: Config,
+  logger: Logger,
+  whileStarting: () => void = () => undefined,
+): Promise<DatabaseSource> {
+  if (config.databaseUrl) {
+    whileStarting();
+    return { url: config.databaseUrl, embedded: false, stop: async () => undefined };
+  }
   logger.warn('DATABASE_URL is not set: using an embedded PostgreSQL (development only)');
-  const embedded = await startEmbeddedPostgres(config.dataDir, logger);
+  const embedded = await startEmbeddedPostgres(config.dataDir, logger, whileStarting);
   return { url: embedded.url, embedded: true, stop: () => embedded.stop() };
 }

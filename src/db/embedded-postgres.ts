@@ -158,6 +158,7 @@ async function spawnPostmaster(
   clusterDir: string,
   port: number,
   onLog: (line: string) => void,
+  onSpawned: () => void,
 ): Promise<ChildProcess> {
   const child = spawn(
     await postgresBinary(),
@@ -169,6 +170,7 @@ async function spawnPostmaster(
       env: { ...process.env, LC_MESSAGES: 'C' },
     },
   );
+  onSpawned();
   await new Promise<void>((resolveStart, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -206,7 +208,20 @@ async function ownerAlive(root: string): Promise<boolean> {
  * of this service (e.g. the server, while a CLI runs) already started on the same data folder. A
  * cluster left running by a process that died is adopted: used, and stopped at the end.
  */
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  logger: Logger,
+  whileStarting: () => void = () => undefined,
+): Promise<EmbeddedDatabase> {
+  // Called once: as soon as a child process (initdb, else the postmaster) runs, so that what the
+  // caller does meanwhile overlaps the database's start instead of delaying it; or when a running
+  // cluster is found.
+  let started = false;
+  const childRuns = () => {
+    if (started) return;
+    started = true;
+    whileStarting();
+  };
   const root = resolve(dataDir);
   const clusterDir = join(root, 'postgres');
   // 0755: when running as root, the cluster runs as the postgres user, which must reach its folder.
@@ -224,6 +239,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
         { port: running.port },
         'using the embedded PostgreSQL already running on this data folder',
       );
+      childRuns();
       return { url: urlFor(running.port), owned: false, stop: async () => undefined };
     }
     await writeFile(ownerFile(root), `${process.pid}\n`);
@@ -231,6 +247,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
       { port: running.port, pid: running.pid },
       'adopting the embedded PostgreSQL left running by a process that stopped without stopping it',
     );
+    childRuns();
     return {
       url: urlFor(running.port),
       owned: true,
@@ -252,7 +269,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     );
   }
   const pgLog = logger.child({ component: 'embedded-postgres' });
-  const started = performance.now();
+  const startedAt = performance.now();
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
     logger.info({ dir: clusterDir }, 'creating the embedded PostgreSQL cluster (first start)');
     // The package creates the cluster (initdb, and the postgres user when root); the server is ours.
@@ -263,17 +280,24 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
       authMethod: 'scram-sha-256',
       persistent: true,
       createPostgresUser: process.getuid?.() === 0,
-      onLog: (message: unknown) => pgLog.debug({ message: String(message).trim() }, 'initdb'),
+      // The first line initdb prints tells that it runs.
+      onLog: (message: unknown) => {
+        pgLog.debug({ message: String(message).trim() }, 'initdb');
+        childRuns();
+      },
       onError: (error: unknown) => pgLog.error({ err: error }, 'initdb error'),
     }).initialise();
   }
   const port = await freePort();
-  const postmaster = await spawnPostmaster(clusterDir, port, (message) =>
-    pgLog.debug({ message }, 'postgres'),
+  const postmaster = await spawnPostmaster(
+    clusterDir,
+    port,
+    (message) => pgLog.debug({ message }, 'postgres'),
+    childRuns,
   );
   const pid = postmaster.pid as number;
   await writeFile(ownerFile(root), `${process.pid}\n`);
-  logger.info({ port, pid, ms: Math.round(performance.now() - started) }, 'embedded PostgreSQL started');
+  logger.info({ port, pid, ms: Math.round(performance.now() - startedAt) }, 'embedded PostgreSQL started');
   return {
     url: urlFor(port),
     owned: true,
