@@ -44,7 +44,7 @@ export function cursorTime(value: string | number | undefined): Date | undefined
   return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
-/** The position after a row in (createdAt, id) order, as lists of tenants and API keys use it. */
+/** The position after a row in (createdAt, id) order, as lists of tenants, API keys and deployments use it. */
 export interface TimeIdPosition {
   readonly createdAt: Date;
   readonly id: string;
