@@ -7,6 +7,7 @@
 import { type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
 import { timeIdPage } from '../../db/keyset.js';
 import type { Deployment, DeploymentAttempt } from '../../generated/kysely/types.js';
 import type { TimeIdPosition } from '../../lib/cursor.js';
@@ -282,17 +283,13 @@ export const deploymentsRepository = {
     ).map(attemptOf),
 
   /** How many of the org's deployments of a newer version did not fail. */
-  countNewerNotFailed: async (db: Db, orgId: string, versionNumber: number) =>
-    Number(
-      (
-        await db
-          .selectFrom('deployments')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('org_id', '=', orgId)
-          .where('version_number', '>', versionNumber)
-          .where('state', '<>', 'failed')
-          .executeTakeFirstOrThrow()
-      ).n,
+  countNewerNotFailed: (db: Db, orgId: string, versionNumber: number) =>
+    countOf(
+      db
+        .selectFrom('deployments')
+        .where('org_id', '=', orgId)
+        .where('version_number', '>', versionNumber)
+        .where('state', '<>', 'failed'),
     ),
 
   /** Puts a deployment back to pending with a fresh attempt budget and deadline (its attempt log stays). */

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
 import { prepared } from '../../db/prepared.js';
 import type { Labels } from '../../lib/schemas.js';
 
@@ -193,17 +194,13 @@ export const orgsRepository = {
   },
 
   /** How many of `ids` are active orgs of the tenant. */
-  countActiveInScope: async (db: Db, tenantId: string, ids: readonly string[]) =>
-    Number(
-      (
-        await db
-          .selectFrom('orgs')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('tenant_id', '=', tenantId)
-          .where('archived_at', 'is', null)
-          .where('id', '=', sql<string>`any(${[...ids]}::uuid[])`)
-          .executeTakeFirstOrThrow()
-      ).n,
+  countActiveInScope: (db: Db, tenantId: string, ids: readonly string[]) =>
+    countOf(
+      db
+        .selectFrom('orgs')
+        .where('tenant_id', '=', tenantId)
+        .where('archived_at', 'is', null)
+        .where('id', '=', sql<string>`any(${[...ids]}::uuid[])`),
     ),
 
   /** A page in (slug, id) order, with each org's target: one statement (label filters use the GIN index, `@>`). */

@@ -1,5 +1,6 @@
 /** Storage of wrapped keys: the per-org data keys and the per-tenant fingerprint keys. */
 import type { Db, Tx } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
 import { prepared } from '../../db/prepared.js';
 
 export interface WrappedKeyRow {
@@ -84,16 +85,8 @@ export const dataKeysRepository = {
   // Master-key rotation (rotation.ts): the keys wrapped by another key than the active one, a batch
   // at a time, and the re-wrap of one, only if it still carries the key it was read with.
 
-  countStaleKeys: async (db: Db, kind: WrappedKeyKind, activeKeyId: string) =>
-    Number(
-      (
-        await db
-          .selectFrom(WRAPPED_KEYS[kind].table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('master_key_id', '<>', activeKeyId)
-          .executeTakeFirstOrThrow()
-      ).n,
-    ),
+  countStaleKeys: (db: Db, kind: WrappedKeyKind, activeKeyId: string) =>
+    countOf(db.selectFrom(WRAPPED_KEYS[kind].table).where('master_key_id', '<>', activeKeyId)),
 
   staleKeys: (db: Db, kind: WrappedKeyKind, activeKeyId: string, limit: number): Promise<StaleKeyRow[]> => {
     const { table, owner } = WRAPPED_KEYS[kind];
