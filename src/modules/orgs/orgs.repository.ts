@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
 import { countOf } from '../../db/count.js';
-import { prepared } from '../../db/prepared.js';
+import { type Prepared, prepared } from '../../db/prepared.js';
 import type { Labels } from '../../lib/schemas.js';
 
 /** An org with its Cognigy target's public fields and whether its data key still exists. */
@@ -87,6 +87,18 @@ const orgOf = (r: OrgSqlRow): OrgRow => ({
 
 export type OrgRef = { readonly id: string } | { readonly slug: string };
 
+/**
+ * A read of an org named either way, from its two prepared statements (by id; by slug): runs the one
+ * `ref` calls for. Also used by the SSO state read (sso-state.repository.ts).
+ */
+export const byOrgRef =
+  <O>(
+    byId: Prepared<{ tenantId: string; id: string }, O>,
+    bySlug: Prepared<{ tenantId: string; slug: string }, O>,
+  ) =>
+  (db: Db, tenantId: string, ref: OrgRef): Promise<O | undefined> =>
+    'id' in ref ? byId.first(db, { tenantId, id: ref.id }) : bySlug.first(db, { tenantId, slug: ref.slug });
+
 // Every request on an org reads it first: prepared statements (an org by id, any; by slug, active
 // only), and the same with the org's row locked until the transaction ends (`FOR UPDATE OF o`: the
 // joined rows stay unlocked), which serialises the writers of one org.
@@ -109,6 +121,8 @@ const LOCK_BY_SLUG = prepared('org_lock_by_slug', (db, p: { tenantId: string; sl
     .where('o.archived_at', 'is', null)
     .forUpdate('o'),
 );
+const FIND = byOrgRef(BY_ID, BY_SLUG);
+const LOCK = byOrgRef(LOCK_BY_ID, LOCK_BY_SLUG);
 
 export interface OrgListFilter {
   readonly tenantId: string;
@@ -125,19 +139,13 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
 export const orgsRepository = {
   /** The org by id (any) or by slug (active only), in the tenant; on the pool or in a transaction. */
   async find(db: Db, tenantId: string, ref: OrgRef): Promise<OrgRow | null> {
-    const row =
-      'id' in ref
-        ? await BY_ID.first(db, { tenantId, id: ref.id })
-        : await BY_SLUG.first(db, { tenantId, slug: ref.slug });
+    const row = await FIND(db, tenantId, ref);
     return row ? orgOf(row) : null;
   },
 
   /** The same, with the org's row locked for the rest of the transaction. */
   async lockByRef(tx: Tx, tenantId: string, ref: OrgRef): Promise<OrgRow | null> {
-    const row =
-      'id' in ref
-        ? await LOCK_BY_ID.first(tx, { tenantId, id: ref.id })
-        : await LOCK_BY_SLUG.first(tx, { tenantId, slug: ref.slug });
+    const row = await LOCK(tx, tenantId, ref);
     return row ? orgOf(row) : null;
   },
 

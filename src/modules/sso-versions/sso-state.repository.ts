@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/client.js';
 import { prepared } from '../../db/prepared.js';
 import { type DeliveryRow, orgsWithDelivery } from '../forwarding/delivery-state.js';
+import { byOrgRef, type OrgRef } from '../orgs/orgs.repository.js';
 
 export interface SsoStateRow extends DeliveryRow {
   readonly org_id: string;
@@ -69,12 +70,6 @@ const BY_SLUG = prepared('sso_state_by_slug', (db, p: { tenantId: string; slug: 
     .where('o.archived_at', 'is', null),
 );
 
-export async function readSsoState(
-  db: Db,
-  tenantId: string,
-  org: { readonly id: string } | { readonly slug: string },
-): Promise<SsoStateRow | undefined> {
-  return 'id' in org
-    ? BY_ID.first(db, { tenantId, id: org.id })
-    : BY_SLUG.first(db, { tenantId, slug: org.slug });
-}
+/** The SSO state of the org named by `org` (by id, any; by slug, active only) in the tenant. */
+export const readSsoState: (db: Db, tenantId: string, org: OrgRef) => Promise<SsoStateRow | undefined> =
+  byOrgRef(BY_ID, BY_SLUG);
