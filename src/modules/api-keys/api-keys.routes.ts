@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import {
   ApiKeyParams,
   ApiKeyView,
@@ -28,7 +27,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
       },
     },
     async (request, reply) => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       const { row, token } = await apiKeys.create(changeContextOf(request), principal, request.body);
       return reply
         .code(201)
@@ -49,7 +48,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
       },
     },
     async (request) => {
-      const page = await apiKeys.list(requireTenantPrincipal(principalOf(request)), request.query);
+      const page = await apiKeys.list(tenantPrincipalOf(request), request.query);
       return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
     },
   );
@@ -65,8 +64,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
         response: { 200: ApiKeyView },
       },
     },
-    async (request) =>
-      toApiKeyView(await apiKeys.get(requireTenantPrincipal(principalOf(request)), request.params.id)),
+    async (request) => toApiKeyView(await apiKeys.get(tenantPrincipalOf(request), request.params.id)),
   );
 
   app.delete(
@@ -83,7 +81,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     async (request) => {
       const { row } = await apiKeys.revoke(
         changeContextOf(request),
-        requireTenantPrincipal(principalOf(request)),
+        tenantPrincipalOf(request),
         request.params.id,
       );
       return toApiKeyView(row);

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import { toOrgView } from './org-view.js';
 import {
   ArchiveOrgQuery,
@@ -20,9 +19,6 @@ const READERS = { roles: ['admin', 'editor', 'approver', 'auditor'] } as const;
 const ADMINS = { roles: ['admin'] } as const;
 
 export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = async (app, { orgs }) => {
-  const tenantCaller = (request: Parameters<typeof principalOf>[0]) =>
-    requireTenantPrincipal(principalOf(request));
-
   app.post(
     '/v1/orgs',
     {
@@ -30,7 +26,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       schema: { tags: ['orgs'], summary: 'Create an org', body: CreateOrgBody, response: { 201: OrgView } },
     },
     async (request, reply) => {
-      const row = await orgs.create(changeContextOf(request), tenantCaller(request), request.body);
+      const row = await orgs.create(changeContextOf(request), tenantPrincipalOf(request), request.body);
       return reply
         .code(201)
         .header('location', `/v1/orgs/${row.id}`)
@@ -51,7 +47,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       },
     },
     async (request) => {
-      const page = await orgs.list(tenantCaller(request), request.query);
+      const page = await orgs.list(tenantPrincipalOf(request), request.query);
       return { items: page.items.map(toOrgView), nextCursor: page.nextCursor };
     },
   );
@@ -68,7 +64,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       },
     },
     async (request, reply) => {
-      const row = await orgs.find(tenantCaller(request), request.params.org);
+      const row = await orgs.find(tenantPrincipalOf(request), request.params.org);
       return reply.header('etag', etagOf(row.revision)).send(toOrgView(row));
     },
   );
@@ -90,7 +86,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
       const row = await orgs.update(
         changeContextOf(request),
-        tenantCaller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.body,
         expected,
@@ -116,7 +112,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       const expected = expectedRevision(request.headers['if-match']);
       const row = await orgs.archive(
         changeContextOf(request),
-        tenantCaller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.query.shredSecrets ?? false,
         expected,
@@ -144,7 +140,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
       const row = await orgs.putCognigyTarget(
         changeContextOf(request),
-        tenantCaller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.body,
         expected,
