@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { Page } from '../../lib/schemas.js';
 import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
@@ -47,10 +48,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
         response: { 200: Page(ApiKeyView, 'API keys') },
       },
     },
-    async (request) => {
-      const page = await apiKeys.list(tenantPrincipalOf(request), request.query);
-      return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
-    },
+    async (request) => mapPage(await apiKeys.list(tenantPrincipalOf(request), request.query), toApiKeyView),
   );
 
   app.get(

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { Page } from '../../lib/schemas.js';
 import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
@@ -29,10 +30,11 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
         response: { 200: Page(DeploymentView, 'deployments') },
       },
     },
-    async (request) => {
-      const page = await deployments.list(tenantPrincipalOf(request), request.params.org, request.query);
-      return { items: page.items.map(toDeploymentView), nextCursor: page.nextCursor };
-    },
+    async (request) =>
+      mapPage(
+        await deployments.list(tenantPrincipalOf(request), request.params.org, request.query),
+        toDeploymentView,
+      ),
   );
 
   app.get(

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
 import { tenantPrincipalOf } from '../../plugins/auth.js';
@@ -46,10 +47,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
         response: { 200: Page(OrgView, 'orgs') },
       },
     },
-    async (request) => {
-      const page = await orgs.list(tenantPrincipalOf(request), request.query);
-      return { items: page.items.map(toOrgView), nextCursor: page.nextCursor };
-    },
+    async (request) => mapPage(await orgs.list(tenantPrincipalOf(request), request.query), toOrgView),
   );
 
   app.get(

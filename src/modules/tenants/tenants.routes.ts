@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
 import { tenantPrincipalOf } from '../../plugins/auth.js';
@@ -52,10 +53,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
         response: { 200: Page(TenantView, 'tenants') },
       },
     },
-    async (request) => {
-      const page = await tenants.list(request.query);
-      return { items: page.items.map(toTenantView), nextCursor: page.nextCursor };
-    },
+    async (request) => mapPage(await tenants.list(request.query), toTenantView),
   );
 
   app.get(
