@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
 import { countOf } from '../../db/count.js';
-import { type Prepared, prepared } from '../../db/prepared.js';
+import { prepared } from '../../db/prepared.js';
+import type { Org } from '../../generated/kysely/types.js';
 import type { Labels } from '../../lib/schemas.js';
 
 /** An org with its Cognigy target's public fields and whether its data key still exists. */
@@ -87,42 +88,36 @@ const orgOf = (r: OrgSqlRow): OrgRow => ({
 
 export type OrgRef = { readonly id: string } | { readonly slug: string };
 
-/**
- * A read of an org named either way, from its two prepared statements (by id; by slug): runs the one
- * `ref` calls for. Also used by the SSO state read (sso-state.repository.ts).
- */
-export const byOrgRef =
-  <O>(
-    byId: Prepared<{ tenantId: string; id: string }, O>,
-    bySlug: Prepared<{ tenantId: string; slug: string }, O>,
-  ) =>
-  (db: Db, tenantId: string, ref: OrgRef): Promise<O | undefined> =>
-    'id' in ref ? byId.first(db, { tenantId, id: ref.id }) : bySlug.first(db, { tenantId, slug: ref.slug });
+// The columns an org is named by, written by name: the query they narrow is a type parameter below.
+const O_ID = sql.ref<string>('o.id');
+const O_TENANT = sql.ref<string>('o.tenant_id');
+const O_SLUG = sql.ref<string>('o.slug');
+const O_ARCHIVED = sql.ref<Date | null>('o.archived_at');
 
-// Every request on an org reads it first: prepared statements (an org by id, any; by slug, active
-// only), and the same with the org's row locked until the transaction ends (`FOR UPDATE OF o`: the
-// joined rows stay unlocked), which serialises the writers of one org.
-const BY_ID = prepared('org_by_id', (db, p: { tenantId: string; id: string }) =>
-  orgs(db).where('o.id', '=', p.id).where('o.tenant_id', '=', p.tenantId),
-);
-const BY_SLUG = prepared('org_by_slug', (db, p: { tenantId: string; slug: string }) =>
-  orgs(db)
-    .where('o.slug', '=', p.slug)
-    .where('o.tenant_id', '=', p.tenantId)
-    .where('o.archived_at', 'is', null),
-);
-const LOCK_BY_ID = prepared('org_lock_by_id', (db, p: { tenantId: string; id: string }) =>
-  orgs(db).where('o.id', '=', p.id).where('o.tenant_id', '=', p.tenantId).forUpdate('o'),
-);
-const LOCK_BY_SLUG = prepared('org_lock_by_slug', (db, p: { tenantId: string; slug: string }) =>
-  orgs(db)
-    .where('o.slug', '=', p.slug)
-    .where('o.tenant_id', '=', p.tenantId)
-    .where('o.archived_at', 'is', null)
-    .forUpdate('o'),
-);
-const FIND = byOrgRef(BY_ID, BY_SLUG);
-const LOCK = byOrgRef(LOCK_BY_ID, LOCK_BY_SLUG);
+/**
+ * A read of an org named either way, in its tenant, on `query` (a select from `orgs as o`): two
+ * prepared statements, `<name>_by_id` (any org) and `<name>_by_slug` (active orgs only); the read
+ * runs the one `ref` calls for. Also the SSO state read's (sso-state.repository.ts).
+ */
+export function orgRefRead<QDB extends { o: Org }, TB extends keyof QDB, O>(
+  name: string,
+  query: (db: Db) => SelectQueryBuilder<QDB, TB, O>,
+): (db: Db, tenantId: string, ref: OrgRef) => Promise<O | undefined> {
+  const byId = prepared(`${name}_by_id`, (db, p: { tenantId: string; id: string }) =>
+    query(db).where(O_ID, '=', p.id).where(O_TENANT, '=', p.tenantId),
+  );
+  const bySlug = prepared(`${name}_by_slug`, (db, p: { tenantId: string; slug: string }) =>
+    query(db).where(O_SLUG, '=', p.slug).where(O_TENANT, '=', p.tenantId).where(O_ARCHIVED, 'is', null),
+  );
+  return (db, tenantId, ref) =>
+    'id' in ref ? byId.first(db, { tenantId, id: ref.id }) : bySlug.first(db, { tenantId, slug: ref.slug });
+}
+
+// Every request on an org reads it first: prepared statements, and the same with the org's row
+// locked until the transaction ends (`FOR UPDATE OF o`: the joined rows stay unlocked), which
+// serialises the writers of one org.
+const FIND = orgRefRead('org', orgs);
+const LOCK = orgRefRead('org_lock', (db) => orgs(db).forUpdate('o'));
 
 export interface OrgListFilter {
   readonly tenantId: string;

@@ -6,9 +6,8 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/client.js';
-import { prepared } from '../../db/prepared.js';
 import { type DeliveryRow, orgsWithDelivery } from '../forwarding/delivery-state.js';
-import { byOrgRef, type OrgRef } from '../orgs/orgs.repository.js';
+import { type OrgRef, orgRefRead } from '../orgs/orgs.repository.js';
 
 export interface SsoStateRow extends DeliveryRow {
   readonly org_id: string;
@@ -60,16 +59,6 @@ const states = (db: Db) =>
          ORDER BY v.number)`.as('drafts'),
     ]);
 
-const BY_ID = prepared('sso_state_by_id', (db, p: { tenantId: string; id: string }) =>
-  states(db).where('o.tenant_id', '=', p.tenantId).where('o.id', '=', p.id),
-);
-const BY_SLUG = prepared('sso_state_by_slug', (db, p: { tenantId: string; slug: string }) =>
-  states(db)
-    .where('o.tenant_id', '=', p.tenantId)
-    .where('o.slug', '=', p.slug)
-    .where('o.archived_at', 'is', null),
-);
-
 /** The SSO state of the org named by `org` (by id, any; by slug, active only) in the tenant. */
 export const readSsoState: (db: Db, tenantId: string, org: OrgRef) => Promise<SsoStateRow | undefined> =
-  byOrgRef(BY_ID, BY_SLUG);
+  orgRefRead('sso_state', states);
