@@ -44,7 +44,7 @@ export function cursorTime(value: string | number | undefined): Date | undefined
   return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
-/** The position after a row in (createdAt, id) order, as lists of tenants and API keys use it. */
+/** The position after a row in (createdAt, id) order, as lists of tenants, API keys and deployments use it. */
 export interface TimeIdPosition {
   readonly createdAt: Date;
   readonly id: string;
@@ -74,3 +74,12 @@ export function pageOf<T>(rows: readonly T[], limit: number, cursorOf: (last: T)
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }
+
+/** The same page with each item turned into its view (`toView`); the cursor stays the rows'. */
+export const mapPage = <T, V>(
+  page: { readonly items: readonly T[]; readonly nextCursor: string | null },
+  toView: (item: T) => V,
+) => ({
+  items: page.items.map((item) => toView(item)),
+  nextCursor: page.nextCursor,
+});

@@ -7,7 +7,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../lib/errors.js';
 import type { Authenticator } from '../modules/auth/authenticator.js';
-import { requirePlatformPrincipal, requireRole, requireUnscoped } from '../modules/auth/principal.js';
+import {
+  requirePlatformPrincipal,
+  requireRole,
+  requireTenantPrincipal,
+  requireUnscoped,
+} from '../modules/auth/principal.js';
 import type { Access } from './types.js';
 
 export interface AuthOptions {
@@ -86,3 +91,6 @@ export function principalOf(request: FastifyRequest) {
     throw new ForbiddenError('AUTH_REQUIRED', 'This route needs an authenticated caller');
   return request.principal;
 }
+
+/** The calling tenant key, for handlers of routes that tenant keys call (403 for the platform key). */
+export const tenantPrincipalOf = (request: FastifyRequest) => requireTenantPrincipal(principalOf(request));

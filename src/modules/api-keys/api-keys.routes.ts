@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import {
   ApiKeyParams,
   ApiKeyView,
@@ -28,7 +28,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
       },
     },
     async (request, reply) => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       const { row, token } = await apiKeys.create(changeContextOf(request), principal, request.body);
       return reply
         .code(201)
@@ -48,10 +48,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
         response: { 200: Page(ApiKeyView, 'API keys') },
       },
     },
-    async (request) => {
-      const page = await apiKeys.list(requireTenantPrincipal(principalOf(request)), request.query);
-      return { items: page.items.map(toApiKeyView), nextCursor: page.nextCursor };
-    },
+    async (request) => mapPage(await apiKeys.list(tenantPrincipalOf(request), request.query), toApiKeyView),
   );
 
   app.get(
@@ -65,8 +62,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
         response: { 200: ApiKeyView },
       },
     },
-    async (request) =>
-      toApiKeyView(await apiKeys.get(requireTenantPrincipal(principalOf(request)), request.params.id)),
+    async (request) => toApiKeyView(await apiKeys.get(tenantPrincipalOf(request), request.params.id)),
   );
 
   app.delete(
@@ -83,7 +79,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     async (request) => {
       const { row } = await apiKeys.revoke(
         changeContextOf(request),
-        requireTenantPrincipal(principalOf(request)),
+        tenantPrincipalOf(request),
         request.params.id,
       );
       return toApiKeyView(row);

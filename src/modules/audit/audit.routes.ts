@@ -4,9 +4,9 @@ import { stringify } from 'csv-stringify';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError } from '../../lib/errors.js';
 import { Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { requireTenantPrincipal, type TenantPrincipal } from '../auth/principal.js';
+import type { TenantPrincipal } from '../auth/principal.js';
 import { type AuditFilter, type AuditRow, lineOf, recordOf } from './audit.repository.js';
 import {
   AuditEventView,
@@ -111,7 +111,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
       },
     },
     async (request) => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       const { limit = 50, cursor, ...filters } = request.query;
       const before = cursor ? Number(decodeCursor(cursor, ['number'])[0]) : undefined;
       const page = await audit.page(await filterOf(principal, filters), limit, before);
@@ -136,7 +136,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
       },
     },
     async (request, reply) => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       const { format = 'ndjson', ...filters } = request.query;
       const filter = await filterOf(principal, filters);
       await change(changeContextOf(request), async (_tx, trail) => {
@@ -207,7 +207,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
       },
     },
     async (request) => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       const { fromSeq, toSeq } = request.query;
       if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) {
         throw new BadRequestError('AUDIT_RANGE_INVALID', 'fromSeq must not be after toSeq');

@@ -6,7 +6,9 @@
 import { type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
+import { timeIdPage } from '../../db/keyset.js';
 import type { ApiKey } from '../../generated/kysely/types.js';
+import type { TimeIdPosition } from '../../lib/cursor.js';
 
 export interface NewApiKeyRow {
   readonly tenantId: string | null;
@@ -22,7 +24,7 @@ export interface NewApiKeyRow {
 
 export interface ApiKeyListQuery {
   readonly limit: number;
-  readonly after?: { createdAt: Date; id: string };
+  readonly after?: TimeIdPosition;
   readonly includeRevoked: boolean;
 }
 
@@ -126,16 +128,7 @@ export const apiKeysRepository = {
   async list(db: Db, tenantId: string, q: ApiKeyListQuery): Promise<ApiKeyRow[]> {
     let query = db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('tenant_id', '=', tenantId);
     if (!q.includeRevoked) query = query.where('revoked_at', 'is', null);
-    const after = q.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after.createdAt),
-          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    const rows = await timeIdPage(query, 'desc', q.after, q.limit).execute();
     return rows.map(apiKeyOf);
   },
 

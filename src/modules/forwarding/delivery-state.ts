@@ -6,8 +6,9 @@
  * (one statement for the whole answer, issue 7); this file is the only one that knows how
  * deployments make up that state.
  */
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from '../../db/client.js';
+import type { DB, Deployment, Org } from '../../generated/kysely/types.js';
 
 export interface DeliveryRow {
   readonly applied_number: number | null;
@@ -42,59 +43,53 @@ export interface Delivery {
   readonly lastError: { readonly number: number; readonly at: string; readonly detail: string } | null;
 }
 
+type DeploymentColumn = keyof Deployment & string;
+
+/**
+ * The org's newest deployment in `state` (newest by `newest`), with `columns`: a lateral subquery on
+ * `o`. The state is a literal in the text, for the partial indexes.
+ */
+const newestIn = <C extends DeploymentColumn>(
+  eb: ExpressionBuilder<DB & { o: Org }, 'o'>,
+  state: 'succeeded' | 'in_flight' | 'pending' | 'failed',
+  columns: readonly C[],
+  newest: 'finished_at' | 'created_at',
+) =>
+  eb
+    .selectFrom('deployments')
+    .select(columns)
+    .whereRef('org_id', '=', 'o.id')
+    .where('state', '=', sql.lit(state))
+    .orderBy(newest, 'desc')
+    .limit(1);
+
 /**
  * The orgs (`o`), each with the columns of {@link DeliveryRow}: four index-backed lateral joins on
- * its deployments (the states are literals in the text, for the partial indexes).
+ * its deployments.
  */
 export const orgsWithDelivery = (db: Db) =>
   db
     .selectFrom('orgs as o')
     .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('deployments')
-          .select(['version_number', 'finished_at'])
-          .whereRef('org_id', '=', 'o.id')
-          .where('state', '=', sql.lit('succeeded'))
-          .orderBy('finished_at', 'desc')
-          .limit(1)
-          .as('dl_applied'),
+      (eb) => newestIn(eb, 'succeeded', ['version_number', 'finished_at'], 'finished_at').as('dl_applied'),
+      (join) => join.onTrue(),
+    )
+    .leftJoinLateral(
+      (eb) => newestIn(eb, 'in_flight', ['id', 'version_number', 'updated_at'], 'created_at').as('dl_flight'),
+      (join) => join.onTrue(),
+    )
+    .leftJoinLateral(
+      (eb) => newestIn(eb, 'pending', ['id', 'version_number', 'not_before'], 'created_at').as('dl_waiting'),
       (join) => join.onTrue(),
     )
     .leftJoinLateral(
       (eb) =>
-        eb
-          .selectFrom('deployments')
-          .select(['id', 'version_number', 'updated_at'])
-          .whereRef('org_id', '=', 'o.id')
-          .where('state', '=', sql.lit('in_flight'))
-          .orderBy('created_at', 'desc')
-          .limit(1)
-          .as('dl_flight'),
-      (join) => join.onTrue(),
-    )
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('deployments')
-          .select(['id', 'version_number', 'not_before'])
-          .whereRef('org_id', '=', 'o.id')
-          .where('state', '=', sql.lit('pending'))
-          .orderBy('created_at', 'desc')
-          .limit(1)
-          .as('dl_waiting'),
-      (join) => join.onTrue(),
-    )
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('deployments')
-          .select(['version_number', 'finished_at', 'updated_at', 'created_at', 'last_error'])
-          .whereRef('org_id', '=', 'o.id')
-          .where('state', '=', sql.lit('failed'))
-          .orderBy('finished_at', 'desc')
-          .limit(1)
-          .as('dl_failed'),
+        newestIn(
+          eb,
+          'failed',
+          ['version_number', 'finished_at', 'updated_at', 'created_at', 'last_error'],
+          'finished_at',
+        ).as('dl_failed'),
       (join) => join.onTrue(),
     )
     .select((eb) => [

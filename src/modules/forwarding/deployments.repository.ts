@@ -7,7 +7,10 @@
 import { type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
+import { timeIdPage } from '../../db/keyset.js';
 import type { Deployment, DeploymentAttempt } from '../../generated/kysely/types.js';
+import type { TimeIdPosition } from '../../lib/cursor.js';
 import {
   CLAIM,
   HEARTBEAT,
@@ -249,20 +252,11 @@ export const deploymentsRepository = {
   async list(
     db: Db,
     orgId: string,
-    q: { state?: string; after?: { createdAt: Date; id: string }; limit: number },
+    q: { state?: string; after?: TimeIdPosition; limit: number },
   ): Promise<DeploymentRow[]> {
     let query = db.selectFrom('deployments').selectAll().where('org_id', '=', orgId);
     if (q.state) query = query.where('state', '=', q.state);
-    const after = q.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after.createdAt),
-          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    const rows = await timeIdPage(query, 'desc', q.after, q.limit).execute();
     return rows.map(deploymentOf);
   },
 
@@ -289,17 +283,13 @@ export const deploymentsRepository = {
     ).map(attemptOf),
 
   /** How many of the org's deployments of a newer version did not fail. */
-  countNewerNotFailed: async (db: Db, orgId: string, versionNumber: number) =>
-    Number(
-      (
-        await db
-          .selectFrom('deployments')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('org_id', '=', orgId)
-          .where('version_number', '>', versionNumber)
-          .where('state', '<>', 'failed')
-          .executeTakeFirstOrThrow()
-      ).n,
+  countNewerNotFailed: (db: Db, orgId: string, versionNumber: number) =>
+    countOf(
+      db
+        .selectFrom('deployments')
+        .where('org_id', '=', orgId)
+        .where('version_number', '>', versionNumber)
+        .where('state', '<>', 'failed'),
     ),
 
   /** Puts a deployment back to pending with a fresh attempt budget and deadline (its attempt log stays). */

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import { OrgRefParams } from '../orgs/orgs.schemas.js';
 import {
   DeploymentDetailView,
@@ -18,8 +18,6 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
   app,
   { deployments },
 ) => {
-  const caller = (request: Parameters<typeof principalOf>[0]) => requireTenantPrincipal(principalOf(request));
-
   app.get(
     '/v1/orgs/:org/deployments',
     {
@@ -32,10 +30,11 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
         response: { 200: Page(DeploymentView, 'deployments') },
       },
     },
-    async (request) => {
-      const page = await deployments.list(caller(request), request.params.org, request.query);
-      return { items: page.items.map(toDeploymentView), nextCursor: page.nextCursor };
-    },
+    async (request) =>
+      mapPage(
+        await deployments.list(tenantPrincipalOf(request), request.params.org, request.query),
+        toDeploymentView,
+      ),
   );
 
   app.get(
@@ -49,7 +48,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
         response: { 200: DeploymentDetailView },
       },
     },
-    async (request) => deployments.get(caller(request), request.params.org, request.params.id),
+    async (request) => deployments.get(tenantPrincipalOf(request), request.params.org, request.params.id),
   );
 
   app.post(
@@ -64,6 +63,11 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
       },
     },
     async (request) =>
-      deployments.retry(changeContextOf(request), caller(request), request.params.org, request.params.id),
+      deployments.retry(
+        changeContextOf(request),
+        tenantPrincipalOf(request),
+        request.params.org,
+        request.params.id,
+      ),
   );
 };

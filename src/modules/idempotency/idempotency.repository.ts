@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
 import type { IdempotencyRecord } from '../../generated/kysely/types.js';
 
 export interface IdempotencyRow {
@@ -100,16 +101,12 @@ export const idempotencyRepository = {
       .limit(limit)
       .execute(),
 
-  countStaleResponses: async (db: Db, activeKeyId: string) =>
-    Number(
-      (
-        await db
-          .selectFrom('idempotency_records')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('master_key_id', '<>', activeKeyId)
-          .where('response_sealed', 'is not', null)
-          .executeTakeFirstOrThrow()
-      ).n,
+  countStaleResponses: (db: Db, activeKeyId: string) =>
+    countOf(
+      db
+        .selectFrom('idempotency_records')
+        .where('master_key_id', '<>', activeKeyId)
+        .where('response_sealed', 'is not', null),
     ),
 
   /** Re-seals a stored response, if it still carries the key it was read with; true when it did. */

@@ -3,8 +3,7 @@
  * theirs to take (e.g. "you created this version") before the API refuses it.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { principalOf } from '../../plugins/auth.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { MeView } from './me.schemas.js';
 
 export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -19,7 +18,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request): Promise<MeView> => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       return {
         id: principal.keyId,
         name: principal.keyName,

@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
 import { prepared } from '../../db/prepared.js';
+import type { Org } from '../../generated/kysely/types.js';
 import type { Labels } from '../../lib/schemas.js';
 
 /** An org with its Cognigy target's public fields and whether its data key still exists. */
@@ -86,28 +88,36 @@ const orgOf = (r: OrgSqlRow): OrgRow => ({
 
 export type OrgRef = { readonly id: string } | { readonly slug: string };
 
-// Every request on an org reads it first: prepared statements (an org by id, any; by slug, active
-// only), and the same with the org's row locked until the transaction ends (`FOR UPDATE OF o`: the
-// joined rows stay unlocked), which serialises the writers of one org.
-const BY_ID = prepared('org_by_id', (db, p: { tenantId: string; id: string }) =>
-  orgs(db).where('o.id', '=', p.id).where('o.tenant_id', '=', p.tenantId),
-);
-const BY_SLUG = prepared('org_by_slug', (db, p: { tenantId: string; slug: string }) =>
-  orgs(db)
-    .where('o.slug', '=', p.slug)
-    .where('o.tenant_id', '=', p.tenantId)
-    .where('o.archived_at', 'is', null),
-);
-const LOCK_BY_ID = prepared('org_lock_by_id', (db, p: { tenantId: string; id: string }) =>
-  orgs(db).where('o.id', '=', p.id).where('o.tenant_id', '=', p.tenantId).forUpdate('o'),
-);
-const LOCK_BY_SLUG = prepared('org_lock_by_slug', (db, p: { tenantId: string; slug: string }) =>
-  orgs(db)
-    .where('o.slug', '=', p.slug)
-    .where('o.tenant_id', '=', p.tenantId)
-    .where('o.archived_at', 'is', null)
-    .forUpdate('o'),
-);
+// The columns an org is named by, written by name: the query they narrow is a type parameter below.
+const O_ID = sql.ref<string>('o.id');
+const O_TENANT = sql.ref<string>('o.tenant_id');
+const O_SLUG = sql.ref<string>('o.slug');
+const O_ARCHIVED = sql.ref<Date | null>('o.archived_at');
+
+/**
+ * A read of an org named either way, in its tenant, on `query` (a select from `orgs as o`): two
+ * prepared statements, `<name>_by_id` (any org) and `<name>_by_slug` (active orgs only); the read
+ * runs the one `ref` calls for. Also the SSO state read's (sso-state.repository.ts).
+ */
+export function orgRefRead<QDB extends { o: Org }, TB extends keyof QDB, O>(
+  name: string,
+  query: (db: Db) => SelectQueryBuilder<QDB, TB, O>,
+): (db: Db, tenantId: string, ref: OrgRef) => Promise<O | undefined> {
+  const byId = prepared(`${name}_by_id`, (db, p: { tenantId: string; id: string }) =>
+    query(db).where(O_ID, '=', p.id).where(O_TENANT, '=', p.tenantId),
+  );
+  const bySlug = prepared(`${name}_by_slug`, (db, p: { tenantId: string; slug: string }) =>
+    query(db).where(O_SLUG, '=', p.slug).where(O_TENANT, '=', p.tenantId).where(O_ARCHIVED, 'is', null),
+  );
+  return (db, tenantId, ref) =>
+    'id' in ref ? byId.first(db, { tenantId, id: ref.id }) : bySlug.first(db, { tenantId, slug: ref.slug });
+}
+
+// Every request on an org reads it first: prepared statements, and the same with the org's row
+// locked until the transaction ends (`FOR UPDATE OF o`: the joined rows stay unlocked), which
+// serialises the writers of one org.
+const FIND = orgRefRead('org', orgs);
+const LOCK = orgRefRead('org_lock', (db) => orgs(db).forUpdate('o'));
 
 export interface OrgListFilter {
   readonly tenantId: string;
@@ -124,19 +134,13 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
 export const orgsRepository = {
   /** The org by id (any) or by slug (active only), in the tenant; on the pool or in a transaction. */
   async find(db: Db, tenantId: string, ref: OrgRef): Promise<OrgRow | null> {
-    const row =
-      'id' in ref
-        ? await BY_ID.first(db, { tenantId, id: ref.id })
-        : await BY_SLUG.first(db, { tenantId, slug: ref.slug });
+    const row = await FIND(db, tenantId, ref);
     return row ? orgOf(row) : null;
   },
 
   /** The same, with the org's row locked for the rest of the transaction. */
   async lockByRef(tx: Tx, tenantId: string, ref: OrgRef): Promise<OrgRow | null> {
-    const row =
-      'id' in ref
-        ? await LOCK_BY_ID.first(tx, { tenantId, id: ref.id })
-        : await LOCK_BY_SLUG.first(tx, { tenantId, slug: ref.slug });
+    const row = await LOCK(tx, tenantId, ref);
     return row ? orgOf(row) : null;
   },
 
@@ -193,17 +197,13 @@ export const orgsRepository = {
   },
 
   /** How many of `ids` are active orgs of the tenant. */
-  countActiveInScope: async (db: Db, tenantId: string, ids: readonly string[]) =>
-    Number(
-      (
-        await db
-          .selectFrom('orgs')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('tenant_id', '=', tenantId)
-          .where('archived_at', 'is', null)
-          .where('id', '=', sql<string>`any(${[...ids]}::uuid[])`)
-          .executeTakeFirstOrThrow()
-      ).n,
+  countActiveInScope: (db: Db, tenantId: string, ids: readonly string[]) =>
+    countOf(
+      db
+        .selectFrom('orgs')
+        .where('tenant_id', '=', tenantId)
+        .where('archived_at', 'is', null)
+        .where('id', '=', sql<string>`any(${[...ids]}::uuid[])`),
     ),
 
   /** A page in (slug, id) order, with each org's target: one statement (label filters use the GIN index, `@>`). */

@@ -1,5 +1,6 @@
 /** Storage of wrapped keys: the per-org data keys and the per-tenant fingerprint keys. */
 import type { Db, Tx } from '../../db/client.js';
+import { countOf } from '../../db/count.js';
 import { prepared } from '../../db/prepared.js';
 
 export interface WrappedKeyRow {
@@ -34,11 +35,22 @@ const FIND_TENANT_KEY = prepared('tenant_secret_key', (db, p: { tenantId: string
     .where('tenant_id', '=', p.tenantId),
 );
 
+/**
+ * The two tables of keys wrapped by a master key, by what a key belongs to: an org's data key or a
+ * tenant's fingerprint key. Rotation reads and re-wraps both alike.
+ */
+const WRAPPED_KEYS = {
+  org: { table: 'org_data_keys', owner: 'org_id' },
+  tenant: { table: 'tenant_secret_keys', owner: 'tenant_id' },
+} as const;
+
+export type WrappedKeyKind = keyof typeof WRAPPED_KEYS;
+
 /** A wrapped key of either table, as rotation reads it. */
 export interface StaleKeyRow extends WrappedKeyRow {
+  /** What the key belongs to: the org's id for a data key, the tenant's id for a fingerprint key. */
+  readonly ownerId: string;
   readonly tenantId: string;
-  /** The org's id for a data key; absent for a tenant's fingerprint key. */
-  readonly orgId?: string;
 }
 
 export const dataKeysRepository = {
@@ -73,70 +85,32 @@ export const dataKeysRepository = {
   // Master-key rotation (rotation.ts): the keys wrapped by another key than the active one, a batch
   // at a time, and the re-wrap of one, only if it still carries the key it was read with.
 
-  countStaleOrgKeys: async (db: Db, activeKeyId: string) =>
-    Number(
-      (
-        await db
-          .selectFrom('org_data_keys')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('master_key_id', '<>', activeKeyId)
-          .executeTakeFirstOrThrow()
-      ).n,
-    ),
+  countStaleKeys: (db: Db, kind: WrappedKeyKind, activeKeyId: string) =>
+    countOf(db.selectFrom(WRAPPED_KEYS[kind].table).where('master_key_id', '<>', activeKeyId)),
 
-  staleOrgKeys: (db: Db, activeKeyId: string, limit: number) =>
-    db
-      .selectFrom('org_data_keys')
+  staleKeys: (db: Db, kind: WrappedKeyKind, activeKeyId: string, limit: number): Promise<StaleKeyRow[]> => {
+    const { table, owner } = WRAPPED_KEYS[kind];
+    return db
+      .selectFrom(table)
       .select([
-        'org_id as orgId',
+        `${owner} as ownerId`,
         'tenant_id as tenantId',
         'master_key_id as masterKeyId',
         'wrapped_key as wrappedKey',
       ])
       .where('master_key_id', '<>', activeKeyId)
-      .orderBy('org_id', 'asc')
+      .orderBy(owner, 'asc')
       .limit(limit)
-      .execute(),
+      .execute();
+  },
 
-  rewrapOrgKey: async (db: Db, orgId: string, from: string, to: WrappedKeyRow) =>
+  rewrapKey: async (db: Db, kind: WrappedKeyKind, ownerId: string, from: string, to: WrappedKeyRow) =>
     Number(
       (
         await db
-          .updateTable('org_data_keys')
+          .updateTable(WRAPPED_KEYS[kind].table)
           .set({ master_key_id: to.masterKeyId, wrapped_key: to.wrappedKey, rewrapped_at: new Date() })
-          .where('org_id', '=', orgId)
-          .where('master_key_id', '=', from)
-          .executeTakeFirst()
-      ).numUpdatedRows,
-    ) === 1,
-
-  countStaleTenantKeys: async (db: Db, activeKeyId: string) =>
-    Number(
-      (
-        await db
-          .selectFrom('tenant_secret_keys')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('master_key_id', '<>', activeKeyId)
-          .executeTakeFirstOrThrow()
-      ).n,
-    ),
-
-  staleTenantKeys: (db: Db, activeKeyId: string, limit: number) =>
-    db
-      .selectFrom('tenant_secret_keys')
-      .select(['tenant_id as tenantId', 'master_key_id as masterKeyId', 'wrapped_key as wrappedKey'])
-      .where('master_key_id', '<>', activeKeyId)
-      .orderBy('tenant_id', 'asc')
-      .limit(limit)
-      .execute(),
-
-  rewrapTenantKey: async (db: Db, tenantId: string, from: string, to: WrappedKeyRow) =>
-    Number(
-      (
-        await db
-          .updateTable('tenant_secret_keys')
-          .set({ master_key_id: to.masterKeyId, wrapped_key: to.wrappedKey, rewrapped_at: new Date() })
-          .where('tenant_id', '=', tenantId)
+          .where(WRAPPED_KEYS[kind].owner, '=', ownerId)
           .where('master_key_id', '=', from)
           .executeTakeFirst()
       ).numUpdatedRows,

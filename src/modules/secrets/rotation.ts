@@ -10,7 +10,7 @@ import type { Db } from '../../db/client.js';
 import { open, seal } from '../crypto/aead.js';
 import { associatedData } from '../crypto/associated-data.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { dataKeysRepository as keys } from './data-keys.repository.js';
+import { dataKeysRepository as keys, type StaleKeyRow, type WrappedKeyKind } from './data-keys.repository.js';
 
 export interface RotationReport {
   readonly activeKeyId: string;
@@ -77,40 +77,31 @@ export async function rotateMasterKey(
   const rewrap = (masterKeyId: string, wrapped: string, aad: string) =>
     seal(active.key, open(keyring.get(masterKeyId).key, wrapped, aad), aad);
 
-  const orgDataKeys = await drain(
-    {
-      label: 'org data keys',
-      count: () => keys.countStaleOrgKeys(db, active.id),
-      next: (limit) => keys.staleOrgKeys(db, active.id, limit),
-      rewrap: async (row) => {
-        const aad = associatedData.orgDataKey(row.tenantId, row.orgId);
-        const done = await keys.rewrapOrgKey(db, row.orgId, row.masterKeyId, {
-          masterKeyId: active.id,
-          wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
-        });
-        return counted(row.tenantId, done);
+  /** Re-wraps the keys of one table; `aadOf` is the associated data each key was sealed with. */
+  const drainKeys = (kind: WrappedKeyKind, label: string, aadOf: (row: StaleKeyRow) => string) =>
+    drain<StaleKeyRow>(
+      {
+        label,
+        count: () => keys.countStaleKeys(db, kind, active.id),
+        next: (limit) => keys.staleKeys(db, kind, active.id, limit),
+        rewrap: async (row) => {
+          const aad = aadOf(row);
+          const done = await keys.rewrapKey(db, kind, row.ownerId, row.masterKeyId, {
+            masterKeyId: active.id,
+            wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
+          });
+          return counted(row.tenantId, done);
+        },
       },
-    },
-    logger,
-    batchSize,
-  );
+      logger,
+      batchSize,
+    );
 
-  const tenantKeys = await drain(
-    {
-      label: 'tenant fingerprint keys',
-      count: () => keys.countStaleTenantKeys(db, active.id),
-      next: (limit) => keys.staleTenantKeys(db, active.id, limit),
-      rewrap: async (row) => {
-        const aad = associatedData.tenantSecretKey(row.tenantId);
-        const done = await keys.rewrapTenantKey(db, row.tenantId, row.masterKeyId, {
-          masterKeyId: active.id,
-          wrappedKey: rewrap(row.masterKeyId, row.wrappedKey, aad),
-        });
-        return counted(row.tenantId, done);
-      },
-    },
-    logger,
-    batchSize,
+  const orgDataKeys = await drainKeys('org', 'org data keys', (row) =>
+    associatedData.orgDataKey(row.tenantId, row.ownerId),
+  );
+  const tenantKeys = await drainKeys('tenant', 'tenant fingerprint keys', (row) =>
+    associatedData.tenantSecretKey(row.tenantId),
   );
 
   const idempotentResponses = await drain(
@@ -132,8 +123,8 @@ export async function rotateMasterKey(
   );
 
   const remaining =
-    (await keys.countStaleOrgKeys(db, active.id)) +
-    (await keys.countStaleTenantKeys(db, active.id)) +
+    (await keys.countStaleKeys(db, 'org', active.id)) +
+    (await keys.countStaleKeys(db, 'tenant', active.id)) +
     (await responses.countStaleResponses(db, active.id));
   const report = {
     activeKeyId: active.id,

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import { BulkApproveBody, BulkDraftBody, BulkResultView } from './sso-bulk.schemas.js';
 import type { SsoBulkService } from './sso-bulk.service.js';
 
@@ -19,8 +18,7 @@ export const ssoBulkRoutes: FastifyPluginAsyncTypebox<{ bulk: SsoBulkService }> 
         response: { 200: BulkResultView },
       },
     },
-    async (request) =>
-      bulk.draft(changeContextOf(request), requireTenantPrincipal(principalOf(request)), request.body),
+    async (request) => bulk.draft(changeContextOf(request), tenantPrincipalOf(request), request.body),
   );
 
   app.post(
@@ -37,7 +35,6 @@ export const ssoBulkRoutes: FastifyPluginAsyncTypebox<{ bulk: SsoBulkService }> 
         response: { 200: BulkResultView },
       },
     },
-    async (request) =>
-      bulk.approve(changeContextOf(request), requireTenantPrincipal(principalOf(request)), request.body),
+    async (request) => bulk.approve(changeContextOf(request), tenantPrincipalOf(request), request.body),
   );
 };

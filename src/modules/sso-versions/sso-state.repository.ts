@@ -6,8 +6,8 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/client.js';
-import { prepared } from '../../db/prepared.js';
 import { type DeliveryRow, orgsWithDelivery } from '../forwarding/delivery-state.js';
+import { type OrgRef, orgRefRead } from '../orgs/orgs.repository.js';
 
 export interface SsoStateRow extends DeliveryRow {
   readonly org_id: string;
@@ -59,22 +59,6 @@ const states = (db: Db) =>
          ORDER BY v.number)`.as('drafts'),
     ]);
 
-const BY_ID = prepared('sso_state_by_id', (db, p: { tenantId: string; id: string }) =>
-  states(db).where('o.tenant_id', '=', p.tenantId).where('o.id', '=', p.id),
-);
-const BY_SLUG = prepared('sso_state_by_slug', (db, p: { tenantId: string; slug: string }) =>
-  states(db)
-    .where('o.tenant_id', '=', p.tenantId)
-    .where('o.slug', '=', p.slug)
-    .where('o.archived_at', 'is', null),
-);
-
-export async function readSsoState(
-  db: Db,
-  tenantId: string,
-  org: { readonly id: string } | { readonly slug: string },
-): Promise<SsoStateRow | undefined> {
-  return 'id' in org
-    ? BY_ID.first(db, { tenantId, id: org.id })
-    : BY_SLUG.first(db, { tenantId, slug: org.slug });
-}
+/** The SSO state of the org named by `org` (by id, any; by slug, active only) in the tenant. */
+export const readSsoState: (db: Db, tenantId: string, org: OrgRef) => Promise<SsoStateRow | undefined> =
+  orgRefRead('sso_state', states);

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
 import { emptyBodyAsObject } from '../../plugins/validation.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import { OrgRefParams } from '../orgs/orgs.schemas.js';
 import { CognigyRequestView } from './dry-run.schemas.js';
 import { SsoStateView } from './sso-state.schemas.js';
@@ -31,7 +30,6 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
   app,
   { versions },
 ) => {
-  const caller = (request: Parameters<typeof principalOf>[0]) => requireTenantPrincipal(principalOf(request));
   const location = (orgId: string, number: number) => `/v1/orgs/${orgId}/sso/versions/${number}`;
 
   app.post(
@@ -53,7 +51,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
       const ifMatch = expectedRevision(request.headers['if-match']);
       const { version, validation } = await versions.createDraft(
         changeContextOf(request),
-        caller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.body,
         ifMatch,
@@ -79,7 +77,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
       },
     },
     async (request, reply) => {
-      const page = await versions.list(caller(request), request.params.org, request.query);
+      const page = await versions.list(tenantPrincipalOf(request), request.params.org, request.query);
       return reply
         .header('etag', etagOf(page.headVersion))
         .send({ items: page.items, nextCursor: page.nextCursor });
@@ -97,7 +95,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
         response: { 200: VersionView },
       },
     },
-    async (request) => versions.get(caller(request), request.params.org, request.params.number),
+    async (request) => versions.get(tenantPrincipalOf(request), request.params.org, request.params.number),
   );
 
   app.get(
@@ -113,7 +111,12 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
       },
     },
     async (request) =>
-      versions.diff(caller(request), request.params.org, request.params.number, request.query.against),
+      versions.diff(
+        tenantPrincipalOf(request),
+        request.params.org,
+        request.params.number,
+        request.query.against,
+      ),
   );
 
   app.post(
@@ -132,7 +135,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     async (request) =>
       versions.validateAgain(
         changeContextOf(request),
-        caller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.params.number,
         request.body.refresh ?? true,
@@ -157,7 +160,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     async (request) =>
       versions.approve(
         changeContextOf(request),
-        caller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.params.number,
         request.body,
@@ -179,7 +182,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     async (request) =>
       versions.reject(
         changeContextOf(request),
-        caller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.params.number,
         request.body.comment,
@@ -205,7 +208,7 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     async (request, reply) => {
       const view = await versions.rollback(
         changeContextOf(request),
-        caller(request),
+        tenantPrincipalOf(request),
         request.params.org,
         request.params.number,
         request.body,
@@ -230,7 +233,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
         response: { 200: CognigyRequestView },
       },
     },
-    async (request) => versions.cognigyRequest(caller(request), request.params.org, request.params.number),
+    async (request) =>
+      versions.cognigyRequest(tenantPrincipalOf(request), request.params.org, request.params.number),
   );
 
   app.get(
@@ -244,6 +248,6 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
         response: { 200: SsoStateView },
       },
     },
-    async (request) => versions.state(caller(request), request.params.org),
+    async (request) => versions.state(tenantPrincipalOf(request), request.params.org),
   );
 };

@@ -1,6 +1,6 @@
 /** Reading an org's versions: the list (newest first), one version with its newest report, a diff. */
 import type { Db } from '../../db/client.js';
-import { decodeCursor, encodeCursor, pageOf } from '../../lib/cursor.js';
+import { decodeCursor, encodeCursor, mapPage, pageOf } from '../../lib/cursor.js';
 import { BadRequestError, ConflictError } from '../../lib/errors.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
@@ -36,8 +36,7 @@ export async function listVersions(
   });
   const page = pageOf(rows, limit, (last) => encodeCursor([last.number]));
   return {
-    items: page.items.map((r) => toVersionView(r, reports.get(r.id) ?? null)),
-    nextCursor: page.nextCursor,
+    ...mapPage(page, (r) => toVersionView(r, reports.get(r.id) ?? null)),
     headVersion: head,
   };
 }

@@ -1,7 +1,9 @@
 import type { Selectable } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
+import { timeIdPage } from '../../db/keyset.js';
 import type { Tenant } from '../../generated/kysely/types.js';
+import type { TimeIdPosition } from '../../lib/cursor.js';
 
 export interface TenantRow {
   readonly id: string;
@@ -41,17 +43,8 @@ export const tenantsRepository = {
     return row ? tenantOf(row) : null;
   },
 
-  async list(db: Db, limit: number, after?: { createdAt: Date; id: string }): Promise<TenantRow[]> {
-    let query = db.selectFrom('tenants').selectAll();
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', after.createdAt),
-          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).execute();
+  async list(db: Db, limit: number, after?: TimeIdPosition): Promise<TenantRow[]> {
+    const rows = await timeIdPage(db.selectFrom('tenants').selectAll(), 'asc', after, limit).execute();
     return rows.map(tenantOf);
   },
 

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { mapPage } from '../../lib/cursor.js';
 import { etagOf, expectedRevision } from '../../lib/etag.js';
 import { IfMatchHeader, Page } from '../../lib/schemas.js';
-import { principalOf } from '../../plugins/auth.js';
+import { tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
 import { toApiKeyView } from '../api-keys/api-keys.service.js';
-import { requireTenantPrincipal } from '../auth/principal.js';
 import {
   CreatedTenantView,
   CreateTenantBody,
@@ -53,10 +53,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
         response: { 200: Page(TenantView, 'tenants') },
       },
     },
-    async (request) => {
-      const page = await tenants.list(request.query);
-      return { items: page.items.map(toTenantView), nextCursor: page.nextCursor };
-    },
+    async (request) => mapPage(await tenants.list(request.query), toTenantView),
   );
 
   app.get(
@@ -84,7 +81,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
       },
     },
     async (request, reply) => {
-      const row = await tenants.current(requireTenantPrincipal(principalOf(request)));
+      const row = await tenants.current(tenantPrincipalOf(request));
       return reply.header('etag', etagOf(row.revision)).send(toTenantView(row));
     },
   );
@@ -102,7 +99,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
       },
     },
     async (request, reply) => {
-      const principal = requireTenantPrincipal(principalOf(request));
+      const principal = tenantPrincipalOf(request);
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
       const row = await tenants.updateSettings(changeContextOf(request), principal, request.body, expected);
       return reply.header('etag', etagOf(row.revision)).send(toTenantView(row));
