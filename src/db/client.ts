@@ -42,34 +42,59 @@ export const TRANSACTION_TIMEOUT_MS = 15_000;
  */
 const BEGIN = `BEGIN; SET LOCAL statement_timeout = ${TRANSACTION_TIMEOUT_MS}; SET LOCAL idle_in_transaction_session_timeout = ${TRANSACTION_TIMEOUT_MS}`;
 
+/** A statement as `pg` takes it: under its name when `prepared` (prepared.ts) made it. */
+function statement(text: string, values: readonly unknown[] | undefined): pg.QueryConfig {
+  const name = values && values.length > 0 ? statementName(text) : undefined;
+  return name ? { name, text, values: values as unknown[] } : { text, values: values as unknown[] };
+}
+
 /**
- * The pool as Kysely sees it. Two things are added on the way to `pg`: a transaction's BEGIN carries
- * its timeouts (above), and a statement made by `prepared` (prepared.ts) runs under its name, so that
- * each connection parses and plans it once (issue 7: the hot statements).
+ * The pool as Kysely sees it. Three things are added on the way to `pg`:
+ * - A statement made by `prepared` (prepared.ts) runs under its name, so that each connection parses
+ *   and plans it once (issue 7: the hot statements).
+ * - A transaction's BEGIN carries its timeouts (above).
+ * - A client is checked out of the pool only for a transaction (from BEGIN to the release). Kysely
+ *   asks for a connection for every statement; a statement outside a transaction goes through
+ *   `pool.query` instead, which checks a client out and back in with callbacks. Measured on the org
+ *   list (3,000 lists of 50 orgs in one process, bench/msp data): checking out through the promise
+ *   API of pg-pool and pg for each statement doubled the time in young-generation collections
+ *   (730–850 ms against 340–410 ms; twice the bytes promoted per scavenge) and cost 0.3–0.6 ms of
+ *   CPU per list, which made lists slower than before Kysely (issue 16's A/B).
+ * Kysely keeps one connection object per handle it is given, so handles are reused (`idle`).
+ * So `db.connection()` does not pin a session outside a transaction: session state (SET, session
+ * advisory locks) belongs in a transaction or on a `pg` client of its own, as the migrator does.
  */
 function kyselyPool(pool: pg.Pool): PostgresPool {
-  const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
-    // biome-ignore lint/suspicious/noExplicitAny: one signature of pg's overloads per call site
-    query(text: any, values?: readonly unknown[]): any {
-      if (typeof text !== 'string') return client.query(text); // a cursor (streaming)
-      if (text === 'begin') return client.query(BEGIN);
-      const name = values && values.length > 0 ? statementName(text) : undefined;
-      return client.query(
-        name ? { name, text, values: values as unknown[] } : { text, values: values as unknown[] },
-      );
-    },
-    release: (destroy?: boolean) => client.release(destroy),
-  });
+  const idle: PostgresPoolClient[] = [];
+  const handle = (): PostgresPoolClient => {
+    let client: pg.PoolClient | undefined; // checked out from BEGIN to release
+    const self: PostgresPoolClient = {
+      // biome-ignore lint/suspicious/noExplicitAny: one signature of pg's overloads per call site
+      query(text: any, values?: readonly unknown[]): any {
+        // Kysely streams only with a cursor class in the dialect's config, which this one has not.
+        if (typeof text !== 'string') throw new Error('streaming through Kysely is not configured');
+        if (client) return client.query(statement(text, values));
+        if (text === 'begin') {
+          return pool.connect().then((checkedOut) => {
+            client = checkedOut;
+            return checkedOut.query(BEGIN);
+          });
+        }
+        return pool.query(statement(text, values));
+      },
+      release(destroy?: boolean) {
+        client?.release(destroy);
+        client = undefined;
+        // Kysely asks to destroy a connection it has discarded (a failed rollback): its connection
+        // object refuses every later statement, so this handle is not given out again.
+        if (!destroy) idle.push(self);
+      },
+    };
+    return self;
+  };
   return {
     async connect() {
-      const client = await pool.connect();
-      let wrapped = clients.get(client);
-      if (!wrapped) {
-        wrapped = wrap(client);
-        clients.set(client, wrapped);
-      }
-      return wrapped;
+      return idle.pop() ?? handle();
     },
     end: () => pool.end(),
   };
