@@ -711,6 +711,7 @@ describe('Kysely on the migrated database', () => {
         clientSecretSealed: 'v1.sealed.client.secret',
         clientSecretFingerprint: 'hmac-sha256:00112233445566778899aabbccddeeff',
         clientSecretChangedIn: 1,
+        clientSecretExpiresAt: at('2027-06-30T00:00:00.123Z'),
         decryptionKeySealed: 'v1.sealed.decryption.key',
         decryptionKeyFingerprint: 'hmac-sha256:ffeeddccbbaa99887766554433221100',
         decryptionKeyChangedIn: 2,

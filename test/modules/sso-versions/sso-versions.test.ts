@@ -136,6 +136,10 @@ describe('immutability in the database', () => {
     ['content', `UPDATE sso_versions SET content = '{}' WHERE org_id = $1`],
     ['kind', `UPDATE sso_versions SET kind = 'disabled' WHERE org_id = $1`],
     ['a secret', `UPDATE sso_versions SET decryption_key_sealed = 'x' WHERE org_id = $1`],
+    [
+      'a client secret’s expiry',
+      `UPDATE sso_versions SET client_secret_expires_at = now() WHERE org_id = $1`,
+    ],
     ['the author', `UPDATE sso_versions SET created_by_name = 'someone else' WHERE org_id = $1`],
     ['the note', `UPDATE sso_versions SET note = 'rewritten' WHERE org_id = $1`],
     ['delete', `DELETE FROM sso_versions WHERE org_id = $1`],
