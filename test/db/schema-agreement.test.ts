@@ -776,6 +776,48 @@ describe('Kysely on the migrated database', () => {
         traceId: 'api--y',
         error: { detail: 'Service unavailable' },
       },
+      // The lease columns are set together with state running (CHECK).
+      Job: {
+        id: randomUUID(),
+        queue: 'watch.issuer',
+        key: 'discovery:2026-01-17T00:00:00.000Z:https://idp.example',
+        payload: { issuer: 'https://idp.example', list: [1, null] },
+        state: 'running',
+        attempts: 2,
+        maxAttempts: 7,
+        runAt: at('2026-01-17T00:00:00.888Z'),
+        leaseOwner: 'worker-2',
+        leaseExpiresAt: at('2026-01-17T00:01:00.999Z'),
+        lastError: { message: 'timed out' },
+        createdAt: at('2026-01-16T23:00:00.123Z'),
+        updatedAt: at('2026-01-17T00:00:00.234Z'),
+        finishedAt: at('2026-01-17T00:02:00.345Z'),
+      },
+      // Resolved with its time (CHECK); severity and rank agree (CHECK).
+      Finding: {
+        id: randomUUID(),
+        tenantId,
+        orgId,
+        kind: 'saml_certificate_expiry',
+        subject: 'certificate:ab12',
+        severity: 'warning',
+        severityRank: 2,
+        state: 'resolved',
+        summary: 'The SAML certificate expires in 20 days.',
+        action: 'Draft a new version with the IdP’s new certificate.',
+        evidence: { expected: null, seen: { notAfter: '2026-02-01' }, list: [1, null] },
+        firstSeenAt: at('2026-01-17T00:00:01.456Z'),
+        lastSeenAt: at('2026-01-18T00:00:01.567Z'),
+        resolvedAt: at('2026-01-19T00:00:01.678Z'),
+      },
+      WatchedIssuer: {
+        issuer: 'https://idp.example/',
+        failingRounds: 1,
+        failingSince: at('2026-01-17T00:00:02.789Z'),
+        lastRound: 'discovery:2026-01-17T00:00:00.000Z',
+        lastCheckedAt: at('2026-01-17T00:00:03.891Z'),
+        lastOutcome: { reachable: false, reason: 'timeout' },
+      },
     };
 
     // every model is covered, every column of its table is written, and it reads back unchanged
