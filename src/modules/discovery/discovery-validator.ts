@@ -11,9 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { OutboundError, type OutboundFetch } from '../outbound/outbound-fetch.js';
+import type { OutboundFetch } from '../outbound/outbound-fetch.js';
 import { type ProbeCredentials, probeCredentials } from './credential-probe.js';
 import { createTtlCache } from './discovery-cache.js';
+import { describeDocumentFailure, type Fetched, getJson, usableUrl } from './discovery-fetch.js';
 import { createDiscoveryMetrics } from './discovery-metrics.js';
 import {
   CHECK_NAMES,
@@ -45,11 +46,7 @@ import {
 } from './oidc-options.js';
 import { clause, quote } from './wording.js';
 
-/** Largest discovery document or JWKS read (SPEC §5). */
-export const MAX_DOCUMENT_BYTES = 1024 * 1024;
-/** Defaults for the composition root: reuse a discovery result for 5 minutes, for at most 1000 issuers. */
-/** Redirects followed for the document and the JWKS (each re-checked by the policy); none for the probe. */
-const MAX_REDIRECTS = 3;
+export { MAX_DOCUMENT_BYTES } from './discovery-fetch.js';
 
 export interface DiscoveryInput {
   /** The issuer as a person entered it: a URL, a bare domain, or the discovery document's URL. */
@@ -84,61 +81,24 @@ export interface DiscoveryValidatorDeps {
 export interface DiscoveryValidator {
   /** Runs every check; never throws for anything the IdP does — failures are in the report. */
   check(input: DiscoveryInput): Promise<DiscoveryReport>;
+  /**
+   * Checks several configurations of one issuer with one fresh read of its document and one of its
+   * JWKS (the watch: 1,000 orgs on one IdP, one fetch of each per round). A failed read is not
+   * repeated for the next input either. One report per input, in order.
+   */
+  checkEach(inputs: readonly Omit<DiscoveryInput, 'refresh'>[]): Promise<DiscoveryReport[]>;
+}
+
+/** What one `checkEach` has read: each document (or its failed read) and each JWKS read, once. */
+interface Session {
+  readonly documents: Map<string, { readonly fetched: Fetched; entry?: CachedIssuer }>;
+  readonly jwks: Map<string, Fetched>;
 }
 
 interface CachedIssuer {
   readonly document: DiscoveryDocument;
   readonly sha256: string;
   jwks?: { readonly uri: string; readonly body: unknown };
-}
-
-type Fetched =
-  | { readonly ok: true; readonly body: unknown; readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly error: OutboundError }
-  | { readonly ok: false; readonly message: string; readonly details: Record<string, unknown> };
-
-const POLICY_REASONS = new Set(['scheme', 'address', 'url']);
-
-function mediaTypeOf(res: Response): string {
-  return (res.headers.get('content-type') ?? 'none').split(';')[0]?.trim() || 'none';
-}
-
-/** GET a JSON resource through the policy; every outcome is a value, never a throw. */
-async function getJson(fetch: OutboundFetch, url: string, accept: string): Promise<Fetched> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'GET',
-      headers: { accept },
-      maxBytes: MAX_DOCUMENT_BYTES,
-      maxRedirects: MAX_REDIRECTS,
-    });
-  } catch (error) {
-    if (error instanceof OutboundError) return { ok: false, error };
-    return { ok: false, error: new OutboundError('network', url, 'the request failed', { cause: error }) };
-  }
-  const contentType = mediaTypeOf(res);
-  if (res.status !== 200) {
-    await res.body?.cancel().catch(() => undefined);
-    return {
-      ok: false,
-      message: `answered HTTP ${res.status}${res.statusText ? ` (${quote(res.statusText, 60)})` : ''}`,
-      details: { httpStatus: res.status, contentType },
-    };
-  }
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (bytes.byteLength > MAX_DOCUMENT_BYTES) {
-    return { ok: false, error: new OutboundError('too_large', url, 'the answer is larger than 1 MB') };
-  }
-  try {
-    return { ok: true, body: JSON.parse(new TextDecoder().decode(bytes)), bytes };
-  } catch {
-    return {
-      ok: false,
-      message: `answered with something that is not JSON (content type ${quote(contentType, 60)})`,
-      details: { httpStatus: res.status, contentType },
-    };
-  }
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -158,6 +118,7 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
     entry: CachedIssuer,
     jwksUri: string | null,
     alg: IdTokenAlg,
+    session: Session | undefined,
   ): Promise<{ check: DiscoveryCheck; keyIds: string[] }> {
     const fail = (message: string, details: Record<string, unknown>) => ({
       check: { name: 'jwks', status: 'fail', message, details } as const,
@@ -182,7 +143,10 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
     }
     let body = entry.jwks?.uri === jwksUri ? entry.jwks.body : undefined;
     if (body === undefined) {
-      const fetched = await getJson(fetch, jwksUri, 'application/jwk-set+json, application/json');
+      const fetched =
+        session?.jwks.get(jwksUri) ??
+        (await getJson(fetch, jwksUri, 'application/jwk-set+json, application/json'));
+      session?.jwks.set(jwksUri, fetched);
       if (!fetched.ok) {
         return 'error' in fetched
           ? fail(
@@ -204,7 +168,7 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
     return { check: checkJwksKeys(jwksUri, body, alg), keyIds };
   }
 
-  async function check(input: DiscoveryInput): Promise<DiscoveryReport> {
+  async function check(input: DiscoveryInput, session?: Session): Promise<DiscoveryReport> {
     const started = now();
     const alg = input.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALG;
     const method = input.tokenEndpointAuthMethod ?? DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD;
@@ -250,8 +214,14 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
     );
 
     // 2-3. network policy, then the document (from the cache unless asked to refresh)
-    let entry = input.refresh ? undefined : cache.get(parsed.documentUrl);
-    if (entry) {
+    const read = session?.documents.get(parsed.documentUrl);
+    let entry = session ? read?.entry : input.refresh ? undefined : cache.get(parsed.documentUrl);
+    if (entry && session) {
+      put('network_policy', 'pass', 'The issuer’s host is allowed by the network policy.');
+      put('document_fetched', 'pass', `The discovery document was read from ${parsed.documentUrl}.`, {
+        documentUrl: parsed.documentUrl,
+      });
+    } else if (entry) {
       cached = true;
       put('network_policy', 'pass', 'The issuer’s host was allowed by the network policy (cached result).');
       put(
@@ -264,7 +234,8 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
         },
       );
     } else {
-      const fetched = await getJson(fetch, parsed.documentUrl, 'application/json');
+      const fetched = read?.fetched ?? (await getJson(fetch, parsed.documentUrl, 'application/json'));
+      session?.documents.set(parsed.documentUrl, { fetched });
       if (!fetched.ok) {
         describeDocumentFailure(parsed.documentUrl, fetched, put);
         return finish('Skipped: the discovery document could not be read.');
@@ -278,6 +249,7 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
       }
       entry = { document: fetched.body as DiscoveryDocument, sha256: sha256(fetched.bytes) };
       cache.set(parsed.documentUrl, entry);
+      session?.documents.set(parsed.documentUrl, { fetched, entry });
       put(
         'document_fetched',
         'pass',
@@ -302,7 +274,7 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
     record(checkAuthMethod(document, method));
 
     // 9. the JWKS
-    const jwks = await checkJwks(entry, metadata.jwks_uri, alg);
+    const jwks = await checkJwks(entry, metadata.jwks_uri, alg, session);
     record(jwks.check);
     evidence = { documentSha256: entry.sha256, jwksKeyIds: jwks.keyIds };
 
@@ -338,59 +310,14 @@ export function createDiscoveryValidator(deps: DiscoveryValidatorDeps): Discover
     return finish('Skipped.');
   }
 
-  return { check };
-}
-
-function usableUrl(value: string, allowHttp: boolean): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'https:' || (protocol === 'http:' && allowHttp);
-  } catch {
-    return false;
-  }
-}
-
-/** Turns a failed document fetch into the network_policy and document_fetched checks. */
-function describeDocumentFailure(
-  url: string,
-  fetched: Extract<Fetched, { ok: false }>,
-  put: (name: CheckName, status: CheckStatus, message: string, details?: Record<string, unknown>) => void,
-): void {
-  if (!('error' in fetched)) {
-    put('network_policy', 'pass', 'The issuer’s host is allowed by the network policy.');
-    put(
-      'document_fetched',
-      'fail',
-      `${url} ${fetched.message}; there is no usable discovery document there. Check the issuer.`,
-      { documentUrl: url, ...fetched.details },
-    );
-    return;
-  }
-  const { reason } = fetched.error;
-  const detail = clause(fetched.error.detail);
-  const details = { documentUrl: url, reason };
-  if (POLICY_REASONS.has(reason)) {
-    put(
-      'network_policy',
-      'fail',
-      // The policy's own sentence already says how an operator opens an exception.
-      `The network policy refuses to contact ${quote(url)}: ${detail}.`,
-      details,
-    );
-    put('document_fetched', 'skip', 'Skipped: the network policy refused the request.');
-    return;
-  }
-  if (reason === 'resolve') {
-    put('network_policy', 'skip', 'The network policy could not be applied: the host name does not resolve.');
-  } else {
-    put('network_policy', 'pass', 'The issuer’s host is allowed by the network policy.');
-  }
-  const why: Record<string, string> = {
-    resolve: `The host of ${quote(url)} does not resolve (${detail}); check the issuer.`,
-    too_large: `The discovery document at ${quote(url)} is larger than 1 MB, the most that is read.`,
-    timeout: `The IdP did not answer ${quote(url)} in time (${detail}).`,
-    redirects: `${quote(url)} redirected too many times (${detail}).`,
-    network: `${quote(url)} could not be reached (${detail}).`,
+  return {
+    check: (input) => check(input),
+    async checkEach(inputs) {
+      const session: Session = { documents: new Map(), jwks: new Map() };
+      const reports: DiscoveryReport[] = [];
+      // One after the other: the first input reads, the others reuse what it read.
+      for (const input of inputs) reports.push(await check(input, session));
+      return reports;
+    },
   };
-  put('document_fetched', 'fail', why[reason] ?? `${quote(url)} could not be read (${detail}).`, details);
 }

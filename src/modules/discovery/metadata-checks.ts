@@ -176,12 +176,20 @@ export function checkEndpoints(
       details,
     );
   }
-  return check(
-    'endpoints',
-    'pass',
-    `The IdP publishes its authorization and token endpoints${noteOnJwks ? '' : ' and its JWKS'} over https.${noteOnJwks ?? ''}`,
-    details,
+  // Plain http gets here only when it is allowed (development); the sentence must still say so.
+  const plain = ENDPOINTS.filter(
+    (f) => typeof document[f] === 'string' && /^http:/i.test(document[f] as string),
   );
+  const what = `its authorization and token endpoints${noteOnJwks ? '' : ' and its JWKS'}`;
+  if (plain.length > 0) {
+    return check(
+      'endpoints',
+      'warn',
+      `The IdP publishes ${what}, but ${plain.join(', ')} ${plain.length === 1 ? 'is' : 'are'} served over plain http: allowed only because OUTBOUND_ALLOW_HTTP is set (development); tokens and keys could be read or changed in transit.${noteOnJwks ?? ''}`,
+      details,
+    );
+  }
+  return check('endpoints', 'pass', `The IdP publishes ${what} over https.${noteOnJwks ?? ''}`, details);
 }
 
 export function checkResponseTypeCode(document: DiscoveryDocument): DiscoveryCheck {

@@ -5,7 +5,10 @@
  * attempt cap and a total deadline; 400, 401, 403, 404 and every other answer fail at once.
  * Pure: the clock and the random source are parameters.
  */
+import { backoffMs } from '../../lib/backoff.js';
 import type { AttemptOutcome } from '../cognigy/cognigy-client.js';
+
+export { backoffMs };
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -47,12 +50,6 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (!/^[A-Za-z]{3},\s/.test(text) || !/GMT$/.test(text)) return null;
   const at = Date.parse(text);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
-/** Full jitter (uniform in [0, min(max, base·2^(n-1))]) for the wait before attempt n+1. */
-export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.floor(random() * ceiling);
 }
 
 export type Decision =

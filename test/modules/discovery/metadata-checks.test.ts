@@ -75,7 +75,23 @@ describe('document capabilities', () => {
     expect(strict.message).toContain(
       'the authorization_endpoint http://idp.example/authorize does not use https',
     );
-    expect(checkEndpoints(document, { alg: 'RS256', allowHttp: true }).status).toBe('pass');
+    // issue 17, item 5: with plain http allowed the sentence says http, not https, and warns
+    const allowed = checkEndpoints(document, { alg: 'RS256', allowHttp: true });
+    expect(allowed.status).toBe('warn');
+    expect(allowed.message).toContain('authorization_endpoint is served over plain http');
+    expect(allowed.message).not.toContain('over https');
+  });
+
+  test('all endpoints over https pass, and say https', () => {
+    const document = {
+      authorization_endpoint: 'https://i.example/a',
+      token_endpoint: 'https://i.example/t',
+      jwks_uri: 'https://i.example/k',
+    };
+    expect(checkEndpoints(document, { alg: 'RS256', allowHttp: true })).toMatchObject({
+      status: 'pass',
+      message: 'The IdP publishes its authorization and token endpoints and its JWKS over https.',
+    });
   });
 
   test('an HS* algorithm needs no jwks_uri', () => {

@@ -1,0 +1,150 @@
+/**
+ * Runs the jobs of the `jobs` table (jobs.repository.ts) on the claim loop (job-loop.ts): one handler
+ * per queue, a lease renewed while a handler runs, backoff between attempts, a permanent failure
+ * when a handler says so or the attempts are used up, expired leases reclaimed, and a stop that
+ * releases the jobs still running (due again at once, the attempt not counted).
+ *
+ * A handler that writes its results should mark the job done in the same transaction
+ * (`ctx.complete(tx)`): then a crash leaves either both or neither, and a job is never done twice.
+ * A handler that returns without completing is marked done afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.js';
+import { backoffMs } from '../../lib/backoff.js';
+import { createJobLoop } from './job-loop.js';
+import { type JobRow, jobsRepository as jobs, type NewJob } from './jobs.repository.js';
+
+export interface JobContext {
+  readonly job: JobRow;
+  /** Aborted when the service stops for good (after the grace period). */
+  readonly signal: AbortSignal;
+  /** Marks the job done on `db` (pass the transaction that writes its results). */
+  complete(db: Db): Promise<void>;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<void>;
+
+/** Thrown by a handler for a failure that another attempt cannot fix. */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
+/** The job's lease was lost (it ran out and another worker took the job): its results must not commit. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(id: string) {
+    super(`the lease of job ${id} was lost`);
+  }
+}
+
+export interface JobRunnerDeps {
+  readonly db: Db;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  readonly concurrency: number;
+  readonly leaseSeconds: number;
+  readonly pollMs: number;
+  /** Backoff between attempts. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly workerId?: string;
+  readonly random?: () => number;
+}
+
+export function createJobRunner(deps: JobRunnerDeps) {
+  const { db, logger } = deps;
+  const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const random = deps.random ?? Math.random;
+  const handlers = new Map<string, JobHandler>();
+  const backoff = { baseDelayMs: deps.baseDelayMs ?? 5_000, maxDelayMs: deps.maxDelayMs ?? 300_000 };
+
+  async function runJob(job: JobRow, signal: AbortSignal): Promise<void> {
+    const handler = handlers.get(job.queue);
+    if (!handler) return;
+    let completed = false;
+    const heartbeat = setInterval(
+      () => {
+        jobs
+          .heartbeat(db, { id: job.id, worker, leaseSeconds: deps.leaseSeconds })
+          .catch((err) => logger.warn({ err, job: job.id }, 'jobs: lease renewal failed'));
+      },
+      Math.max(1_000, (deps.leaseSeconds * 1000) / 3),
+    );
+    heartbeat.unref();
+    const started = performance.now();
+    try {
+      await handler({
+        job,
+        signal,
+        async complete(on) {
+          if (!(await jobs.complete(on, { id: job.id, worker }))) throw new LeaseLostError(job.id);
+          completed = true;
+        },
+      });
+      if (!completed && !(await jobs.complete(db, { id: job.id, worker }))) throw new LeaseLostError(job.id);
+      logger.debug(
+        { job: job.id, queue: job.queue, key: job.key, ms: Math.round(performance.now() - started) },
+        'jobs: done',
+      );
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        logger.warn({ job: job.id, queue: job.queue, key: job.key }, 'jobs: lease lost; results discarded');
+        return;
+      }
+      if (signal.aborted) {
+        await jobs.release(db, { id: job.id, worker });
+        logger.warn({ job: job.id, queue: job.queue, key: job.key }, 'jobs: released unfinished at stop');
+        return;
+      }
+      const permanent = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
+      const retryInMs = permanent ? null : backoffMs(job.attempts, backoff, random);
+      const message = err instanceof Error ? err.message : String(err);
+      await jobs.settleFailure(db, { id: job.id, worker, error: { message }, retryInMs });
+      logger.warn(
+        { err, job: job.id, queue: job.queue, key: job.key, attempt: job.attempts, retryInMs },
+        permanent ? 'jobs: failed for good' : 'jobs: failed; will retry',
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  const loop = createJobLoop<JobRow>({
+    name: 'jobs',
+    concurrency: deps.concurrency,
+    pollMs: deps.pollMs,
+    logger,
+    claim: (limit) =>
+      jobs.claim(db, { queues: [...handlers.keys()], worker, limit, leaseSeconds: deps.leaseSeconds }),
+    reclaim: async () => {
+      const reclaimed = await jobs.reclaimExpired(db);
+      if (reclaimed.length > 0) {
+        logger.warn({ worker, jobs: reclaimed }, 'jobs: reclaimed jobs whose lease ran out');
+      }
+    },
+    run: runJob,
+  });
+
+  return {
+    worker,
+    /** Registers the handler of a queue (before start). */
+    handle(queue: string, handler: JobHandler): void {
+      handlers.set(queue, handler);
+    },
+    /** Enqueues jobs (idempotent per queue and key) and wakes this process's loop. */
+    async enqueue(on: Db, list: readonly NewJob[]) {
+      const created = await jobs.enqueue(on, list);
+      if (created.length > 0) loop.poke();
+      return created;
+    },
+    start: () => loop.start(),
+    stop: (graceMs: number) => loop.stop(graceMs),
+    poke: () => loop.poke(),
+    get inFlight() {
+      return loop.inFlight;
+    },
+  };
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>;
