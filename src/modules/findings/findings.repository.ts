@@ -205,4 +205,3 @@ export const findingsRepository = {
     return rows.map((r) => ({ kind: r.kind, severity: r.severity, count: Number(r.n) }));
   },
 };
-

@@ -40,5 +40,8 @@ export const ListFindingsQuery = Type.Object(
 );
 export type ListFindingsQuery = Static<typeof ListFindingsQuery>;
 
-export const ListOrgFindingsQuery = Type.Object({ ...PageQuery, ...filters }, { additionalProperties: false });
+export const ListOrgFindingsQuery = Type.Object(
+  { ...PageQuery, ...filters },
+  { additionalProperties: false },
+);
 export type ListOrgFindingsQuery = Static<typeof ListOrgFindingsQuery>;

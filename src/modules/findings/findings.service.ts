@@ -60,7 +60,9 @@ const snapshot = (f: Pick<FindingRow, 'kind' | 'subject' | 'severity' | 'state' 
 
 /** A finding changes in substance when its severity or its stage (a threshold crossed) changes. */
 const revised = (open: FindingRow, seen: Observation) =>
-  open.severity !== seen.severity || open.evidence.stage !== seen.evidence.stage || open.summary !== seen.summary;
+  open.severity !== seen.severity ||
+  open.evidence.stage !== seen.evidence.stage ||
+  open.summary !== seen.summary;
 
 export function toFindingView(row: FindingRow): FindingView {
   return {
@@ -101,7 +103,11 @@ export function createFindingsService(deps: {
   const { db, change, orgs } = deps;
 
   /** One transaction: the batch's orgs locked, their open findings compared with what was seen. */
-  async function recordBatch(tenantId: string, checks: readonly OrgCheck[], now: Date): Promise<RecordOutcome> {
+  async function recordBatch(
+    tenantId: string,
+    checks: readonly OrgCheck[],
+    now: Date,
+  ): Promise<RecordOutcome> {
     return change(systemContext('watch'), async (tx, trail) => {
       const orgIds = checks.map((c) => c.orgId);
       await findings.lockOrgs(tx, orgIds);
