@@ -99,7 +99,7 @@ function judgeVersion(
       see(
         'idp_unreachable',
         'critical',
-        `The IdP ${issuer} could not be read in ${history.failingRounds} rounds in a row: ${failure.message}`,
+        `The IdP ${issuer} could not be read in ${ROUNDS_BEFORE_UNREACHABLE} or more checks in a row (${failure.name === 'jwks' ? 'its JWKS' : 'its discovery document'}); sign-ins through it fail while it cannot be reached.`,
         'Check that the IdP is up and reachable from this service; sign-ins through it fail while it is not.',
         {
           check: failure.name,
