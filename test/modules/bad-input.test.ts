@@ -92,12 +92,14 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
     valid: () => ({ selector: { orgs: ['target-org'] } }),
   },
   { method: 'POST', path: '/v1/orgs/{org}/deployments/{id}/retry', role: 'approver' },
+  { method: 'POST', path: '/v1/orgs/{org}/watch/run', role: 'editor' },
 ];
 
 const LIST_ROUTES = [
   { url: '/v1/tenants', platform: true, timeCursor: true },
   { url: '/v1/api-keys', platform: false, timeCursor: true },
   { url: '/v1/orgs', platform: false, timeCursor: false },
+  { url: '/v1/findings', platform: false, timeCursor: false },
 ] as const;
 
 const name = (r: WriteRoute) => `${r.method} ${r.path}`;

@@ -174,6 +174,15 @@ const OPERATIONS: readonly Operation[] = [
     roles: ['approver'],
     unscoped: false,
   },
+  // The watch: another tenant's or another scope's org is 404 for its findings and its check.
+  { method: 'GET', path: '/v1/orgs/{org}/findings', addresses: 'org', roles: ALL, unscoped: false },
+  {
+    method: 'POST',
+    path: '/v1/orgs/{org}/watch/run',
+    addresses: 'org',
+    roles: ['editor', 'approver', 'admin'],
+    unscoped: false,
+  },
 ];
 
 const nameOf = (op: Operation) => `${op.method} ${op.path}`;

@@ -156,6 +156,10 @@ describe('a Cognigy API key given to the service', () => {
     await call('GET', `${versions}/2/cognigy-request`, auditor.token);
     await call('POST', `${versions}/1/rollback`, editor.token, { note: 'back' });
     await call('GET', `/v1/orgs/${org.slug}/sso`, auditor.token);
+    // The watch: an unresolvable issuer is judged (nothing to fetch); findings are read back.
+    await call('POST', `/v1/orgs/${org.slug}/watch/run`, editor.token);
+    await call('GET', `/v1/orgs/${org.slug}/findings`, auditor.token);
+    await call('GET', '/v1/findings?state=open', auditor.token);
     await call('GET', `/v1/orgs/${org.slug}/deployments`, auditor.token);
     const deployment = await t.database.db
       .selectFrom('deployments')

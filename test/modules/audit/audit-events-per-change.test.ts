@@ -419,6 +419,9 @@ describe('the audit event of each change', () => {
       'POST /v1/sso/bulk',
       'POST /v1/sso/bulk/approve',
       'POST /v1/orgs/{org}/deployments/{id}/retry',
+      // a check: what it finds is opened or resolved with events of the system actor, in the
+      // findings' transaction (test/modules/watch/watch-idp.test.ts reads them)
+      'POST /v1/orgs/{org}/watch/run',
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)
