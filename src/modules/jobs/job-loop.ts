@@ -1,9 +1,9 @@
 /**
- * The claim loop every background worker runs on (the job runner; the forwarder keeps its own
- * outbox but the same shape): slots, a claim when there is room, a poll or a wake-up when there is
- * none, expired leases looked for once per poll interval, and a stop that lets work in flight finish
- * for a grace period and then aborts it through one shared signal. What a claim is, and what running
- * one item means, belong to the caller.
+ * The claim loop every background worker runs on (the job runner of the `jobs` table, and the
+ * forwarder with its deployments outbox): slots, a claim when there is room, a poll or a wake-up when
+ * there is none, expired leases looked for once per poll interval, and a stop that lets work in
+ * flight finish for a grace period and then aborts it through one shared signal. What a claim is,
+ * and what running one item means, belong to the caller.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -19,8 +19,20 @@ export interface JobLoopDeps<T extends { readonly id: string }> {
   readonly claim: (limit: number) => Promise<readonly T[]>;
   /** Gives items whose lease ran out back (called at most once per poll interval). */
   readonly reclaim?: () => Promise<void>;
-  /** Runs one claimed item; must not throw (a throw is logged). The signal aborts at a hard stop. */
-  readonly run: (item: T, signal: AbortSignal) => Promise<void>;
+  /**
+   * Runs one claimed item; must not throw (a throw is logged). The signal aborts at a hard stop.
+   * `releaseSlot` frees the item's slot before it ends (the forwarder: once Cognigy has answered).
+   */
+  readonly run: (item: T, signal: AbortSignal, releaseSlot: () => void) => Promise<void>;
+  /**
+   * Slots free for a claim (default: concurrency minus the items running). The forwarder also bounds
+   * the items still writing their outcome after their slot was released.
+   */
+  readonly room?: (slots: { readonly busy: number; readonly running: number }) => number;
+  /** Claim again only once this many slots are free (default 1): fewer, larger claims. */
+  readonly claimBatch?: number;
+  /** Log fields of the start line. */
+  readonly describe?: Readonly<Record<string, unknown>>;
 }
 
 export interface JobLoop {
@@ -30,6 +42,8 @@ export interface JobLoop {
   /** Stops claiming; work in flight may finish for `graceMs`, then is aborted and awaited. */
   stop(graceMs: number): Promise<void>;
   readonly inFlight: number;
+  /** A signal that aborts with the next hard stop. */
+  readonly signal: AbortSignal;
 }
 
 // One signal shared by every item in flight (each may add a listener): no listener limit.
@@ -47,22 +61,36 @@ export function createJobLoop<T extends { readonly id: string }>(deps: JobLoopDe
   let wake: (() => void) | undefined;
   let abort = newAbort();
   let lastReclaim = 0;
+  // Slots held: from the claim until the item releases its slot or ends.
+  let busy = 0;
+  const claimBatch = deps.claimBatch ?? 1;
+  const room = () =>
+    deps.room ? deps.room({ busy, running: running.size }) : deps.concurrency - running.size;
 
   async function tick(): Promise<number> {
     if (deps.reclaim && Date.now() - lastReclaim >= deps.pollMs) {
       lastReclaim = Date.now();
       await deps.reclaim();
     }
-    const room = deps.concurrency - running.size;
-    if (room <= 0 || stopping) return 0;
-    const claimed = await deps.claim(room);
+    const free = room();
+    if (free <= 0 || stopping) return 0;
+    const claimed = await deps.claim(free);
     for (const item of claimed) {
+      busy += 1;
+      let held = true;
+      const releaseSlot = () => {
+        if (!held) return;
+        held = false;
+        busy -= 1;
+        if (room() >= claimBatch) wake?.();
+      };
       const job = deps
-        .run(item, abort.signal)
+        .run(item, abort.signal, releaseSlot)
         .catch((err) => logger.error({ err, id: item.id }, `${name}: a job failed unexpectedly`))
         .finally(() => {
+          releaseSlot();
           running.delete(item.id);
-          wake?.();
+          if (room() >= claimBatch) wake?.();
         });
       running.set(item.id, job);
     }
@@ -78,7 +106,9 @@ export function createJobLoop<T extends { readonly id: string }>(deps: JobLoopDe
         logger.error({ err }, `${name}: claiming failed`);
       }
       if (stopping) break;
-      if (claimed === 0 || running.size >= deps.concurrency) {
+      // Claim again at once when there was work and room; otherwise wait for the poll, or for
+      // enough finished items to be worth a claim.
+      if (claimed === 0 || room() < claimBatch) {
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -95,7 +125,7 @@ export function createJobLoop<T extends { readonly id: string }>(deps: JobLoopDe
       if (loop) return;
       stopping = false;
       loop = run();
-      logger.info({ concurrency: deps.concurrency }, `${name}: started`);
+      logger.info({ concurrency: deps.concurrency, ...deps.describe }, `${name}: started`);
     },
     poke() {
       wake?.();
@@ -116,15 +146,18 @@ export function createJobLoop<T extends { readonly id: string }>(deps: JobLoopDe
       ]);
       clearTimeout(timer);
       if (!graceful) {
-        logger.warn({ inFlight: running.size }, `${name}: aborting work still in flight`);
+        logger.warn({ inFlight: running.size, ...deps.describe }, `${name}: aborting work still in flight`);
         abort.abort();
         await all;
       }
       abort = newAbort();
-      logger.info(`${name}: stopped`);
+      logger.info({ ...deps.describe }, `${name}: stopped`);
     },
     get inFlight() {
       return running.size;
+    },
+    get signal() {
+      return abort.signal;
     },
   };
 }

@@ -35,7 +35,7 @@ describe('expiry stages', () => {
 
   test('a later moment is never a less severe stage', () => {
     const rank = (s: ReturnType<typeof expiryStage>) =>
-      s === null ? 0 : { '90d': 1, '30d': 2, '7d': 3, expired: 4 }[s.stage];
+      s === null ? 0 : ({ '90d': 1, '30d': 2, '7d': 3, expired: 4 }[s.stage] ?? 0);
     fc.assert(
       fc.property(
         fc.integer({ min: -100 * DAY, max: 200 * DAY }),
