@@ -69,6 +69,8 @@ export interface Config {
     readonly discoveryIntervalMs: number;
     readonly expiryIntervalMs: number;
     readonly deliveryStuckMs: number;
+    /** An org's opt-in credential probe runs at most once per this many seconds. */
+    readonly probeIntervalSeconds: number;
   };
 }
 
@@ -186,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       WATCH_DISCOVERY_INTERVAL_SECONDS: num({ default: 6 * 3600 }),
       WATCH_EXPIRY_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
       WATCH_DELIVERY_STUCK_SECONDS: num({ default: 3600 }),
+      WATCH_PROBE_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
     },
     {
       reporter: ({ errors }) => {
@@ -224,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['WATCH_DISCOVERY_INTERVAL_SECONDS', cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS],
     ['WATCH_EXPIRY_INTERVAL_SECONDS', cleaned.WATCH_EXPIRY_INTERVAL_SECONDS],
     ['WATCH_DELIVERY_STUCK_SECONDS', cleaned.WATCH_DELIVERY_STUCK_SECONDS],
+    ['WATCH_PROBE_INTERVAL_SECONDS', cleaned.WATCH_PROBE_INTERVAL_SECONDS],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
@@ -304,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       discoveryIntervalMs: cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS * 1000,
       expiryIntervalMs: cleaned.WATCH_EXPIRY_INTERVAL_SECONDS * 1000,
       deliveryStuckMs: cleaned.WATCH_DELIVERY_STUCK_SECONDS * 1000,
+      probeIntervalSeconds: cleaned.WATCH_PROBE_INTERVAL_SECONDS,
     }),
   });
 }

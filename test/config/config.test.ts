@@ -66,6 +66,13 @@ describe('loadConfig', () => {
         backoffBaseMs: 500,
         backoffMaxMs: 60_000,
       },
+      jobs: { worker: true, concurrency: 8, leaseSeconds: 60, pollMs: 1000, retentionDays: 7 },
+      watch: {
+        discoveryIntervalMs: 21_600_000,
+        expiryIntervalMs: 86_400_000,
+        deliveryStuckMs: 3_600_000,
+        probeIntervalSeconds: 86_400,
+      },
     });
   });
 
@@ -101,6 +108,15 @@ describe('loadConfig', () => {
       FORWARDING_BACKOFF_BASE_MS: '10',
       FORWARDING_BACKOFF_MAX_MS: '1000',
       COGNIGY_TIMEOUT_MS: '750',
+      JOBS_WORKER: 'false',
+      JOBS_CONCURRENCY: '3',
+      JOBS_LEASE_SECONDS: '9',
+      JOBS_POLL_MS: '250',
+      JOBS_RETENTION_DAYS: '2',
+      WATCH_DISCOVERY_INTERVAL_SECONDS: '600',
+      WATCH_EXPIRY_INTERVAL_SECONDS: '3600',
+      WATCH_DELIVERY_STUCK_SECONDS: '120',
+      WATCH_PROBE_INTERVAL_SECONDS: '7200',
     });
     expect(config).toMatchObject({
       nodeEnv: 'test',
@@ -135,6 +151,13 @@ describe('loadConfig', () => {
         deadlineMs: 60_000,
         backoffBaseMs: 10,
         backoffMaxMs: 1000,
+      },
+      jobs: { worker: false, concurrency: 3, leaseSeconds: 9, pollMs: 250, retentionDays: 2 },
+      watch: {
+        discoveryIntervalMs: 600_000,
+        expiryIntervalMs: 3_600_000,
+        deliveryStuckMs: 120_000,
+        probeIntervalSeconds: 7200,
       },
     });
   });

@@ -810,6 +810,14 @@ describe('Kysely on the migrated database', () => {
         lastSeenAt: at('2026-01-18T00:00:01.567Z'),
         resolvedAt: at('2026-01-19T00:00:01.678Z'),
       },
+      WatchSettings: {
+        orgId,
+        tenantId,
+        credentialProbe: true,
+        lastProbedAt: at('2026-01-17T00:00:04.912Z'),
+        updatedAt: at('2026-01-17T00:00:05.123Z'),
+        updatedById: keyId,
+      },
       WatchedIssuer: {
         issuer: 'https://idp.example/',
         failingRounds: 1,

@@ -93,6 +93,7 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
   },
   { method: 'POST', path: '/v1/orgs/{org}/deployments/{id}/retry', role: 'approver' },
   { method: 'POST', path: '/v1/orgs/{org}/watch/run', role: 'editor' },
+  { method: 'PUT', path: '/v1/orgs/{org}/watch', valid: () => ({ credentialProbe: true }) },
 ];
 
 const LIST_ROUTES = [
@@ -509,7 +510,10 @@ describe('bad query strings', () => {
 });
 
 describe('bad headers', () => {
-  const conditional = WRITE_ROUTES.filter((r) => r.method !== 'POST' && r.path !== '/v1/api-keys/{id}');
+  // Settings put whole (PUT …/watch: one boolean, idempotent) and revocation take no If-Match.
+  const conditional = WRITE_ROUTES.filter(
+    (r) => r.method !== 'POST' && r.path !== '/v1/api-keys/{id}' && r.path !== '/v1/orgs/{org}/watch',
+  );
 
   test.each(
     conditional.flatMap((r) =>

@@ -183,6 +183,15 @@ const OPERATIONS: readonly Operation[] = [
     roles: ['editor', 'approver', 'admin'],
     unscoped: false,
   },
+  { method: 'GET', path: '/v1/orgs/{org}/watch', addresses: 'org', roles: ALL, unscoped: false },
+  {
+    method: 'PUT',
+    path: '/v1/orgs/{org}/watch',
+    addresses: 'org',
+    roles: ['admin'],
+    unscoped: false,
+    body: () => ({ credentialProbe: true }),
+  },
 ];
 
 const nameOf = (op: Operation) => `${op.method} ${op.path}`;

@@ -157,6 +157,8 @@ describe('a Cognigy API key given to the service', () => {
     await call('POST', `${versions}/1/rollback`, editor.token, { note: 'back' });
     await call('GET', `/v1/orgs/${org.slug}/sso`, auditor.token);
     // The watch: an unresolvable issuer is judged (nothing to fetch); findings are read back.
+    await call('PUT', `/v1/orgs/${org.slug}/watch`, admin, { credentialProbe: true });
+    await call('GET', `/v1/orgs/${org.slug}/watch`, auditor.token);
     await call('POST', `/v1/orgs/${org.slug}/watch/run`, editor.token);
     await call('GET', `/v1/orgs/${org.slug}/findings`, auditor.token);
     await call('GET', '/v1/findings?state=open', auditor.token);

@@ -41,6 +41,7 @@ export const DISCOVERY_KINDS: readonly FindingKind[] = [
   'signing_keys_rotated',
   'document_changed',
 ];
+// credential_rejected is decided only by a probe (opt-in, rate-limited), never by a plain round.
 
 /** The kinds a round of local checks decides about. */
 export const LOCAL_KINDS: readonly FindingKind[] = [

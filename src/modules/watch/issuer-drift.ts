@@ -87,9 +87,9 @@ function judgeVersion(
     see(
       'idp_blocked_by_policy',
       'critical',
-      `The outbound network policy refuses to contact the IdP ${issuer}: ${policy.message}`,
-      'Check the issuer; if the IdP is on-premises on purpose, add its host to OUTBOUND_ALLOWLIST.',
-      { check: policy.message, details: policy.details ?? null },
+      `The IdP ${issuer} cannot be checked: ${policy.message}`,
+      'Check the issuer and where it redirects. Allow-list a host (OUTBOUND_ALLOWLIST) only for an IdP that is on-premises on purpose, never a link-local or metadata-service address.',
+      { check: policy.name, message: policy.message, details: policy.details ?? null },
     );
     return obs;
   }

@@ -7,11 +7,12 @@
 import type { Db } from '../../db/client.js';
 import type { DiscoveryValidator } from '../discovery/discovery-validator.js';
 import type { IdTokenAlg, TokenEndpointAuthMethod } from '../discovery/oidc-options.js';
-import { DISCOVERY_KINDS, LOCAL_KINDS } from '../findings/finding-kinds.js';
+import { DISCOVERY_KINDS, LOCAL_KINDS, type Observation } from '../findings/finding-kinds.js';
 import type { FindingsService, OrgCheck, RecordOutcome } from '../findings/findings.service.js';
 import { judgeIssuer, reachFailure } from './issuer-drift.js';
 import { localChecks } from './local-checks.js';
 import type { WatchMetrics } from './watch-metrics.js';
+import { watchSettingsRepository as settings } from './watch-settings.repository.js';
 import { watchedIssuersRepository as issuers, nextHistory } from './watched-issuers.repository.js';
 import { type WatchedVersion, watchedVersionsRepository as watched } from './watched-versions.repository.js';
 
@@ -22,10 +23,25 @@ export interface WatchCheckDeps {
   readonly metrics?: WatchMetrics;
   /** An approved version not applied after this long is "stuck". */
   readonly stuckAfterMs: number;
+  /** The opt-in credential probe runs at most once per org per this many seconds. */
+  readonly probeIntervalSeconds: number;
+  /** The version's client secret, in plain text, for one probe (null when it has none). */
+  readonly openClientSecret: (versionId: string) => Promise<string | null>;
 }
 
 export const issuerOf = (v: WatchedVersion): string | null =>
   v.kind === 'oidc' && typeof v.content.idpIssuer === 'string' ? v.content.idpIssuer : null;
+
+/** What discovery checks of a version: its issuer, algorithm, auth method and extra scopes. */
+const inputOf = (issuer: string, v: WatchedVersion) => ({
+  issuer,
+  idTokenSignedResponseAlg: (v.content.idpIdTokenSignedResponseAlg as IdTokenAlg | undefined) ?? 'RS256',
+  tokenEndpointAuthMethod:
+    (v.content.idpTokenEndpointAuthMethod as TokenEndpointAuthMethod | undefined) ?? 'client_secret_basic',
+  ...(typeof v.content.idpAdditionalScope === 'string'
+    ? { additionalScope: v.content.idpAdditionalScope }
+    : {}),
+});
 
 const add = (a: RecordOutcome, b: RecordOutcome): RecordOutcome => ({
   opened: a.opened + b.opened,
@@ -45,6 +61,59 @@ export function createWatchChecks(deps: WatchCheckDeps) {
     return total;
   }
 
+  /**
+   * The credential probe of the orgs that turned it on and are due: a token request with the desired
+   * version's client id and secret. `invalid_client` (401) opens `credential_rejected`; an answer
+   * that proves them accepted resolves it; anything inconclusive decides nothing.
+   */
+  async function probe(
+    issuer: string,
+    versions: readonly WatchedVersion[],
+    byTenant: Map<string, OrgCheck[]>,
+    now: Date,
+  ) {
+    const desired = versions.filter(
+      (v) => v.roles.includes('desired') && typeof v.content.idpClientId === 'string',
+    );
+    const due = new Set(
+      await settings.claimDueProbes(db, [...new Set(desired.map((v) => v.orgId))], deps.probeIntervalSeconds),
+    );
+    for (const v of desired.filter((x) => due.has(x.orgId))) {
+      const secret = await deps.openClientSecret(v.versionId);
+      if (secret === null) continue;
+      const [report] = await discovery.checkEach([
+        { ...inputOf(issuer, v), probe: { clientId: v.content.idpClientId as string, clientSecret: secret } },
+      ]);
+      const result = report?.checks.find((c) => c.name === 'credential_probe');
+      if (!result || (result.status !== 'fail' && result.status !== 'pass')) continue;
+      const observations: Observation[] =
+        result.status === 'fail'
+          ? [
+              {
+                kind: 'credential_rejected',
+                subject: issuer,
+                severity: 'critical',
+                summary: `The IdP ${issuer} no longer accepts the client id and secret of version ${v.number}: sign-ins fail.`,
+                action: 'Create a new client secret at the IdP and draft a new version with it.',
+                evidence: {
+                  version: v.number,
+                  clientId: v.content.idpClientId,
+                  message: result.message,
+                  seenAt: now.toISOString(),
+                },
+              },
+            ]
+          : [];
+      const list = byTenant.get(v.tenantId) ?? [];
+      list.push({
+        orgId: v.orgId,
+        scope: { kinds: ['credential_rejected'], subjects: [issuer] },
+        observations,
+      });
+      byTenant.set(v.tenantId, list);
+    }
+  }
+
   return {
     /**
      * Checks one issuer for `versions` (all of them on that issuer) in round `round`; the issuer's
@@ -62,26 +131,16 @@ export function createWatchChecks(deps: WatchCheckDeps) {
           a.orgId.localeCompare(b.orgId) ||
           Number(b.roles.includes('desired')) - Number(a.roles.includes('desired')),
       );
-      const reports = await discovery.checkEach(
-        ordered.map((v) => ({
-          issuer,
-          idTokenSignedResponseAlg:
-            (v.content.idpIdTokenSignedResponseAlg as IdTokenAlg | undefined) ?? 'RS256',
-          tokenEndpointAuthMethod:
-            (v.content.idpTokenEndpointAuthMethod as TokenEndpointAuthMethod | undefined) ??
-            'client_secret_basic',
-          ...(typeof v.content.idpAdditionalScope === 'string'
-            ? { additionalScope: v.content.idpAdditionalScope }
-            : {}),
-        })),
-      );
+      const reports = await discovery.checkEach(ordered.map((v) => inputOf(issuer, v)));
       const unreadable = reports.some((r) => reachFailure(r) !== undefined);
       const refused = reports.some((r) =>
         r.checks.some((c) => c.name === 'network_policy' && c.status === 'fail'),
       );
       metrics?.issuerChecked(refused ? 'refused' : unreadable ? 'unreadable' : 'ok');
       const history = nextHistory(await issuers.find(db, issuer), round, unreadable, now);
-      const outcome = await recordByTenant(judgeIssuer(issuer, ordered, reports, history, now), now);
+      const byTenant = judgeIssuer(issuer, ordered, reports, history, now);
+      if (!unreadable) await probe(issuer, ordered, byTenant, now);
+      const outcome = await recordByTenant(byTenant, now);
       const summary = { unreadable, refused, versions: ordered.length, at: now.toISOString() };
       return { outcome, save: (on) => issuers.save(on, issuer, history, summary) };
     },

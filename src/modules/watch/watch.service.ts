@@ -7,14 +7,18 @@
  * - A discovery round lists the issuers of every desired or applied OIDC version and enqueues one
  *   job per issuer (`<round>:<issuer>`), with the orgs that use it: one fetch of each issuer per
  *   round, whichever replica runs it. A local round enqueues one job per tenant.
- * - Each job writes its findings and is marked done in the transaction that saves the issuer's
- *   history, so a round cut short by a crash resumes with the jobs not done (nothing finished is
- *   fetched again) once their leases run out or at the next start.
+ * - Each issuer job writes its findings (one transaction per batch of orgs, with their audit events),
+ *   then saves the issuer's history and is marked done in one transaction. A round cut short by a
+ *   crash resumes with the jobs not done (nothing finished is fetched again) once their leases run
+ *   out; a job run again finds its open findings and does not open them twice, and the issuer's
+ *   history counts a round once.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { inTransaction } from '../../db/transaction.js';
+import type { ChangeContext } from '../../lib/request-context.js';
+import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { FindingsService, RecordOutcome } from '../findings/findings.service.js';
 import type { JobContext, JobRunner } from '../jobs/job-runner.js';
@@ -22,6 +26,7 @@ import { jobsRepository as jobs } from '../jobs/jobs.repository.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { issuerOf, type WatchChecks } from './watch-checks.js';
 import type { WatchMetrics } from './watch-metrics.js';
+import { watchSettingsRepository as settings, type WatchSettingsRow } from './watch-settings.repository.js';
 import { watchedVersionsRepository as watched } from './watched-versions.repository.js';
 
 export const WATCH_QUEUES = {
@@ -36,6 +41,9 @@ export interface WatchServiceDeps {
   readonly checks: WatchChecks;
   readonly findings: Pick<FindingsService, 'listOfOrg'>;
   readonly orgs: Pick<OrgsService, 'find'>;
+  readonly change: ChangeRunner;
+  /** For the settings' view: how often an org's opt-in probe may run. */
+  readonly probeIntervalSeconds: number;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly metrics?: WatchMetrics;
   readonly discoveryIntervalMs: number;
@@ -153,6 +161,11 @@ export function createWatchService(deps: WatchServiceDeps) {
 
   let timer: NodeJS.Timeout | undefined;
   let lastPurge = 0;
+  const settingsView = (row: WatchSettingsRow) => ({
+    credentialProbe: row.credentialProbe,
+    lastProbedAt: row.lastProbedAt?.toISOString() ?? null,
+    probeIntervalSeconds: deps.probeIntervalSeconds,
+  });
 
   return {
     schedule,
@@ -181,6 +194,46 @@ export function createWatchService(deps: WatchServiceDeps) {
     stopSchedule(): void {
       clearInterval(timer);
       timer = undefined;
+    },
+
+    /** The org's watch settings. */
+    async settings(principal: TenantPrincipal, ref: string) {
+      const org = await deps.orgs.find(principal, ref);
+      return settingsView(await settings.find(db, org.id));
+    },
+
+    /** Turns the org's credential probe on or off (audited). */
+    async putSettings(
+      ctx: ChangeContext,
+      principal: TenantPrincipal,
+      ref: string,
+      body: { credentialProbe: boolean },
+    ) {
+      const org = await deps.orgs.find(principal, ref);
+      return deps.change(ctx, async (tx, trail) => {
+        await tx.selectFrom('orgs').select('id').where('id', '=', org.id).forUpdate().execute();
+        const before = await settings.find(tx, org.id);
+        if (before.credentialProbe === body.credentialProbe) trail.unchanged();
+        else {
+          await settings.put(tx, {
+            tenantId: principal.tenantId,
+            orgId: org.id,
+            credentialProbe: body.credentialProbe,
+            byId: ctx.actor.id,
+          });
+          await trail.record({
+            tenantId: principal.tenantId,
+            orgId: org.id,
+            action: 'org.watch_changed',
+            target: { type: 'org', id: org.id },
+            diff: {
+              before: { credentialProbe: before.credentialProbe },
+              after: { credentialProbe: body.credentialProbe },
+            },
+          });
+        }
+        return settingsView(await settings.find(tx, org.id));
+      });
     },
 
     /** Checks one org now (its issuers and its local checks), outside any round; returns what changed. */

@@ -422,6 +422,7 @@ describe('the audit event of each change', () => {
       // a check: what it finds is opened or resolved with events of the system actor, in the
       // findings' transaction (test/modules/watch/watch-idp.test.ts reads them)
       'POST /v1/orgs/{org}/watch/run',
+      'PUT /v1/orgs/{org}/watch', // org.watch_changed: test/modules/watch/watch-probe.test.ts
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)
