@@ -144,6 +144,7 @@ describe('prepared writes of the draft path', () => {
     clientSecretSealed: 'sealed',
     clientSecretFingerprint: 'hmac-sha256:02',
     clientSecretChangedIn: number,
+    clientSecretExpiresAt: new Date(Date.UTC(2027, 2, number, 12, 0, 0, 123)),
     decryptionKeySealed: null,
     decryptionKeyFingerprint: null,
     decryptionKeyChangedIn: null,

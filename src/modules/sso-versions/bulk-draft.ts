@@ -146,7 +146,9 @@ export async function bulkDraft(
         bulkId,
       });
       const unchanged =
-        p.head !== null && canonicalJson(plan.content) === canonicalJson(service.versionContent(p.head));
+        p.head !== null &&
+        canonicalJson(plan.content) === canonicalJson(service.versionContent(p.head)) &&
+        plan.clientSecretExpiresAt?.getTime() === p.head.clientSecretExpiresAt?.getTime();
       if (unchanged) {
         result = bulk.orgResult(p.org, ref, 'skipped', p.head?.number ?? null, plan.report.status);
       } else if (dryRun) {

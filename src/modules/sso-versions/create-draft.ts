@@ -62,6 +62,20 @@ function sourcesFor(content: SsoContent, supplied: SuppliedSecrets, head: Versio
   return sources;
 }
 
+/**
+ * When the draft's client secret expires: as given (a date, or null for none); omitted, the expiry
+ * of a secret carried over comes with it, and a new secret has none.
+ */
+function clientSecretExpiry(
+  supplied: SuppliedSecrets,
+  source: SecretSource,
+  head: VersionRow | null,
+): Date | null {
+  if (source.kind === 'none') return null;
+  if (supplied.idpClientSecretExpiresAt !== undefined) return supplied.idpClientSecretExpiresAt;
+  return source.kind === 'carry' && head ? head.clientSecretExpiresAt : null;
+}
+
 /** The plan of a new draft from a body: normalise, pick secrets, validate (network, before any transaction). */
 export async function planDraft(
   { db, secrets, validator, allowHttp, now }: PlanDraftDeps,
@@ -71,6 +85,7 @@ export async function planDraft(
 ): Promise<DraftPlan> {
   const normalised = normaliseDraft(body, { allowHttp, now: now() });
   const sources = sourcesFor(normalised.content, normalised.secrets, head);
+  const clientSecretExpiresAt = clientSecretExpiry(normalised.secrets, sources.idpClientSecret, head);
   let probe: { clientId: string; clientSecret: string } | undefined;
   if (body.kind === 'oidc' && body.probe && normalised.content.kind === 'oidc') {
     const source = sources.idpClientSecret;
@@ -82,10 +97,15 @@ export async function planDraft(
           : null;
     if (secret) probe = { clientId: normalised.content.idpClientId, clientSecret: secret };
   }
-  const outcome = await validator.validate(normalised.content, { ...(probe ? { probe } : {}), now: now() });
+  const outcome = await validator.validate(normalised.content, {
+    ...(probe ? { probe } : {}),
+    now: now(),
+    clientSecretExpiresAt,
+  });
   return {
     content: outcome.content,
     sources,
+    clientSecretExpiresAt,
     report: outcome.report,
     note: body.note ?? null,
     rollbackOf: null,

@@ -33,6 +33,8 @@ import { auditView, toVersionView, versionEvent } from './version-view.js';
 export interface DraftPlan {
   readonly content: SsoContent;
   readonly sources: Readonly<Record<SecretField, SecretSource>>;
+  /** When the client secret expires (recorded with it; not hashed, never forwarded). Null without one. */
+  readonly clientSecretExpiresAt: Date | null;
   readonly report: ValidationReport;
   /** undefined: based on whatever the head is (rollback without baseVersion). */
   readonly expectedBase: number | undefined;
@@ -140,6 +142,8 @@ export async function persistDraft(
     kind: plan.content.kind,
     content: contentFields(plan.content) as object,
     ...sealed.columns,
+    clientSecretExpiresAt: plan.clientSecretExpiresAt,
+    // The expiry is not hashed: two drafts that differ only in it configure Cognigy the same.
     contentHash: contentHash(org.id, plan.content, sealed.fingerprints),
     baseVersion: head?.number ?? null,
     rollbackOf: plan.rollbackOf,

@@ -58,7 +58,9 @@ export async function rollback(
   const head = await versions.head(db, org.id);
   assertBase(head, expectedBase);
   const content = versionContent(target);
-  const { report } = await validator.validate(content, { now: now() });
+  // The secrets come back as they were in version n, each with what was recorded about it.
+  const clientSecretExpiresAt = hasSecret(target, 'idpClientSecret') ? target.clientSecretExpiresAt : null;
+  const { report } = await validator.validate(content, { now: now(), clientSecretExpiresAt });
   const sources = Object.fromEntries(
     SECRET_FIELDS.map((field) => [
       field,
@@ -70,6 +72,7 @@ export async function rollback(
     const { version, validation } = await persistDraft(deps, tx, trail, principal, org.id, {
       content,
       sources,
+      clientSecretExpiresAt,
       report,
       expectedBase,
       note,

@@ -7,6 +7,7 @@ import { Labels, literals, Uuid } from '../../lib/schemas.js';
 import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from '../discovery/oidc-options.js';
 import {
   ClientSecret,
+  ClientSecretExpiresAt,
   COGNIGY_MAX,
   COGNIGY_MAX_PEM,
   Comment,
@@ -56,6 +57,7 @@ export const BulkDraftBody = Type.Object(
             'Write-only: one new secret for every selected org (e.g. a new multi-tenant IdP app). Omit to keep each org’s own.',
           ),
         ),
+        idpClientSecretExpiresAt: Type.Optional(ClientSecretExpiresAt),
         idpIdTokenSignedResponseAlg: Type.Optional(literals(ID_TOKEN_ALGS)),
         idpTokenEndpointAuthMethod: Type.Optional(literals(TOKEN_ENDPOINT_AUTH_METHODS)),
         idpAdditionalScope: Type.Optional(Nullable(Type.String({ maxLength: COGNIGY_MAX }))),

@@ -21,6 +21,8 @@ export type SecretField = (typeof SECRET_FIELDS)[number];
 /** The secrets a draft body supplies: a value, `null` (remove) or absent (carry over). */
 export interface SuppliedSecrets {
   readonly idpClientSecret?: string;
+  /** When the client secret expires: a date, `null` (none) or absent (carried over with a kept secret). */
+  readonly idpClientSecretExpiresAt?: Date | null;
   readonly decryptionPrivateKey?: string | null;
 }
 
@@ -54,6 +56,16 @@ function checkHttps(
   errors.push({ pointer: `/body/${field}`, detail: 'must be an https URL' });
 }
 
+/**
+ * A date-time the schema let through as a date the database can store, or null. (RFC 3339 allows
+ * a leap second, 23:59:60, which no Date holds; years before 1 and after 9999 are not expiry dates.)
+ */
+export function parseExpiry(value: string): Date | null {
+  const date = new Date(value);
+  const year = date.getUTCFullYear();
+  return Number.isNaN(date.getTime()) || year < 1 || year > 9999 ? null : date;
+}
+
 function isPrivateKey(pem: string): boolean {
   try {
     return createPrivateKey({ key: pem, format: 'pem' }).type === 'private';
@@ -77,6 +89,14 @@ export function normaliseDraft(
     const issuer = parseIssuerUrl(body.idpIssuer, { allowHttp: options.allowHttp });
     if (!issuer.ok) errors.push({ pointer: '/body/idpIssuer', detail: issuer.message });
     checkHttps(body.idpFrontChannelLogoutUrl, 'idpFrontChannelLogoutUrl', options.allowHttp, errors);
+    const expiry = body.idpClientSecretExpiresAt;
+    const expiresAt = typeof expiry === 'string' ? parseExpiry(expiry) : null;
+    if (typeof expiry === 'string' && expiresAt === null) {
+      errors.push({
+        pointer: '/body/idpClientSecretExpiresAt',
+        detail: 'must be a real date-time (no leap second) in the years 0001–9999 UTC',
+      });
+    }
     if (errors.length > 0) invalid(errors);
     return {
       content: {
@@ -88,7 +108,10 @@ export function normaliseDraft(
         idpAdditionalScope: body.idpAdditionalScope ?? null,
         idpFrontChannelLogoutUrl: body.idpFrontChannelLogoutUrl ?? null,
       },
-      secrets: body.idpClientSecret === undefined ? {} : { idpClientSecret: body.idpClientSecret },
+      secrets: {
+        ...(body.idpClientSecret === undefined ? {} : { idpClientSecret: body.idpClientSecret }),
+        ...(expiry === undefined ? {} : { idpClientSecretExpiresAt: expiresAt }),
+      },
       certificate: null,
     };
   }
@@ -135,6 +158,7 @@ export type SecretFingerprints = Readonly<Record<SecretField, string | null>>;
 /**
  * §4.2: sha256 over the canonical content, the secrets' fingerprints and the org. Equal hashes mean
  * the same configuration for the same org — a rollback has the hash of the version it restores.
+ * A client secret's recorded expiry is not hashed: it is ours, and Cognigy never receives it.
  */
 export function contentHash(orgId: string, content: SsoContent, secrets: SecretFingerprints): string {
   const digest = createHash('sha256')

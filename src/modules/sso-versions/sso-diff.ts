@@ -1,7 +1,8 @@
 /**
  * Field-level difference between two versions (§3.2 diff), with every secret as its fingerprint,
  * and the same difference as sentences. Pure. `diffVersions(a, b).changes` is empty exactly when the
- * two configure the same (same kind, same fields, same secrets).
+ * two configure the same (same kind, same fields, same secrets) and record the same about their
+ * secrets (a client secret's expiry, `idpClientSecret.expiresAt`: ours, never sent to Cognigy).
  */
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { SECRET_FIELDS, type SecretField } from './sso-content.js';
@@ -10,10 +11,18 @@ export interface Comparable {
   readonly number: number;
   readonly kind: string;
   readonly content: Readonly<Record<string, unknown>>;
-  readonly secrets: Readonly<
-    Record<SecretField, { readonly fingerprint: string; readonly changedIn: number } | null>
-  >;
+  readonly secrets: Readonly<Record<SecretField, SecretRef | null>>;
 }
+
+/** A secret as its fingerprint, and (a client secret) the expiry recorded with it. */
+export interface SecretRef {
+  readonly fingerprint: string;
+  readonly changedIn: number;
+  readonly expiresAt?: string | null;
+}
+
+/** The field of a secret's recorded expiry; metadata of ours, never part of what Cognigy receives. */
+const expiryField = (field: SecretField) => `${field}.expiresAt`;
 
 export interface FieldChange {
   readonly field: string;
@@ -37,6 +46,7 @@ function flatten(v: Comparable): Map<string, { value: unknown; secret: boolean }
   for (const key of SECRET_FIELDS) {
     const ref = v.secrets[key];
     if (ref) fields.set(key, { value: ref.fingerprint, secret: true });
+    if (ref?.expiresAt) fields.set(expiryField(key), { value: ref.expiresAt, secret: false });
   }
   return fields;
 }
@@ -93,5 +103,9 @@ export function diffVersions(from: Comparable, to: Comparable): VersionDiff {
   }
   if (changes.length === 0)
     summary.unshift(`v${to.number} configures exactly what v${from.number} configures.`);
+  else if (changes.every((c) => SECRET_FIELDS.some((f) => c.field === expiryField(f))))
+    summary.push(
+      `v${to.number} configures Cognigy exactly as v${from.number} does: only the recorded expiry of a secret differs.`,
+    );
   return { from: from.number, to: to.number, equal: changes.length === 0, changes, summary };
 }

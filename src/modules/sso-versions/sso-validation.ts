@@ -1,12 +1,13 @@
 /**
  * The validation report of a version (§5): for OIDC the discovery validator's checks plus whether
- * Cognigy's API will accept the issuer; for SAML the certificate and endpoints; for `disabled`
+ * Cognigy's API will accept the issuer, and the client secret's recorded expiry; for SAML the certificate and endpoints; for `disabled`
  * nothing to check. Knows nothing of the database; runs before a change's transaction.
  */
 import type { DiscoveryReport, ReportStatus } from '../discovery/discovery-report.js';
 import { overallStatus } from '../discovery/discovery-report.js';
 import type { DiscoveryValidator } from '../discovery/discovery-validator.js';
 import { quote } from '../discovery/wording.js';
+import { clientSecretExpiryCheck } from './client-secret-expiry.js';
 import { type CertificateCheck, parseSamlCertificate } from './saml-certificate.js';
 import { cognigyAcceptsUrl, type SsoContent } from './sso-content.js';
 
@@ -50,6 +51,8 @@ export interface ValidateOptions {
   readonly probe?: { readonly clientId: string; readonly clientSecret: string };
   readonly refresh?: boolean;
   readonly now?: Date;
+  /** OIDC: when the client secret expires, as recorded with it (reported, never sent anywhere). */
+  readonly clientSecretExpiresAt?: Date | null;
 }
 
 function hostOf(url: string): string {
@@ -104,6 +107,9 @@ export function createSsoValidator({ discovery, isAllowlistedHost, allowHttp }: 
     const all: ReportCheck[] = [...checks, cognigyUrlCheck('idpIssuer', issuer)];
     if (content.idpFrontChannelLogoutUrl) {
       all.push(cognigyUrlCheck('idpFrontChannelLogoutUrl', content.idpFrontChannelLogoutUrl));
+    }
+    if (options.clientSecretExpiresAt) {
+      all.push(clientSecretExpiryCheck(options.clientSecretExpiresAt, options.now ?? new Date()));
     }
     return {
       report: { status: overallStatus(all), checks: all, discovery: rest },

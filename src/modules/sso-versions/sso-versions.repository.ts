@@ -15,6 +15,8 @@ export interface VersionRow {
   readonly clientSecretSealed: string | null;
   readonly clientSecretFingerprint: string | null;
   readonly clientSecretChangedIn: number | null;
+  /** When the client secret runs out at the IdP, as recorded with it (ours: never forwarded, not hashed). */
+  readonly clientSecretExpiresAt: Date | null;
   readonly decryptionKeySealed: string | null;
   readonly decryptionKeyFingerprint: string | null;
   readonly decryptionKeyChangedIn: number | null;
@@ -71,6 +73,7 @@ const versionOf = (r: Selectable<SsoVersion>): VersionRow => ({
   clientSecretSealed: r.client_secret_sealed,
   clientSecretFingerprint: r.client_secret_fingerprint,
   clientSecretChangedIn: r.client_secret_changed_in,
+  clientSecretExpiresAt: r.client_secret_expires_at,
   decryptionKeySealed: r.decryption_key_sealed,
   decryptionKeyFingerprint: r.decryption_key_fingerprint,
   decryptionKeyChangedIn: r.decryption_key_changed_in,
@@ -115,6 +118,7 @@ const INSERT_VERSION = prepared('sso_version_insert', (db, p: Insertable<SsoVers
       client_secret_sealed: p.client_secret_sealed,
       client_secret_fingerprint: p.client_secret_fingerprint,
       client_secret_changed_in: p.client_secret_changed_in,
+      client_secret_expires_at: p.client_secret_expires_at,
       decryption_key_sealed: p.decryption_key_sealed,
       decryption_key_fingerprint: p.decryption_key_fingerprint,
       decryption_key_changed_in: p.decryption_key_changed_in,
@@ -247,6 +251,7 @@ export const ssoVersionsRepository = {
         client_secret_sealed: data.clientSecretSealed,
         client_secret_fingerprint: data.clientSecretFingerprint,
         client_secret_changed_in: data.clientSecretChangedIn,
+        client_secret_expires_at: data.clientSecretExpiresAt,
         decryption_key_sealed: data.decryptionKeySealed,
         decryption_key_fingerprint: data.decryptionKeyFingerprint,
         decryption_key_changed_in: data.decryptionKeyChangedIn,

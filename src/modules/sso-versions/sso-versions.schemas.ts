@@ -37,6 +37,15 @@ export const Nullable = <T extends TSchema>(schema: T, options: Record<string, u
 export const ClientSecret = (description: string) =>
   Type.String({ minLength: 1, maxLength: COGNIGY_MAX, pattern: VSCHAR_PATTERN, description });
 
+/**
+ * When the client secret runs out at the IdP (issue 17): metadata of ours, recorded with the secret,
+ * never sent to Cognigy and not part of the content hash. OIDC drafts only.
+ */
+export const ClientSecretExpiresAt = Nullable(Type.String({ format: 'date-time', maxLength: 64 }), {
+  description:
+    'When the client secret expires at the IdP (RFC 3339 date-time; recorded with the secret, never sent to Cognigy, not part of the content hash). Omitted: carried over with a kept secret, none with a new one; null: none. A past date is accepted and reported by the validation.',
+});
+
 export const Note = Type.String({
   maxLength: 2000,
   pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
@@ -125,6 +134,7 @@ const OidcDraft = Type.Object(
     kind: Type.Literal('oidc'),
     ...draftCommon,
     ...OidcFields,
+    idpClientSecretExpiresAt: Type.Optional(ClientSecretExpiresAt),
     probe: Type.Optional(
       Type.Boolean({
         description:
@@ -249,10 +259,18 @@ export const ValidateBody = Type.Object(
 // ---------------------------------------------------------------------------------------------
 // Views
 
-const SecretRef = Nullable(
+const secretRefFields = {
+  fingerprint: Type.String({ description: 'Keyed HMAC of the secret (never the secret)' }),
+  changedIn: Type.Integer({ description: 'The version in which this secret last changed' }),
+};
+const SecretRef = Nullable(Type.Object(secretRefFields));
+const ClientSecretRef = Nullable(
   Type.Object({
-    fingerprint: Type.String({ description: 'Keyed HMAC of the secret (never the secret)' }),
-    changedIn: Type.Integer({ description: 'The version in which this secret last changed' }),
+    ...secretRefFields,
+    expiresAt: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'When the secret expires at the IdP, as recorded with it (null: none recorded); never sent to Cognigy',
+    }),
   }),
 );
 
@@ -304,7 +322,7 @@ export const VersionView = Type.Object({
     description: 'The non-secret fields in Cognigy’s names (empty for disabled)',
   }),
   secrets: Type.Object({
-    idpClientSecret: SecretRef,
+    idpClientSecret: ClientSecretRef,
     decryptionPrivateKey: SecretRef,
   }),
   contentHash: Type.String({ description: 'sha256 of content, secret fingerprints and org' }),
@@ -333,10 +351,16 @@ export const DiffView = Type.Object({
   orgId: Uuid('Org id'),
   from: Type.Integer({ description: 'The version compared against (`against`)' }),
   to: Type.Integer({ description: 'The version in the path' }),
-  equal: Type.Boolean({ description: 'true when the two versions configure exactly the same' }),
+  equal: Type.Boolean({
+    description:
+      'true when the two versions configure exactly the same and record the same about their secrets (a client secret’s expiry)',
+  }),
   changes: Type.Array(
     Type.Object({
-      field: Type.String(),
+      field: Type.String({
+        description:
+          'A field in Cognigy’s names, `kind`, or `idpClientSecret.expiresAt` (recorded with the secret, never sent to Cognigy)',
+      }),
       before: Type.Unknown(),
       after: Type.Unknown(),
       secret: Type.Boolean({ description: 'Values are fingerprints' }),

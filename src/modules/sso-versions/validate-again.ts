@@ -33,7 +33,11 @@ export async function validateAgain(
   const { db, change, orgs, validator, now } = deps;
   const { org, row } = await findVersion(deps, principal, ref, number);
   const previous = await validations.latest(db, row.id);
-  const { report } = await validator.validate(versionContent(row), { refresh, now: now() });
+  const { report } = await validator.validate(versionContent(row), {
+    refresh,
+    now: now(),
+    clientSecretExpiresAt: row.clientSecretExpiresAt,
+  });
   return change(ctx, async (tx, trail) => {
     await orgs.lockForWrite(tx, principal, org.id, undefined);
     const validation = await insertReport(tx, principal, row, report);

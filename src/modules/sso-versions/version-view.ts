@@ -27,10 +27,17 @@ function toValidationView(row: ValidationRow | null): VersionView['validation'] 
   };
 }
 
-const secretsOf = (row: VersionRow) => ({
-  idpClientSecret: secretRef(row, 'idpClientSecret'),
-  decryptionPrivateKey: secretRef(row, 'decryptionPrivateKey'),
-});
+/** The secrets as fingerprints; the client secret with the expiry recorded with it. */
+const secretsOf = (row: VersionRow) => {
+  const clientSecret = secretRef(row, 'idpClientSecret');
+  return {
+    idpClientSecret: clientSecret && {
+      ...clientSecret,
+      expiresAt: row.clientSecretExpiresAt?.toISOString() ?? null,
+    },
+    decryptionPrivateKey: secretRef(row, 'decryptionPrivateKey'),
+  };
+};
 
 export function toVersionView(row: VersionRow, validation: ValidationRow | null): VersionView {
   return {

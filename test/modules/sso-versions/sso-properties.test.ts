@@ -1,9 +1,11 @@
 /**
  * Properties (fast-check):
- * - diff(a, b) is empty exactly when a and b configure the same, and its changes turn a into b;
+ * - diff(a, b) is empty exactly when a and b configure the same and record the same client secret
+ *   expiry, and its changes turn a into b;
  * - random valid drafts are stored (201, numbered in order), random invalid ones are 400 naming the
  *   offending field, and store nothing;
- * - rollback(n) yields a version whose content, secrets and hash equal version n's.
+ * - rollback(n) yields a version whose content, secrets (with a client secret's expiry) and hash
+ *   equal version n's.
  * Outbound requests are refused: OIDC drafts are stored with a failing report, no IdP is needed.
  */
 import fc from 'fast-check';
@@ -45,6 +47,15 @@ const oidcBody = fc.record(
     idpTokenEndpointAuthMethod: fc.constantFrom(...TOKEN_ENDPOINT_AUTH_METHODS),
     idpAdditionalScope: fc.option(scope),
     idpFrontChannelLogoutUrl: fc.option(httpsUrl),
+    idpClientSecretExpiresAt: fc.option(
+      fc
+        .date({
+          min: new Date('2000-01-01T00:00:00Z'),
+          max: new Date('2099-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        })
+        .map((d) => d.toISOString()),
+    ),
     note: fc.stringMatching(/^[ -~]{0,40}$/),
   },
   { requiredKeys: ['kind', 'idpIssuer', 'idpClientId', 'idpClientSecret'] },
@@ -92,6 +103,13 @@ const INVALID: Record<string, Record<string, unknown[]>> = {
       5,
     ],
     probe: ['yes', 1],
+    idpClientSecretExpiresAt: [
+      'tomorrow',
+      '2031-06-30',
+      '2031-13-01T00:00:00Z',
+      '2030-12-31T23:59:60Z',
+      20310630,
+    ],
     idpLoginEndpoint: ['https://idp.example.com/login'], // a SAML field in an OIDC draft
   },
   saml: {
@@ -107,8 +125,13 @@ const INVALID: Record<string, Record<string, unknown[]>> = {
     idpDisableRequestedAuthnContext: ['false', null],
     decryptionPrivateKey: ['', 'not a key', certificatePem],
     idpClientId: ['x'], // an OIDC field in a SAML draft
+    idpClientSecretExpiresAt: ['2031-06-30T00:00:00Z', null], // only a client secret has an expiry
   },
-  disabled: { idpIssuer: ['https://idp.example.com'], note: [12, 'bell\u0007'] },
+  disabled: {
+    idpIssuer: ['https://idp.example.com'],
+    note: [12, 'bell\u0007'],
+    idpClientSecretExpiresAt: ['2031-06-30T00:00:00Z'],
+  },
 };
 
 const invalidCase = fc
@@ -130,6 +153,9 @@ const invalidCase = fc
 describe('diff', () => {
   const fingerprint = fc.constantFrom('hmac-sha256:aa', 'hmac-sha256:bb', null);
   const ref = (changedIn: number) => fingerprint.map((f) => (f ? { fingerprint: f, changedIn } : null));
+  const expiry = fc.constantFrom(null, '2031-06-30T00:00:00.000Z', '2032-01-15T12:30:00.000Z');
+  const clientRef = (changedIn: number) =>
+    fc.tuple(ref(changedIn), expiry).map(([r, expiresAt]) => (r ? { ...r, expiresAt } : null));
   const version: fc.Arbitrary<Comparable> = fc
     .tuple(
       fc.nat(20),
@@ -158,7 +184,7 @@ describe('diff', () => {
         }),
         fc.record({ kind: fc.constant('disabled'), content: fc.constant({}) }),
       ),
-      ref(1),
+      clientRef(1),
       ref(2),
     )
     .map(([number, { kind, content }, idpClientSecret, decryptionPrivateKey]) => ({
@@ -173,11 +199,12 @@ describe('diff', () => {
       content: v.content,
       secrets: [
         v.secrets.idpClientSecret?.fingerprint ?? null,
+        v.secrets.idpClientSecret?.expiresAt ?? null,
         v.secrets.decryptionPrivateKey?.fingerprint ?? null,
       ],
     });
 
-  test('diff(a, b) is empty exactly when a and b configure the same', () => {
+  test('diff(a, b) is empty exactly when a and b configure the same and record the same expiry', () => {
     fc.assert(
       fc.property(version, version, (a, b) => {
         const d = diffVersions(a, b);
@@ -297,6 +324,7 @@ describe('through the API', () => {
             contentHash: target.contentHash,
           });
           expect(v.secrets.idpClientSecret?.fingerprint).toBe(target.secrets.idpClientSecret?.fingerprint);
+          expect(v.secrets.idpClientSecret?.expiresAt).toBe(target.secrets.idpClientSecret?.expiresAt);
           expect(v.secrets.decryptionPrivateKey?.fingerprint).toBe(
             target.secrets.decryptionPrivateKey?.fingerprint,
           );

@@ -224,6 +224,7 @@ describe('secrets: carry-over, re-binding, fingerprints', () => {
     expect(v4.secrets.idpClientSecret).toEqual({
       fingerprint: v1.secrets.idpClientSecret.fingerprint,
       changedIn: 4,
+      expiresAt: null,
     });
   });
 
