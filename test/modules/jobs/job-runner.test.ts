@@ -391,3 +391,26 @@ describe('purgeFinished', () => {
     expect(await jobs.enqueue(base.db, [{ queue, key: 'old-done' }])).toHaveLength(1);
   });
 });
+
+describe('a handler that returns normally after its completing transaction rolled back', () => {
+  test('the job is still marked done (it returned without completing), not left running under a dead lease', async () => {
+    const queue = 'q.swallowed';
+    let calls = 0;
+    const r = runner(queue, async (ctx) => {
+      calls += 1;
+      await inTransaction(base.db, async (tx) => {
+        await ctx.complete(tx);
+        throw new Error('the write failed after complete');
+      }).catch(() => undefined); // the handler gives up on its results and returns
+    });
+    await r.enqueue(base.db, [{ queue, key: 'k' }]);
+    r.start();
+    await until('handler returned', () => calls === 1);
+    await until('not running', async () => (await jobOf(queue, 'k')).state !== 'running', 3_000).catch(
+      () => undefined,
+    );
+    const job = await jobOf(queue, 'k');
+    expect(job).toMatchObject({ state: 'done', lease_owner: null, attempts: 1 });
+    expect(calls).toBe(1);
+  });
+});
