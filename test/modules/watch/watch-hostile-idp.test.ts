@@ -6,9 +6,6 @@
  * job machinery ends within its deadline despite the hanging one, and the forbidden address is never
  * connected to. A healthy IdP in the same round finds nothing; no secret reaches a finding or a log.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   bearer,
@@ -21,86 +18,13 @@ import {
 } from '../../support/app.js';
 import { waitFor } from '../../support/rollout.js';
 import { startHttpsServer, type TestServer } from '../../support/tls.js';
-import { CLIENT_ID, CLIENT_SECRET, loopbackFetch, REDIRECT_URI } from '../discovery/idp-servers.js';
+import { CLIENT_SECRET, loopbackFetch } from '../discovery/idp-servers.js';
 import { oidcDraft } from '../sso-versions/sso-support.js';
+import { DOCUMENT_PATH, type IdpMode, type SwitchableIdp, startSwitchableIdp } from './switchable-idp.js';
 
 const TIMEOUT_MS = 1_000;
 /** What the round may take beyond the hanging IdP's deadline: claims, polls, database writes. */
 const ROUND_DEADLINE_MS = 2 * TIMEOUT_MS + 1_500;
-const DOCUMENT = '/.well-known/openid-configuration';
-
-type Mode = 'healthy' | 'hang' | 'huge' | 'html' | 'redirect-loopback' | 'redirect-metadata';
-
-interface SwitchableIdp {
-  readonly issuer: string;
-  readonly server: TestServer;
-  /** Requests for the discovery document so far. */
-  documents: number;
-  /** Bytes of the 5 MB body written before the client hung up. */
-  hugeBytesWritten: number;
-  mode: Mode;
-}
-
-/** A real oidc-provider while healthy; something hostile on the same issuer once switched. */
-async function startSwitchableIdp(trapOrigin: string): Promise<SwitchableIdp> {
-  let provider: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-  const idp = { documents: 0, hugeBytesWritten: 0, mode: 'healthy' as Mode } as SwitchableIdp;
-  const server = await startHttpsServer((req, res) => {
-    const isDocument = req.url?.startsWith(DOCUMENT) ?? false;
-    if (isDocument) idp.documents += 1;
-    if (idp.mode === 'healthy' || !isDocument) return provider(req, res);
-    switch (idp.mode) {
-      case 'hang':
-        return; // never answers; the socket stays open until the server closes
-      case 'huge': {
-        // 5 MB of a JSON-looking body, streamed without a Content-Length (the cap must count)
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.write('{"issuer":"');
-        const chunk = 'x'.repeat(64 * 1024);
-        let left = 80;
-        const pump = () => {
-          while (left > 0) {
-            left -= 1;
-            idp.hugeBytesWritten += chunk.length;
-            if (!res.write(chunk)) return void res.once('drain', pump);
-          }
-          res.end('"}');
-        };
-        res.on('error', () => {});
-        pump();
-        return;
-      }
-      case 'html':
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        return void res.end('<!doctype html><html><body><h1>Welcome to the portal</h1></body></html>');
-      case 'redirect-loopback':
-        res.writeHead(302, { location: `${trapOrigin}${DOCUMENT}` });
-        return void res.end();
-      case 'redirect-metadata':
-        res.writeHead(302, {
-          location: 'https://169.254.169.254/latest/meta-data/iam/security-credentials/',
-        });
-        return void res.end();
-    }
-  });
-  const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-  provider = new Provider(server.url, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        redirect_uris: [REDIRECT_URI],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      },
-    ],
-    jwks: { keys: [{ ...key, kid: 'hostile-key-1', use: 'sig', alg: 'RS256' }] },
-    cookies: { keys: ['cookie-key-for-tests'] },
-    features: { devInteractions: { enabled: false } },
-  }).callback();
-  Object.assign(idp, { issuer: server.url, server });
-  return idp;
-}
 
 interface Finding {
   id: string;
@@ -171,7 +95,7 @@ async function runRound(round: string): Promise<{ ms: number; issuerJobs: JobRow
 
 beforeAll(async () => {
   trap = await startHttpsServer((_req, res) => res.end('{}'), { host: '127.0.0.2', names: ['127.0.0.2'] });
-  for (const org of ORGS) idps.set(org, await startSwitchableIdp(trap.url));
+  for (const org of ORGS) idps.set(org, await startSwitchableIdp());
   t = await createTestApp(
     {
       OUTBOUND_ALLOWLIST: '127.0.0.1',
@@ -197,17 +121,24 @@ beforeAll(async () => {
     const approved = await send('POST', `/v1/orgs/${org}/sso/versions/1/approve`, approver, {});
     expect(approved.statusCode, approved.body).toBe(200);
   }
-  for (const org of ORGS) {
-    const idp = idps.get(org) as SwitchableIdp;
-    if (org !== 'healthy') idp.mode = org;
-  }
+  const hostile: Record<Exclude<OrgName, 'healthy'>, IdpMode> = {
+    hang: { kind: 'hang' },
+    huge: { kind: 'huge' },
+    html: { kind: 'html' },
+    'redirect-loopback': { kind: 'redirect', location: `${trap.url}${DOCUMENT_PATH}` },
+    'redirect-metadata': {
+      kind: 'redirect',
+      location: 'https://169.254.169.254/latest/meta-data/iam/security-credentials/',
+    },
+  };
+  for (const [org, mode] of Object.entries(hostile)) (idps.get(org as OrgName) as SwitchableIdp).mode = mode;
   t.container.jobs.start();
 }, 60_000);
 
 afterAll(async () => {
   await t?.container.jobs.stop(1_000);
   await t?.close();
-  for (const idp of idps.values()) await idp.server.close();
+  for (const idp of idps.values()) await idp.close();
   await trap?.close();
 });
 
@@ -217,7 +148,7 @@ describe('a discovery round over hostile IdPs, on the job queue', () => {
     expect(ms).toBeLessThan(ROUND_DEADLINE_MS);
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50); // the hanging IdP was waited for, up to its deadline
     expect(issuerJobs.every((j) => j.state === 'done' && j.attempts === 1)).toBe(true);
-    for (const org of ORGS) expect(idps.get(org)?.documents, org).toBe(2); // validation + this round
+    for (const org of ORGS) expect(idps.get(org)?.served.documents, org).toBe(2); // validation + this round
 
     const blocked = await openFindings('redirect-loopback');
     expect(blocked.map((f) => `${f.kind}:${f.severity}`)).toEqual(['idp_blocked_by_policy:critical']);
