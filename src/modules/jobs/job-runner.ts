@@ -6,7 +6,8 @@
  *
  * A handler that writes its results should mark the job done in the same transaction
  * (`ctx.complete(tx)`): then a crash leaves either both or neither, and a job is never done twice.
- * A handler that returns without completing is marked done afterwards.
+ * A handler that returns without completing (or whose completing transaction rolled back) is marked
+ * done afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -82,7 +83,10 @@ export function createJobRunner(deps: JobRunnerDeps) {
           completed = true;
         },
       });
-      if (!completed && !(await jobs.complete(db, { id: job.id, worker }))) throw new LeaseLostError(job.id);
+      // Marked done here too when the handler completed in a transaction that then rolled back
+      // (it returned all the same): `completed` says only that the UPDATE ran, not that it committed.
+      // A job really done is no longer running under this lease, so the statement changes nothing.
+      if (!(await jobs.complete(db, { id: job.id, worker })) && !completed) throw new LeaseLostError(job.id);
       logger.debug(
         { job: job.id, queue: job.queue, key: job.key, ms: Math.round(performance.now() - started) },
         'jobs: done',
