@@ -3,7 +3,9 @@
  * against a real service on loopback: a real OIDC provider validates the drafts and a fake Cognigy
  * receives the forwarded version. One flow: sign in, open an org, read the timeline, open a
  * deployment's attempts, diff two versions, see why the author cannot approve, approve as a second
- * key, see the audit events appear (with infinite scroll), export NDJSON and CSV, verify the chain.
+ * key, see the audit events appear (with infinite scroll), export NDJSON and CSV, verify the chain;
+ * then "Check now" on an org whose SAML certificate runs out in 20 days, and its findings on the org
+ * page and in the Attention view.
  *
  * Along the way: a screenshot of every view (test/artifacts/ui/), an axe-core check of every view
  * (no serious or critical violation), no Content-Security-Policy violation or console error, and no
@@ -13,10 +15,12 @@
  * there (.ci/run installs it).
  */
 // biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's locator.innerText() keeps the cell separators the assertions read
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -48,6 +52,24 @@ const SECRETS = [
   NEW_DECRYPTION_KEY.split('\n')[1] as string,
   samlMaterial().privateKeyPem.split('\n')[1] as string,
 ];
+
+/** A self-signed IdP certificate (PEM) that runs out in `days` days, made by openssl. */
+function certificateExpiringIn(days: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'web-ui-cert-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+        ...['-days', String(days), '-subj', '/CN=idp.e2e', '-keyout', 'k.pem', '-out', 'c.pem'],
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    return readFileSync(join(dir, 'c.pem'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 if (!HAS_CHROMIUM) {
   const message = `web UI end-to-end test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
@@ -183,6 +205,22 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
         labels: { env: 'staging', region: 'us', touched: String(i) },
       });
     }
+    // fabrikam: SAML with an IdP certificate that runs out in 20 days, approved; fabrikam has no
+    // Cognigy target, so its deployment fails for good. Nothing is checked yet: the test's "Check now"
+    // turns both into findings.
+    await api('POST', '/v1/orgs/fabrikam/sso/versions', keys.author.token, {
+      kind: 'saml',
+      baseVersion: 0,
+      note: 'SAML; the IdP certificate runs out in 20 days',
+      idpIssuer: 'urn:fabrikam:idp',
+      idpLoginEndpoint: 'https://login.fabrikam.example/saml/sso',
+      idpCertificate: certificateExpiringIn(20),
+    });
+    await api('POST', '/v1/orgs/fabrikam/sso/versions/1/approve', keys.approver.token, {});
+    await waitFor(
+      'fabrikam v1 failed',
+      async () => (await api('GET', '/v1/orgs/fabrikam/sso', admin)).lastError?.number === 1,
+    );
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     await mkdir(ARTIFACTS, { recursive: true });
@@ -246,7 +284,7 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
   }
 
-  test('sign in, org, timeline, deployment, diff, review as a second key, audit, export, verify', async () => {
+  test('sign in, org, timeline, deployment, diff, review as a second key, audit, export, verify, findings', async () => {
     const started = Date.now();
     const page = await newPage();
 
@@ -414,6 +452,61 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
     await page.getByLabel('Organisation').selectOption('');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => trail.getByRole('row', { name: /audit\.exported/ }).count()).toBe(2);
+
+    // Attention: nothing checked yet, so nothing needs attention.
+    await page.getByRole('link', { name: 'Attention' }).click();
+    await page.getByRole('heading', { name: 'Attention', level: 1 }).waitFor();
+    await page.getByText('Nothing needs attention: the watch has no open finding').waitFor();
+
+    // fabrikam's org page: "Check now" finds the failed delivery (critical) and the certificate
+    // running out (warning), most severe first.
+    await page.getByRole('link', { name: 'Organisations' }).click();
+    await page.getByRole('link', { name: 'Fabrikam Inc' }).click();
+    await page.getByRole('heading', { name: 'Fabrikam Inc', level: 1 }).waitFor();
+    const orgFindings = page.getByRole('region', { name: 'Findings' });
+    await orgFindings.getByText('No open finding: nothing needs attention.').waitFor();
+    await orgFindings.getByRole('button', { name: 'Check now' }).click();
+    await orgFindings
+      .getByRole('status')
+      .filter({ hasText: 'Checked: 2 opened, 0 changed, 0 resolved' })
+      .waitFor();
+    const openList = orgFindings.getByRole('list', { name: 'Open findings, most severe first' });
+    await expect
+      .poll(() => openList.getByRole('heading', { level: 3 }).allTextContents())
+      .toEqual([
+        'Severity: critical Delivery to Cognigy failed',
+        'Severity: warning SAML certificate expiry',
+      ]);
+    expect(await openList.getByRole('listitem').nth(1).innerText()).toMatch(
+      /SAML signing certificate of version 1 expires on \S+, in 20 days\.\s+Suggested action: Get the IdP’s new certificate/,
+    );
+    await capture(page, '08-org-findings');
+
+    // Attention: both, with the org; the certificate's evidence opens as JSON; a severity filter.
+    await page.getByRole('link', { name: 'Attention' }).click();
+    const attention = page.getByRole('list', { name: 'Open findings, most severe first' });
+    await expect
+      .poll(() => attention.getByRole('heading', { level: 2 }).allTextContents())
+      .toEqual([
+        'Severity: critical Delivery to Cognigy failed in fabrikam',
+        'Severity: warning SAML certificate expiry in fabrikam',
+      ]);
+    const certificate = attention.getByRole('listitem').filter({ hasText: 'SAML certificate expiry' });
+    await certificate.getByText('Evidence').click();
+    const evidence = JSON.parse(await certificate.locator('pre').innerText());
+    expect(evidence).toMatchObject({ version: 1, stage: '30d', subjectName: 'CN=idp.e2e' });
+    await page.getByText('2 open findings shown: that is all.').waitFor();
+    await capture(page, '09-attention');
+    await page.getByLabel('Severity').selectOption('warning');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => attention.getByRole('listitem').count()).toBe(1);
+    expect(page.url()).toContain('#/attention?severity=warning');
+    await page.getByLabel('Kind').selectOption('delivery_stuck');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('Nothing needs attention: no open finding matches these filters.').waitFor();
+    await page.goBack();
+    await attention.getByRole('link', { name: 'fabrikam' }).click();
+    await page.getByRole('heading', { name: 'Fabrikam Inc', level: 1 }).waitFor();
 
     // No secret reached the browser, no key in any address, nothing the page complained about.
     const received = await Promise.all(bodies);

@@ -11,6 +11,7 @@ import { href, type Route, useRoute } from './router.js';
 import { session } from './session.js';
 import './styles.css';
 import type { MeView, TenantView } from './types.js';
+import { Attention } from './views/Attention.js';
 import { Audit } from './views/Audit.js';
 import { Deployment } from './views/Deployment.js';
 import { Diff } from './views/Diff.js';
@@ -67,7 +68,7 @@ function App() {
 
 function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void }) {
   const route = useRoute();
-  const section = route.name === 'audit' ? 'audit' : 'orgs';
+  const section = route.name === 'audit' || route.name === 'attention' ? route.name : 'orgs';
   return (
     <>
       <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
@@ -78,6 +79,9 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
         <nav aria-label="Main">
           <a href={href.orgs()} aria-current={section === 'orgs' ? 'page' : undefined}>
             Organisations
+          </a>
+          <a href={href.attention()} aria-current={section === 'attention' ? 'page' : undefined}>
+            Attention
           </a>
           <a href={href.audit()} aria-current={section === 'audit' ? 'page' : undefined}>
             Audit trail
@@ -111,6 +115,8 @@ function View({ route }: { route: Route }) {
       return <Deployment org={route.org} id={route.id} />;
     case 'audit':
       return <Audit filters={route.filters} />;
+    case 'attention':
+      return <Attention filters={route.filters} />;
     case 'notFound':
       return (
         <>

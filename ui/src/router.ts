@@ -11,9 +11,16 @@ export type Route =
   | { readonly name: 'diff'; readonly org: string; readonly number: number; readonly against: string }
   | { readonly name: 'deployment'; readonly org: string; readonly id: string }
   | { readonly name: 'audit'; readonly filters: URLSearchParams }
+  | { readonly name: 'attention'; readonly filters: URLSearchParams }
   | { readonly name: 'notFound' };
 
 const e = encodeURIComponent;
+
+/** A path with the filters that are set (empty ones left out). */
+const withFilters = (path: string, filters: Record<string, string>) => {
+  const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== '')).toString();
+  return query ? `${path}?${query}` : path;
+};
 
 export const href = {
   orgs: () => '#/orgs',
@@ -22,10 +29,8 @@ export const href = {
   diff: (org: string, n: number, against: number | 'live') =>
     `#/orgs/${e(org)}/versions/${n}/diff/${against}`,
   deployment: (org: string, id: string) => `#/orgs/${e(org)}/deployments/${e(id)}`,
-  audit: (filters: Record<string, string> = {}) => {
-    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== '')).toString();
-    return query ? `#/audit?${query}` : '#/audit';
-  },
+  audit: (filters: Record<string, string> = {}) => withFilters('#/audit', filters),
+  attention: (filters: Record<string, string> = {}) => withFilters('#/attention', filters),
 };
 
 export function parseRoute(hash: string): Route {
@@ -34,6 +39,8 @@ export function parseRoute(hash: string): Route {
   const [first, org, kind, id, sub, against] = parts;
   if (parts.length === 0 || (first === 'orgs' && parts.length === 1)) return { name: 'orgs' };
   if (first === 'audit' && parts.length === 1) return { name: 'audit', filters: new URLSearchParams(query) };
+  if (first === 'attention' && parts.length === 1)
+    return { name: 'attention', filters: new URLSearchParams(query) };
   if (first !== 'orgs' || org === undefined) return { name: 'notFound' };
   if (parts.length === 2) return { name: 'org', org };
   const number = Number(id);

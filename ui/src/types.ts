@@ -4,10 +4,12 @@
  */
 import type { Static } from 'typebox';
 import type { AuditEventView, VerifyView } from '../../src/modules/audit/audit.schemas.js';
+import type { FindingView } from '../../src/modules/findings/findings.schemas.js';
 import type { DeploymentDetailView } from '../../src/modules/forwarding/deployments.schemas.js';
 import type { DiffView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
 
 export type { ApiKeyView } from '../../src/modules/api-keys/api-keys.schemas.js';
+export type { FindingView } from '../../src/modules/findings/findings.schemas.js';
 export type { DeploymentView } from '../../src/modules/forwarding/deployments.schemas.js';
 export type { MeView } from '../../src/modules/me/me.schemas.js';
 export type { OrgView } from '../../src/modules/orgs/orgs.schemas.js';
@@ -23,4 +25,17 @@ export type Diff = Static<typeof DiffView>;
 export interface Page<T> {
   readonly items: T[];
   readonly nextCursor: string | null;
+}
+
+/** What "Check now" answers (POST /v1/orgs/{org}/watch/run; WatchRunView in watch.routes.ts). */
+export interface WatchRun {
+  /** OIDC issuers fetched. */
+  readonly issuers: number;
+  readonly opened: number;
+  readonly changed: number;
+  readonly resolved: number;
+  /** Open findings seen again unchanged. */
+  readonly seen: number;
+  /** The org's open findings after the check, most severe first. */
+  readonly open: FindingView[];
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { getJson, seg } from '../api.js';
+import { getJson, postJson, seg } from '../api.js';
+import { useCaller } from '../caller.js';
 import {
   Actor,
   Badge,
@@ -11,12 +12,22 @@ import {
   shortId,
   Time,
 } from '../components/common.js';
+import { FindingList } from '../components/findings.js';
 import { MoreButton } from '../components/more.js';
+import { checkSummary, mayCheckNow } from '../findings.js';
 import { useLoad, usePaged, useViewTitle } from '../hooks.js';
 import { href, navigate } from '../router.js';
-import type { DeploymentView, OrgView, Page, SsoStateView, VersionView } from '../types.js';
+import type {
+  DeploymentView,
+  FindingView,
+  OrgView,
+  Page,
+  SsoStateView,
+  VersionView,
+  WatchRun,
+} from '../types.js';
 
-/** One org: its Cognigy target, SSO state, version timeline, a diff picker, and its deployments. */
+/** One org: its Cognigy target, SSO state, findings, version timeline, a diff picker, and its deployments. */
 export function Org({ org: ref }: { org: string }) {
   const org = useLoad(() => getJson<OrgView>(`/v1/orgs/${seg(ref)}`), [ref]);
   const state = useLoad(() => getJson<SsoStateView>(`/v1/orgs/${seg(ref)}/sso`), [ref]);
@@ -47,6 +58,7 @@ export function Org({ org: ref }: { org: string }) {
           !state.error && <Loading what="the SSO state" />
         )}
       </Section>
+      <Findings org={ref} />
       <Section title="Version timeline">
         <ErrorNote error={versions.error} />
         <Timeline org={ref} versions={versions.items} />
@@ -311,5 +323,85 @@ function Deployments({ org, items }: { org: string; items: readonly DeploymentVi
         </tr>
       ))}
     </DataTable>
+  );
+}
+
+/** The watch's findings of the org (open ones, or all), and "Check now" for the roles that may. */
+function Findings({ org }: { org: string }) {
+  const { me } = useCaller();
+  const [withResolved, setWithResolved] = useState(false);
+  const findings = usePaged(
+    (cursor) =>
+      getJson<Page<FindingView>>(`/v1/orgs/${seg(org)}/findings`, {
+        state: withResolved ? undefined : 'open',
+        cursor,
+        limit: 20,
+      }),
+    [org, withResolved],
+  );
+  return (
+    <Section title="Findings">
+      <div class="toolbar">
+        <div class="toggle">
+          <input
+            id="findings-resolved"
+            type="checkbox"
+            checked={withResolved}
+            onChange={(e) => setWithResolved(e.currentTarget.checked)}
+          />
+          <label for="findings-resolved">Show resolved findings too</label>
+        </div>
+        {mayCheckNow(me.roles) && <CheckNow org={org} onChecked={findings.reload} />}
+      </div>
+      <ErrorNote error={findings.error} />
+      <FindingList
+        items={findings.items}
+        label={withResolved ? 'Findings, most severe first' : 'Open findings, most severe first'}
+        level={3}
+        showOrg={false}
+      />
+      {findings.loading && <Loading what="findings" />}
+      {!findings.loading && !findings.error && findings.items.length === 0 && (
+        <p class="muted">
+          {withResolved
+            ? 'The watch has found nothing here yet.'
+            : 'No open finding: nothing needs attention.'}
+        </p>
+      )}
+      <MoreButton more={findings.more} what="findings" />
+    </Section>
+  );
+}
+
+/** Runs the watch's checks of the org now (POST /v1/orgs/{org}/watch/run), then shows what changed. */
+function CheckNow({ org, onChecked }: { org: string; onChecked: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  async function check() {
+    setBusy(true);
+    setError(null);
+    setStatus('Checking the IdPs, certificates, secrets and delivery…');
+    try {
+      const run = await postJson<WatchRun>(`/v1/orgs/${seg(org)}/watch/run`, {});
+      setStatus(checkSummary(run));
+      onChecked();
+    } catch (e) {
+      setStatus('');
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="check-now">
+      <button type="button" onClick={check} disabled={busy}>
+        {busy ? 'Checking…' : 'Check now'}
+      </button>
+      <p class="status" role="status">
+        {status}
+      </p>
+      <ErrorNote error={error} />
+    </div>
   );
 }
