@@ -21,12 +21,14 @@ export interface ProviderSettings {
   readonly kid: string;
   /** The ID token algorithms the provider advertises (and its key is for). */
   readonly algs: readonly string[];
+  /** The client's secret at the provider (default CLIENT_SECRET): another one rejects ours. */
+  readonly clientSecret?: string;
 }
 
 export interface ControlledIdp {
   readonly issuer: string;
   /** Discovery documents and JWKS served so far. */
-  readonly served: { documents: number; jwks: number };
+  readonly served: { documents: number; jwks: number; token: number };
   /** Replaces the provider behind the same issuer (a key rotation, an algorithm dropped …). */
   reconfigure(settings: ProviderSettings): void;
   /** Stops listening (connections refused) until `start`. */
@@ -41,7 +43,7 @@ function provider(issuer: string, settings: ProviderSettings) {
     clients: [
       {
         client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
+        client_secret: settings.clientSecret ?? CLIENT_SECRET,
         redirect_uris: [REDIRECT_URI],
         grant_types: ['authorization_code'],
         response_types: ['code'],
@@ -59,11 +61,12 @@ export async function startControlledIdp(
 ): Promise<ControlledIdp> {
   const certs = testCertificates();
   const sockets = new Set<Socket>();
-  const served = { documents: 0, jwks: 0 };
+  const served = { documents: 0, jwks: 0, token: 0 };
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
   const server: Server = createServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
     if (req.url?.startsWith('/.well-known/openid-configuration')) served.documents += 1;
     if (req.url?.startsWith('/jwks')) served.jwks += 1;
+    if (req.url?.startsWith('/token')) served.token += 1;
     handler(req, res);
   });
   server.on('connection', (s: Socket) => {
