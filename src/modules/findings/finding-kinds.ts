@@ -9,8 +9,11 @@ export type Severity = (typeof SEVERITIES)[number];
 /** The order of severities (the rank stored with each finding, for "most severe first"). */
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, critical: 3 };
 
-export const FINDING_KINDS = [
-  // OIDC, from the IdP's discovery document and JWKS as they are now
+/**
+ * The kinds a discovery round decides about (it resolves the open ones it no longer sees): from the
+ * IdP's discovery document and JWKS as they are now.
+ */
+export const DISCOVERY_KINDS = [
   'idp_unreachable',
   'idp_blocked_by_policy',
   'issuer_mismatch',
@@ -20,36 +23,19 @@ export const FINDING_KINDS = [
   'endpoints_changed',
   'signing_keys_rotated',
   'document_changed',
-  'credential_rejected',
-  // computed from what is stored, without a network call
+] as const;
+
+/** The kinds a round of local checks decides about: computed from what is stored, no network call. */
+export const LOCAL_KINDS = [
   'saml_certificate_expiry',
   'client_secret_expiry',
   'delivery_stuck',
   'delivery_failed',
 ] as const;
+
+/** Every kind; credential_rejected is decided only by a probe (opt-in, rate-limited). */
+export const FINDING_KINDS = [...DISCOVERY_KINDS, 'credential_rejected', ...LOCAL_KINDS] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
-
-/** The kinds a discovery round decides about (it resolves the open ones it no longer sees). */
-export const DISCOVERY_KINDS: readonly FindingKind[] = [
-  'idp_unreachable',
-  'idp_blocked_by_policy',
-  'issuer_mismatch',
-  'alg_not_advertised',
-  'auth_method_not_advertised',
-  'jwks_unusable',
-  'endpoints_changed',
-  'signing_keys_rotated',
-  'document_changed',
-];
-// credential_rejected is decided only by a probe (opt-in, rate-limited), never by a plain round.
-
-/** The kinds a round of local checks decides about. */
-export const LOCAL_KINDS: readonly FindingKind[] = [
-  'saml_certificate_expiry',
-  'client_secret_expiry',
-  'delivery_stuck',
-  'delivery_failed',
-];
 
 /** What one check of one org saw: a problem to open or keep open. */
 export interface Observation {

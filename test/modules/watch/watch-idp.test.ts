@@ -244,6 +244,17 @@ describe('who sees findings', () => {
     expect((await send('POST', `/v1/orgs/acme/watch/run`, auditor, {})).statusCode).toBe(403);
   });
 
+  test('the metrics show open findings by kind and severity, and the issuer checks', async () => {
+    await run('acme');
+    idp.reconfigure({ kid: 'key-3', algs: ['RS256'] });
+    await run('acme'); // rotated again: one open info finding
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/findings_open\{kind="signing_keys_rotated",severity="info"\} [1-9]/);
+    expect(metrics).toMatch(/watch_issuer_checks_total\{outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/watch_issuer_checks_total\{outcome="unreadable"\} [1-9]/);
+    expect(metrics).toContain('jobs_queue_depth');
+  });
+
   test('no secret in any finding, audit event or log line; the chain verifies', async () => {
     const all = await send('GET', `/v1/findings?limit=200`, tenant.adminKey);
     const events = await send('GET', `/v1/audit-events?limit=200`, tenant.adminKey);
