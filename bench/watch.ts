@@ -14,7 +14,9 @@
  *   orgs get an info finding (opened once, seen again in later rounds); the others open none.
  *
  *   npm run bench:watch    (ORGS=10000 ISSUERS=200 ROUNDS=3 CONNECTIONS=4 IDLE_SECONDS=10 ROTATED=5;
- *                           BENCH_DATABASE_URL to use a server; SERVICE_NODE_ARGS for node flags)
+ *                           BENCH_DATABASE_URL to use a server; SERVICE_NODE_ARGS for node flags;
+ *                           JOBS_CONCURRENCY=… for the service, default its own 8; SEED_FILE=… with
+ *                           BENCH_DATABASE_URL keeps the seeded world for later runs and reuses it)
  *
  * The schedule's own rounds of the current period are marked done before the service starts (as if
  * another replica had run them), so only the bench's rounds run. The forwarding worker is off: the
@@ -47,6 +49,8 @@ const ROTATED = Math.min(ISSUERS, Number(process.env.ROTATED ?? 5));
 /** Orgs per bulk operation (the bulk API takes at most 10,000). */
 const SHARD = 2_500;
 const RSS_BOUND_MB = 250;
+/** The service's job concurrency (its default unless JOBS_CONCURRENCY is set for this run). */
+const JOBS_CONCURRENCY = process.env.JOBS_CONCURRENCY ?? '8';
 /** Far longer than a run: the schedule's period cannot roll over while we measure. */
 const INTERVAL_SECONDS = 30 * 86_400;
 const MB = 2 ** 20;
@@ -168,6 +172,7 @@ const service = await spawnService(
     OUTBOUND_ALLOWLIST: '127.0.0.1',
     NODE_EXTRA_CA_CERTS: caFile,
     FORWARDING_WORKER: 'false',
+    JOBS_CONCURRENCY,
     WATCH_DISCOVERY_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
     WATCH_EXPIRY_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
   },
@@ -397,7 +402,7 @@ const row = (x: RoundResult, i: number) =>
   `| ${i + 1} | ${s(x.total)} | ${s(x.claimWait)} · ${s(x.listing - x.claimWait)} · ${s(x.issuerPhase)} | ${s(x.metricSeconds)} / ${x.metricFetches ?? '–'} | ${x.issuerJobs} (${x.failedJobs} failed, ${x.retriedJobs} retried) | ${x.documents} / ${x.jwks} (${x.exactlyOnce} exactly once) | ${ms(x.idle.p50)} / ${ms(x.idle.p99)} (${x.idle.rps.toFixed(0)}/s) | ${ms(x.during.p50)} / ${ms(x.during.p99)} (${x.during.rps.toFixed(0)}/s) | ${(x.during.p99 / x.idle.p99).toFixed(2)}× | ${(x.rssPeak / MB).toFixed(0)} MB | ${(x.cpuService / 1000).toFixed(1)} + ${(x.cpuPostgres / 1000).toFixed(1)} s | ${findingsAfter[i]?.open ?? '–'} |`;
 
 await writeSection(
-  'watch',
+  process.env.SECTION ?? 'watch',
   `## The watch: a discovery round over ${ORGS.toLocaleString('en')} orgs on ${ISSUERS} issuers
 
 ${new Date().toISOString().slice(0, 10)} · ${machine()} · \`npm run bench:watch\`
@@ -406,7 +411,7 @@ Data set (seeded through the API in ${world.seconds.toFixed(0)} s: orgs one by o
 in shards of ${SHARD.toLocaleString('en')}): one tenant, ${Number(population.orgs).toLocaleString('en')} orgs, ${Number(population.versions).toLocaleString('en')} approved OIDC versions on ${population.issuers} issuers
 (${ORGS / ISSUERS} orgs each) served by one loopback HTTPS server in the bench's process (\`https://127.0.0.1:…/t/<n>\`, a document and a JWKS per
 issuer, requests counted per issuer). The service runs as \`npm start\` does (\`node ${startFlags('.').join(' ')} dist/src/server.js\`,
-NODE_ENV=production, LOG_LEVEL=info, pool of 10, job worker on with the defaults: JOBS_CONCURRENCY=8, JOBS_POLL_MS=1000; the forwarding
+NODE_ENV=production, LOG_LEVEL=info, pool of 10, job worker on with JOBS_CONCURRENCY=${JOBS_CONCURRENCY}${JOBS_CONCURRENCY === '8' ? ' (the default)' : ' (the default is 8)'} and JOBS_POLL_MS=1000; the forwarding
 worker off, so the versions are desired, not applied). The bench enqueues each round as the schedule does (a \`watch.round\` job,
 due at once; the schedule's own rounds of the period were marked done before the start). Before round 1, ${ROTATED} issuers rotate their
 signing key id, so their ${((ROTATED * ORGS) / ISSUERS).toLocaleString('en')} orgs get a \`signing_keys_rotated\` finding in round 1 and keep it in the later rounds.
