@@ -124,13 +124,13 @@ export function createWatchService(deps: WatchServiceDeps) {
 
   /** When the last job of a round is done, its duration and fetch count become the metrics. */
   async function noteRoundEnd(queue: string, round: string): Promise<void> {
-    const list = await jobs.listByKeyPrefix(db, queue, `${round}:`);
-    if (list.length === 0 || list.some((j) => j.state === 'pending' || j.state === 'running')) return;
-    const started = Math.min(...list.map((j) => j.createdAt.getTime()));
-    const ended = Math.max(...list.map((j) => j.finishedAt?.getTime() ?? 0));
+    const progress = await jobs.progressByKeyPrefix(db, queue, `${round}:`);
+    if (progress.total === 0 || progress.unfinished > 0) return;
+    const started = progress.firstCreatedAt?.getTime() ?? 0;
+    const ended = progress.lastFinishedAt?.getTime() ?? started;
     const kind: RoundKind = round.startsWith('discovery:') ? 'discovery' : 'local';
-    metrics?.roundFinished(kind, (ended - started) / 1000, kind === 'discovery' ? list.length : 0);
-    logger.info({ round, jobs: list.length, seconds: (ended - started) / 1000 }, 'watch: round finished');
+    metrics?.roundFinished(kind, (ended - started) / 1000, kind === 'discovery' ? progress.total : 0);
+    logger.info({ round, jobs: progress.total, seconds: (ended - started) / 1000 }, 'watch: round finished');
   }
 
   async function checkIssuer(ctx: JobContext): Promise<void> {
