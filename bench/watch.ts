@@ -15,7 +15,7 @@
  *
  *   npm run bench:watch    (ORGS=10000 ISSUERS=200 ROUNDS=3 CONNECTIONS=4 IDLE_SECONDS=10 ROTATED=5;
  *                           BENCH_DATABASE_URL to use a server; SERVICE_NODE_ARGS for node flags;
- *                           JOBS_CONCURRENCY=… for the service, default its own 8; SEED_FILE=… with
+ *                           JOBS_CONCURRENCY=…, WATCH_CONCURRENCY=… for the service (defaults 8 and 1); SEED_FILE=… with
  *                           BENCH_DATABASE_URL keeps the seeded world for later runs and reuses it)
  *
  * The schedule's own rounds of the current period are marked done before the service starts (as if
@@ -51,6 +51,8 @@ const SHARD = 2_500;
 const RSS_BOUND_MB = 250;
 /** The service's job concurrency (its default unless JOBS_CONCURRENCY is set for this run). */
 const JOBS_CONCURRENCY = process.env.JOBS_CONCURRENCY ?? '8';
+/** The watch's own bound on issuer jobs at once (its default unless WATCH_CONCURRENCY is set). */
+const WATCH_CONCURRENCY = process.env.WATCH_CONCURRENCY ?? '1';
 /** Far longer than a run: the schedule's period cannot roll over while we measure. */
 const INTERVAL_SECONDS = 30 * 86_400;
 const MB = 2 ** 20;
@@ -173,6 +175,7 @@ const service = await spawnService(
     NODE_EXTRA_CA_CERTS: caFile,
     FORWARDING_WORKER: 'false',
     JOBS_CONCURRENCY,
+    WATCH_CONCURRENCY,
     WATCH_DISCOVERY_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
     WATCH_EXPIRY_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
   },
@@ -411,7 +414,7 @@ Data set (seeded through the API in ${world.seconds.toFixed(0)} s: orgs one by o
 in shards of ${SHARD.toLocaleString('en')}): one tenant, ${Number(population.orgs).toLocaleString('en')} orgs, ${Number(population.versions).toLocaleString('en')} approved OIDC versions on ${population.issuers} issuers
 (${ORGS / ISSUERS} orgs each) served by one loopback HTTPS server in the bench's process (\`https://127.0.0.1:…/t/<n>\`, a document and a JWKS per
 issuer, requests counted per issuer). The service runs as \`npm start\` does (\`node ${startFlags('.').join(' ')} dist/src/server.js\`,
-NODE_ENV=production, LOG_LEVEL=info, pool of 10, job worker on with JOBS_CONCURRENCY=${JOBS_CONCURRENCY}${JOBS_CONCURRENCY === '8' ? ' (the default)' : ' (the default is 8)'} and JOBS_POLL_MS=1000; the forwarding
+NODE_ENV=production, LOG_LEVEL=info, pool of 10, job worker on with JOBS_CONCURRENCY=${JOBS_CONCURRENCY}${JOBS_CONCURRENCY === '8' ? ' (the default)' : ' (the default is 8)'} and WATCH_CONCURRENCY=${WATCH_CONCURRENCY}${WATCH_CONCURRENCY === '1' ? ' (the default)' : ' (the default is 1)'} and JOBS_POLL_MS=1000; the forwarding
 worker off, so the versions are desired, not applied). The bench enqueues each round as the schedule does (a \`watch.round\` job,
 due at once; the schedule's own rounds of the period were marked done before the start). Before round 1, ${ROTATED} issuers rotate their
 signing key id, so their ${((ROTATED * ORGS) / ISSUERS).toLocaleString('en')} orgs get a \`signing_keys_rotated\` finding in round 1 and keep it in the later rounds.

@@ -176,6 +176,7 @@ export function createContainer(input: ContainerInput) {
     logger,
     metrics: watchMetrics,
     discoveryIntervalMs: config.watch.discoveryIntervalMs,
+    concurrency: config.watch.concurrency,
     localIntervalMs: config.watch.expiryIntervalMs,
     jobRetentionDays: config.jobs.retentionDays,
   });

@@ -71,6 +71,8 @@ export interface Config {
     readonly deliveryStuckMs: number;
     /** An org's opt-in credential probe runs at most once per this many seconds. */
     readonly probeIntervalSeconds: number;
+    /** Issuer (and tenant) jobs running at once per process. */
+    readonly concurrency: number;
   };
 }
 
@@ -189,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       WATCH_EXPIRY_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
       WATCH_DELIVERY_STUCK_SECONDS: num({ default: 3600 }),
       WATCH_PROBE_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
+      WATCH_CONCURRENCY: num({ default: 1 }),
     },
     {
       reporter: ({ errors }) => {
@@ -228,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['WATCH_EXPIRY_INTERVAL_SECONDS', cleaned.WATCH_EXPIRY_INTERVAL_SECONDS],
     ['WATCH_DELIVERY_STUCK_SECONDS', cleaned.WATCH_DELIVERY_STUCK_SECONDS],
     ['WATCH_PROBE_INTERVAL_SECONDS', cleaned.WATCH_PROBE_INTERVAL_SECONDS],
+    ['WATCH_CONCURRENCY', cleaned.WATCH_CONCURRENCY],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
@@ -309,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       expiryIntervalMs: cleaned.WATCH_EXPIRY_INTERVAL_SECONDS * 1000,
       deliveryStuckMs: cleaned.WATCH_DELIVERY_STUCK_SECONDS * 1000,
       probeIntervalSeconds: cleaned.WATCH_PROBE_INTERVAL_SECONDS,
+      concurrency: cleaned.WATCH_CONCURRENCY,
     }),
   });
 }

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
         expiryIntervalMs: 86_400_000,
         deliveryStuckMs: 3_600_000,
         probeIntervalSeconds: 86_400,
+        concurrency: 1,
       },
     });
   });
@@ -117,6 +118,7 @@ describe('loadConfig', () => {
       WATCH_EXPIRY_INTERVAL_SECONDS: '3600',
       WATCH_DELIVERY_STUCK_SECONDS: '120',
       WATCH_PROBE_INTERVAL_SECONDS: '7200',
+      WATCH_CONCURRENCY: '4',
     });
     expect(config).toMatchObject({
       nodeEnv: 'test',
@@ -158,6 +160,7 @@ describe('loadConfig', () => {
         expiryIntervalMs: 3_600_000,
         deliveryStuckMs: 120_000,
         probeIntervalSeconds: 7200,
+        concurrency: 4,
       },
     });
   });

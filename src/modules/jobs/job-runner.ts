@@ -58,6 +58,10 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const random = deps.random ?? Math.random;
   const handlers = new Map<string, JobHandler>();
+  // A queue may run fewer jobs at once than the runner (the watch: background work that must not
+  // crowd out the API on a small machine); these count its jobs running in this process.
+  const limits = new Map<string, number>();
+  const runningIn = new Map<string, number>();
   const backoff = { baseDelayMs: deps.baseDelayMs ?? 5_000, maxDelayMs: deps.maxDelayMs ?? 300_000 };
 
   async function runJob(job: JobRow, signal: AbortSignal): Promise<void> {
@@ -119,22 +123,40 @@ export function createJobRunner(deps: JobRunnerDeps) {
     concurrency: deps.concurrency,
     pollMs: deps.pollMs,
     logger,
-    claim: (limit) =>
-      jobs.claim(db, { queues: [...handlers.keys()], worker, limit, leaseSeconds: deps.leaseSeconds }),
+    claim: async (limit) => {
+      const open = [...handlers.keys()].filter((q) => !limits.has(q));
+      const claimed = await jobs.claim(db, { queues: open, worker, limit, leaseSeconds: deps.leaseSeconds });
+      for (const [queue, most] of limits) {
+        const room = Math.min(most - (runningIn.get(queue) ?? 0), limit - claimed.length);
+        if (room > 0)
+          claimed.push(
+            ...(await jobs.claim(db, {
+              queues: [queue],
+              worker,
+              limit: room,
+              leaseSeconds: deps.leaseSeconds,
+            })),
+          );
+      }
+      for (const job of claimed) runningIn.set(job.queue, (runningIn.get(job.queue) ?? 0) + 1);
+      return claimed;
+    },
     reclaim: async () => {
       const reclaimed = await jobs.reclaimExpired(db);
       if (reclaimed.length > 0) {
         logger.warn({ worker, jobs: reclaimed }, 'jobs: reclaimed jobs whose lease ran out');
       }
     },
-    run: runJob,
+    run: (job, signal) =>
+      runJob(job, signal).finally(() => runningIn.set(job.queue, (runningIn.get(job.queue) ?? 1) - 1)),
   });
 
   return {
     worker,
     /** Registers the handler of a queue (before start). */
-    handle(queue: string, handler: JobHandler): void {
+    handle(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {
       handlers.set(queue, handler);
+      if (options.concurrency !== undefined) limits.set(queue, options.concurrency);
     },
     /** Enqueues jobs (idempotent per queue and key) and wakes this process's loop. */
     async enqueue(on: Db, list: readonly NewJob[]) {

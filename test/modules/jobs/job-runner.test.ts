@@ -414,3 +414,43 @@ describe('a handler that returns normally after its completing transaction rolle
     expect(calls).toBe(1);
   });
 });
+
+describe('a queue with its own bound', () => {
+  test('runs at most its concurrency at once while the runner has more slots, and other queues use them', async () => {
+    let now = 0;
+    let most = 0;
+    let other = 0;
+    const r = createJobRunner({ db: base.db, logger: silent, concurrency: 6, leaseSeconds: 30, pollMs: 25 });
+    runners.push(r);
+    r.handle(
+      'q.bounded',
+      async () => {
+        now += 1;
+        most = Math.max(most, now);
+        await sleep(30);
+        now -= 1;
+      },
+      { concurrency: 2 },
+    );
+    r.handle('q.free', async () => {
+      other += 1;
+      await sleep(30);
+    });
+    await jobs.enqueue(base.db, [
+      ...Array.from({ length: 12 }, (_, i) => ({ queue: 'q.bounded', key: `b-${i}` })),
+      ...Array.from({ length: 12 }, (_, i) => ({ queue: 'q.free', key: `f-${i}` })),
+    ]);
+    r.start();
+    await until('all done', async () => {
+      const n = await base.db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('queue', 'in', ['q.bounded', 'q.free'])
+        .where('state', '=', 'done')
+        .executeTakeFirstOrThrow();
+      return Number(n.n) === 24;
+    });
+    expect(most).toBe(2);
+    expect(other).toBe(12);
+  });
+});
