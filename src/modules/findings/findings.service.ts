@@ -14,7 +14,7 @@ import type { AuditEntry } from '../audit/audit-event.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
-import type { FindingKind, Observation } from './finding-kinds.js';
+import { type FindingKind, type Observation, SEVERITY_RANK } from './finding-kinds.js';
 import type { FindingSnapshot } from './findings.audit.js';
 import { type FindingRow, findingsRepository as findings, type NewFinding } from './findings.repository.js';
 import type { FindingView, ListFindingsQuery, ListOrgFindingsQuery } from './findings.schemas.js';
@@ -81,8 +81,7 @@ export function toFindingView(row: FindingRow): FindingView {
   };
 }
 
-const cursorOf = (row: FindingRow) =>
-  encodeCursor([{ info: 1, warning: 2, critical: 3 }[row.severity], row.id]);
+const cursorOf = (row: FindingRow) => encodeCursor([SEVERITY_RANK[row.severity], row.id]);
 
 function positionOf(cursor: string | undefined) {
   if (cursor === undefined) return undefined;
