@@ -37,7 +37,7 @@ import { cpuMsOf, postgresCpu, postgresCpuSince } from './support/cpu.js';
 import { eachLimited } from './support/each-limited.js';
 import { benchDatabase, machine, ms, percentile } from './support/environment.js';
 import { loopbackOutbound } from './support/loopback-outbound.js';
-import { type ManyIssuers, startManyIssuers } from './support/many-issuers.js';
+import { type IssuersProcess, startManyIssuersProcess } from './support/many-issuers-process.js';
 import { writeSection } from './support/report.js';
 
 const ORGS = Number(process.env.ORGS ?? 10_000);
@@ -53,6 +53,8 @@ const RSS_BOUND_MB = 250;
 const JOBS_CONCURRENCY = process.env.JOBS_CONCURRENCY ?? '8';
 /** The watch's own bound on issuer jobs at once (its default unless WATCH_CONCURRENCY is set). */
 const WATCH_CONCURRENCY = process.env.WATCH_CONCURRENCY ?? '1';
+/** The share of the time the watch's jobs may take (its default unless WATCH_SHARE_PERCENT is set). */
+const WATCH_SHARE_PERCENT = process.env.WATCH_SHARE_PERCENT ?? '25';
 /** Far longer than a run: the schedule's period cannot roll over while we measure. */
 const INTERVAL_SECONDS = 30 * 86_400;
 const MB = 2 ** 20;
@@ -125,16 +127,16 @@ async function seed(databaseUrl: string, base: string): Promise<Omit<Seeded, 'da
 
 // The seeded world: from an earlier run (SEED_FILE, with BENCH_DATABASE_URL), or seeded now.
 let world: Seeded;
-let idps: ManyIssuers;
+let idps: IssuersProcess;
 let dropDatabase = async (): Promise<void> => undefined;
 if (process.env.SEED_FILE && existsSync(process.env.SEED_FILE)) {
   world = JSON.parse(await readFile(process.env.SEED_FILE, 'utf8'));
-  idps = await startManyIssuers(ISSUERS, world.port);
+  idps = await startManyIssuersProcess(ISSUERS, world.port);
   log(`reusing the world of ${process.env.SEED_FILE} (${world.databaseUrl})`);
 } else {
   const db = await benchDatabase('watch');
   dropDatabase = () => db.close();
-  idps = await startManyIssuers(ISSUERS);
+  idps = await startManyIssuersProcess(ISSUERS);
   world = { databaseUrl: db.url, port: idps.port, ...(await seed(db.url, idps.base)) };
   log(`seeded in ${world.seconds.toFixed(0)} s`);
   if (process.env.SEED_FILE) {
@@ -176,6 +178,7 @@ const service = await spawnService(
     FORWARDING_WORKER: 'false',
     JOBS_CONCURRENCY,
     WATCH_CONCURRENCY,
+    WATCH_SHARE_PERCENT,
     WATCH_DISCOVERY_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
     WATCH_EXPIRY_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
   },
@@ -269,7 +272,7 @@ async function runRound(r: number): Promise<RoundResult> {
   await idleLoad.done;
   const idle = stats(idleLoad.samples, idleStart, performance.now());
 
-  idps.reset();
+  await idps.reset();
   const sampler = rssSampler(service.pid, 50);
   const during = load(600);
   await new Promise((resolve) => setTimeout(resolve, 500)); // connections open, load steady
@@ -318,7 +321,7 @@ async function runRound(r: number): Promise<RoundResult> {
     [job],
   );
   await new Promise((resolve) => setTimeout(resolve, 200)); // the last job's metric is set after its commit
-  const counts = idps.counts();
+  const counts = await idps.counts();
   const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
   const result: RoundResult = {
     idle,
@@ -358,7 +361,7 @@ const results: RoundResult[] = [];
 const findingsAfter: Array<{ open: number; opened: number }> = [];
 try {
   for (let r = 1; r <= ROUNDS; r += 1) {
-    if (r === 1) for (let n = 0; n < ROTATED; n += 1) idps.rotate(n);
+    if (r === 1) for (let n = 0; n < ROTATED; n += 1) await idps.rotate(n);
     results.push(await runRound(r));
     const f = await one<{ open: string; opened: string }>(
       `SELECT count(*) FILTER (WHERE state = 'open') AS open, count(*) AS opened FROM findings`,

@@ -177,6 +177,7 @@ export function createContainer(input: ContainerInput) {
     metrics: watchMetrics,
     discoveryIntervalMs: config.watch.discoveryIntervalMs,
     concurrency: config.watch.concurrency,
+    share: config.watch.share,
     localIntervalMs: config.watch.expiryIntervalMs,
     jobRetentionDays: config.jobs.retentionDays,
   });

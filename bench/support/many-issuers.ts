@@ -20,8 +20,15 @@ export interface ManyIssuers {
   close(): Promise<void>;
 }
 
-/** `port`: listen there (a database seeded by an earlier run names its issuers with their port). */
-export async function startManyIssuers(count: number, port = 0): Promise<ManyIssuers> {
+/**
+ * `port`: listen there (a database seeded by an earlier run names its issuers with their port);
+ * `tls`: the server's certificate (one the service trusts).
+ */
+export async function startManyIssuers(
+  count: number,
+  port = 0,
+  tls: { certPem: string; keyPem: string } = testCertificates(),
+): Promise<ManyIssuers> {
   // One key for all (making 200 RSA keys would only slow the start); each issuer has its own key id.
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = publicKey.export({ format: 'jwk' });
@@ -32,7 +39,7 @@ export async function startManyIssuers(count: number, port = 0): Promise<ManyIss
   let base = '';
   const route = /^\/t\/(\d+)\/(\.well-known\/openid-configuration|jwks)$/;
 
-  const { certPem, keyPem } = testCertificates();
+  const { certPem, keyPem } = tls;
   const server = createServer({ cert: certPem, key: keyPem }, (req, res) => {
     const match = route.exec(req.url ?? '');
     const n = match ? Number(match[1]) : -1;

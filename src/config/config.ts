@@ -73,6 +73,8 @@ export interface Config {
     readonly probeIntervalSeconds: number;
     /** Issuer (and tenant) jobs running at once per process. */
     readonly concurrency: number;
+    /** The share of the time (0–1] the watch's jobs may run in a process; they pause in between. */
+    readonly share: number;
   };
 }
 
@@ -192,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       WATCH_DELIVERY_STUCK_SECONDS: num({ default: 3600 }),
       WATCH_PROBE_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
       WATCH_CONCURRENCY: num({ default: 1 }),
+      WATCH_SHARE_PERCENT: num({ default: 25 }),
     },
     {
       reporter: ({ errors }) => {
@@ -236,6 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
   }
+  if (
+    !Number.isInteger(cleaned.WATCH_SHARE_PERCENT) ||
+    cleaned.WATCH_SHARE_PERCENT < 1 ||
+    cleaned.WATCH_SHARE_PERCENT > 100
+  )
+    problems.push('WATCH_SHARE_PERCENT must be a whole number from 1 to 100');
   if (
     !Number.isInteger(cleaned.AUTH_CACHE_TTL_SECONDS) ||
     cleaned.AUTH_CACHE_TTL_SECONDS < 0 ||
@@ -314,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deliveryStuckMs: cleaned.WATCH_DELIVERY_STUCK_SECONDS * 1000,
       probeIntervalSeconds: cleaned.WATCH_PROBE_INTERVAL_SECONDS,
       concurrency: cleaned.WATCH_CONCURRENCY,
+      share: cleaned.WATCH_SHARE_PERCENT / 100,
     }),
   });
 }

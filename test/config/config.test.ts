@@ -73,6 +73,7 @@ describe('loadConfig', () => {
         deliveryStuckMs: 3_600_000,
         probeIntervalSeconds: 86_400,
         concurrency: 1,
+        share: 0.25,
       },
     });
   });
@@ -119,6 +120,7 @@ describe('loadConfig', () => {
       WATCH_DELIVERY_STUCK_SECONDS: '120',
       WATCH_PROBE_INTERVAL_SECONDS: '7200',
       WATCH_CONCURRENCY: '4',
+      WATCH_SHARE_PERCENT: '10',
     });
     expect(config).toMatchObject({
       nodeEnv: 'test',
@@ -161,6 +163,7 @@ describe('loadConfig', () => {
         deliveryStuckMs: 120_000,
         probeIntervalSeconds: 7200,
         concurrency: 4,
+        share: 0.1,
       },
     });
   });
@@ -254,6 +257,10 @@ describe('loadConfig', () => {
 
   it.each(['-1', '301', '2.5'])('refuses AUTH_CACHE_TTL_SECONDS=%s (0 to 300 whole seconds)', (value) => {
     expectRefused({ AUTH_CACHE_TTL_SECONDS: value }, 'AUTH_CACHE_TTL_SECONDS');
+  });
+
+  it.each(['0', '101', '12.5'])('refuses WATCH_SHARE_PERCENT=%s (1 to 100 whole percent)', (value) => {
+    expectRefused({ WATCH_SHARE_PERCENT: value }, 'WATCH_SHARE_PERCENT');
   });
 
   it('reports several bad values all at once, one line each', () => {

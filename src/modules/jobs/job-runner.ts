@@ -40,6 +40,9 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** The longest pause of a paced queue after one job. */
+const MAX_PAUSE_MS = 10_000;
+
 export interface JobRunnerDeps {
   readonly db: Db;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
@@ -62,6 +65,10 @@ export function createJobRunner(deps: JobRunnerDeps) {
   // crowd out the API on a small machine); these count its jobs running in this process.
   const limits = new Map<string, number>();
   const runningIn = new Map<string, number>();
+  // A queue may also be paced: it runs at most this share of the time (after a job of t ms its
+  // slot stays taken for t × (1 / share − 1) ms), so that its work is spread rather than bunched.
+  const shares = new Map<string, number>();
+  const pauses = new Set<NodeJS.Timeout>();
   const backoff = { baseDelayMs: deps.baseDelayMs ?? 5_000, maxDelayMs: deps.maxDelayMs ?? 300_000 };
 
   async function runJob(job: JobRow, signal: AbortSignal): Promise<void> {
@@ -147,16 +154,37 @@ export function createJobRunner(deps: JobRunnerDeps) {
         logger.warn({ worker, jobs: reclaimed }, 'jobs: reclaimed jobs whose lease ran out');
       }
     },
-    run: (job, signal) =>
-      runJob(job, signal).finally(() => runningIn.set(job.queue, (runningIn.get(job.queue) ?? 1) - 1)),
+    run: (job, signal) => {
+      const started = performance.now();
+      const free = () => runningIn.set(job.queue, (runningIn.get(job.queue) ?? 1) - 1);
+      return runJob(job, signal).finally(() => {
+        const share = shares.get(job.queue);
+        if (share === undefined || share >= 1 || signal.aborted) return free();
+        const pause = setTimeout(
+          () => {
+            pauses.delete(pause);
+            free();
+            loop.poke();
+          },
+          // at most MAX_PAUSE_MS: a job that was long because it waited (a hanging peer) needs no long rest
+          Math.min(MAX_PAUSE_MS, (performance.now() - started) * (1 / share - 1)),
+        );
+        pause.unref();
+        pauses.add(pause);
+      });
+    },
   });
 
   return {
     worker,
     /** Registers the handler of a queue (before start). */
-    handle(queue: string, handler: JobHandler, options: { concurrency?: number } = {}): void {
+    handle(queue: string, handler: JobHandler, options: { concurrency?: number; share?: number } = {}): void {
       handlers.set(queue, handler);
       if (options.concurrency !== undefined) limits.set(queue, options.concurrency);
+      if (options.share !== undefined) {
+        shares.set(queue, options.share);
+        if (!limits.has(queue)) limits.set(queue, 1);
+      }
     },
     /** Enqueues jobs (idempotent per queue and key) and wakes this process's loop. */
     async enqueue(on: Db, list: readonly NewJob[]) {
@@ -165,7 +193,11 @@ export function createJobRunner(deps: JobRunnerDeps) {
       return created;
     },
     start: () => loop.start(),
-    stop: (graceMs: number) => loop.stop(graceMs),
+    stop: (graceMs: number) => {
+      for (const pause of pauses) clearTimeout(pause);
+      pauses.clear();
+      return loop.stop(graceMs);
+    },
     poke: () => loop.poke(),
     get inFlight() {
       return loop.inFlight;

@@ -53,7 +53,32 @@ const orgFilter = (scope: Scope) =>
     sql` AND `,
   );
 
+/** Each active org in scope with the numbers of its desired and applied versions. */
+const heads = (scope: Scope) => sql`
+  SELECT o.id AS org_id,
+    (SELECT v.number FROM sso_versions v WHERE v.org_id = o.id AND v.review_state = 'approved'
+      ORDER BY v.number DESC LIMIT 1) AS desired,
+    (SELECT d.version_number FROM deployments d WHERE d.org_id = o.id AND d.state = 'succeeded'
+      ORDER BY d.finished_at DESC LIMIT 1) AS applied
+  FROM orgs o WHERE ${orgFilter(scope)}`;
+
 export const watchedVersionsRepository = {
+  /**
+   * The OIDC issuers of the desired and applied versions of every active org, with their orgs: what
+   * a discovery round is split by. Only the issuer is read, not the versions (a round over 10,000
+   * orgs would otherwise parse every version's content and evidence once more just to group them).
+   */
+  async issuers(db: Db): Promise<Map<string, string[]>> {
+    const { rows } = await sql<{ issuer: string; org_ids: string[] }>`
+      WITH heads AS (${heads({})})
+      SELECT v.content ->> 'idpIssuer' AS issuer, array_agg(DISTINCT v.org_id::text) AS org_ids
+      FROM heads h
+      JOIN sso_versions v ON v.org_id = h.org_id AND v.number IN (h.desired, h.applied)
+      WHERE v.kind = 'oidc' AND jsonb_typeof(v.content -> 'idpIssuer') = 'string'
+      GROUP BY 1 ORDER BY 1`.execute(db);
+    return new Map(rows.map((r) => [r.issuer, r.org_ids]));
+  },
+
   /** The desired and applied versions of the active orgs in scope. */
   async versions(db: Db, scope: Scope): Promise<WatchedVersion[]> {
     const { rows } = await sql<{
@@ -68,14 +93,7 @@ export const watchedVersionsRepository = {
       roles: ('desired' | 'applied')[];
       discovery: WatchedVersion['discovery'];
     }>`
-      WITH heads AS (
-        SELECT o.id AS org_id,
-          (SELECT v.number FROM sso_versions v WHERE v.org_id = o.id AND v.review_state = 'approved'
-            ORDER BY v.number DESC LIMIT 1) AS desired,
-          (SELECT d.version_number FROM deployments d WHERE d.org_id = o.id AND d.state = 'succeeded'
-            ORDER BY d.finished_at DESC LIMIT 1) AS applied
-        FROM orgs o WHERE ${orgFilter(scope)}
-      )
+      WITH heads AS (${heads(scope)})
       SELECT v.tenant_id, v.org_id, v.id, v.number, v.kind, v.content, v.client_secret_expires_at,
         v.client_secret_changed_in,
         array_remove(ARRAY[CASE WHEN v.number = h.desired THEN 'desired' END,

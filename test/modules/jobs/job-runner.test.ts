@@ -454,3 +454,41 @@ describe('a queue with its own bound', () => {
     expect(other).toBe(12);
   });
 });
+
+describe('a paced queue (a share of the time)', () => {
+  test('with share 0.25, each job’s slot stays taken three times its run after it; other queues are not held back', async () => {
+    const runs: { start: number; end: number }[] = [];
+    const free: number[] = [];
+    const r = createJobRunner({ db: base.db, logger: silent, concurrency: 4, leaseSeconds: 30, pollMs: 5_000 });
+    runners.push(r);
+    r.handle(
+      'q.paced',
+      async () => {
+        const start = performance.now();
+        await sleep(60);
+        runs.push({ start, end: performance.now() });
+      },
+      { share: 0.25 },
+    );
+    r.handle('q.other', async () => {
+      free.push(performance.now());
+    });
+    await jobs.enqueue(base.db, [
+      ...Array.from({ length: 4 }, (_, i) => ({ queue: 'q.paced', key: `p-${i}` })),
+      ...Array.from({ length: 4 }, (_, i) => ({ queue: 'q.other', key: `o-${i}` })),
+    ]);
+    const began = performance.now();
+    r.start();
+    await until('all done', async () => runs.length === 4 && free.length === 4);
+    // One at a time (a share without a bound means one), each after the pause of the one before
+    // (3 × its run, ≥ 180 ms), and the next one claimed when the pause ends, not at the next poll (5 s).
+    for (let i = 1; i < runs.length; i += 1) {
+      const before = runs[i - 1] as { start: number; end: number };
+      const gap = (runs[i] as { start: number }).start - before.end;
+      expect(gap).toBeGreaterThanOrEqual(3 * (before.end - before.start) - 5);
+      expect(gap).toBeLessThan(2_500);
+    }
+    // The other queue ran at once, during the paced queue's first job and pause.
+    expect(Math.max(...free) - began).toBeLessThan((runs[1] as { start: number }).start - began);
+  });
+});

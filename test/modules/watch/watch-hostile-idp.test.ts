@@ -102,6 +102,8 @@ beforeAll(async () => {
       OUTBOUND_TIMEOUT_MS: String(TIMEOUT_MS),
       JOBS_POLL_MS: '50',
       JOBS_CONCURRENCY: '8',
+      // Unpaced: the deadline measured here is the IdPs' timeouts, not the pauses between jobs.
+      WATCH_SHARE_PERCENT: '100',
     },
     'watch-hostile',
     { outbound: loopbackFetch({ timeoutMs: TIMEOUT_MS }) },
