@@ -459,7 +459,13 @@ describe('a paced queue (a share of the time)', () => {
   test('with share 0.25, each job’s slot stays taken three times its run after it; other queues are not held back', async () => {
     const runs: { start: number; end: number }[] = [];
     const free: number[] = [];
-    const r = createJobRunner({ db: base.db, logger: silent, concurrency: 4, leaseSeconds: 30, pollMs: 5_000 });
+    const r = createJobRunner({
+      db: base.db,
+      logger: silent,
+      concurrency: 4,
+      leaseSeconds: 30,
+      pollMs: 5_000,
+    });
     runners.push(r);
     r.handle(
       'q.paced',
