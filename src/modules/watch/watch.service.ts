@@ -158,7 +158,8 @@ export function createWatchService(deps: WatchServiceDeps) {
   deps.jobs.handle(WATCH_QUEUES.round, startRound);
   // Issuer and tenant jobs run at most `concurrency` at once per process, and only `share` of the
   // time: a round has hours, the API's requests do not (bench:watch: 8 at once took both cores for
-  // 6 s, GET …/sso p99 7× idle; one at a time 2.7–3.9×; one at a time a quarter of the time ≤ 2×).
+  // 6 s, GET …/sso p99 7× idle; one at a time 2.7–3.9×; one at a time, a quarter of the time, see
+  // BENCHMARKS.md).
   const bound = { concurrency: deps.concurrency, ...(deps.share !== undefined ? { share: deps.share } : {}) };
   deps.jobs.handle(WATCH_QUEUES.issuer, checkIssuer, bound);
   deps.jobs.handle(WATCH_QUEUES.tenant, checkTenant, bound);
