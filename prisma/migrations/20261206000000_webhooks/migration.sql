@@ -96,3 +96,6 @@ ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_delivery_id_fkey
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_state_check" CHECK ("state" IN ('pending', 'delivered', 'failed'));
 ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_outcome_check" CHECK ("outcome" IN ('delivered', 'retryable', 'failed'));
 ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_excerpt_check" CHECK (char_length("response_excerpt") <= 512);
+
+-- Not in schema: the undelivered deliveries by age (metrics: queue depth, age of the oldest).
+CREATE INDEX "webhook_deliveries_pending_created_at_idx" ON "webhook_deliveries"("created_at") WHERE "state" = 'pending';

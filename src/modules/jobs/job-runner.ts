@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { backoffMs } from '../../lib/backoff.js';
+import { coalesced } from '../../lib/coalesce.js';
 import { createJobLoop } from './job-loop.js';
 import { type JobRow, jobsRepository as jobs, type NewJob } from './jobs.repository.js';
 
@@ -91,33 +92,12 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const pauses = new Set<NodeJS.Timeout>();
   const backoff = { baseDelayMs: deps.baseDelayMs ?? 5_000, maxDelayMs: deps.maxDelayMs ?? 300_000 };
 
-  // Jobs that end at about the same time are marked done together: one statement for all the jobs
-  // that finished while the previous one ran (a queue of short jobs otherwise pays one round trip
-  // per job for it).
-  let finishing: Array<{ id: string; done: (ok: boolean) => void; failed: (err: unknown) => void }> = [];
-  let marking = false;
-  async function markDone(): Promise<void> {
-    marking = true;
-    try {
-      while (finishing.length > 0) {
-        const batch = finishing;
-        finishing = [];
-        try {
-          const marked = await jobs.completeMany(db, { ids: batch.map((b) => b.id), worker });
-          for (const b of batch) b.done(marked.has(b.id));
-        } catch (err) {
-          for (const b of batch) b.failed(err);
-        }
-      }
-    } finally {
-      marking = false;
-    }
-  }
-  const completeSoon = (id: string) =>
-    new Promise<boolean>((done, failed) => {
-      finishing.push({ id, done, failed });
-      if (!marking) void markDone();
-    });
+  // Jobs that end at about the same time are marked done together, in one statement (a queue of
+  // short jobs otherwise pays one round trip per job for it).
+  const completeSoon = coalesced(async (ids: readonly string[]) => {
+    const marked = await jobs.completeMany(db, { ids, worker });
+    return ids.map((id) => marked.has(id));
+  });
 
   async function runJob(job: JobRow, signal: AbortSignal): Promise<void> {
     const handler = handlers.get(job.queue);
