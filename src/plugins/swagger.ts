@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { withDiscriminatorMappings } from './openapi-discriminators.js';
 
 export const OPENAPI_INFO = {
   title: 'Cognigy SSO configuration service',
@@ -20,6 +21,8 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
+      // Relative to where this document is served: the service that serves it.
+      servers: [{ url: '/', description: 'This service' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key as a bearer token' },
@@ -31,10 +34,21 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
         { name: 'tenant', description: 'Settings of the caller’s tenant' },
         { name: 'api-keys', description: 'Credentials of a tenant' },
         { name: 'orgs', description: 'Customer organisations and their Cognigy target' },
+        { name: 'sso', description: 'SSO versions of an org: drafts, review, diff, rollback; bulk changes' },
+        {
+          name: 'deployments',
+          description: 'Forwarding of approved versions to Cognigy, with every attempt',
+        },
+        { name: 'discovery', description: 'Validation of an OIDC issuer without saving anything' },
+        { name: 'findings', description: 'What the watch finds in what is live, and its per-org settings' },
         { name: 'audit', description: 'The tamper-evident audit trail: query, export, verify' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
       ],
     },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? withDiscriminatorMappings(document.openapiObject)
+        : document.swaggerObject,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true });

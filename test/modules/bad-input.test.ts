@@ -20,6 +20,7 @@ import {
   type TestApp,
 } from '../support/app.js';
 import { type DatabaseSnapshot, snapshotDatabase } from '../support/db-snapshot.js';
+import { dereferencedDocument } from '../support/openapi.js';
 
 type Method = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -171,7 +172,7 @@ interface Operation {
  * must keep its valid value for the branch's other fields to be checked at all.
  */
 function bodySchema(route: WriteRoute): ObjectSchema & { tag?: string } {
-  const paths = (t.app.swagger() as { paths: Record<string, Record<string, Operation>> }).paths;
+  const paths = dereferencedDocument<{ paths: Record<string, Record<string, Operation>> }>(t.app).paths;
   const schema =
     paths[route.path]?.[route.method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema;
   if (!schema) throw new Error(`${name(route)} documents no JSON body`);

@@ -18,6 +18,7 @@ import {
   type TenantFixture,
   type TestApp,
 } from '../support/app.js';
+import { dereferencedDocument } from '../support/openapi.js';
 import { refuseAllOutbound } from '../support/outbound.js';
 
 /** Runs per property; two properties per route. Each property also stops after TIME_LIMIT_MS. */
@@ -248,14 +249,12 @@ let keyId: string;
 let allRoles: string;
 
 function writeOperations(): WriteOperation[] {
-  const paths = (
-    t.app.swagger() as {
-      paths: Record<
-        string,
-        Record<string, { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>
-      >;
-    }
-  ).paths;
+  const paths = dereferencedDocument<{
+    paths: Record<
+      string,
+      Record<string, { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>
+    >;
+  }>(t.app).paths;
   return Object.entries(paths).flatMap(([path, ops]) =>
     Object.entries(ops)
       .filter(([method]) => ['post', 'put', 'patch'].includes(method))

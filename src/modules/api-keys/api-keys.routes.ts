@@ -21,6 +21,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     {
       config: { access: { roles: ['admin'], unscoped: true } },
       schema: {
+        operationId: 'createApiKey',
         tags: ['api-keys'],
         summary: 'Issue an API key (the key is in this response only)',
         body: CreateApiKeyBody,
@@ -42,6 +43,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     {
       config: { access: { roles: ['admin', 'auditor'], unscoped: true } },
       schema: {
+        operationId: 'listApiKeys',
         tags: ['api-keys'],
         summary: 'List the tenant’s API keys (newest first)',
         querystring: ListApiKeysQuery,
@@ -56,6 +58,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     {
       config: { access: { roles: ['admin', 'auditor'], unscoped: true } },
       schema: {
+        operationId: 'getApiKey',
         tags: ['api-keys'],
         summary: 'Get an API key',
         params: ApiKeyParams,
@@ -70,6 +73,7 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ apiKeys: ApiKeysService 
     {
       config: { access: { roles: ['admin'], unscoped: true } },
       schema: {
+        operationId: 'revokeApiKey',
         tags: ['api-keys'],
         summary: 'Revoke an API key (takes effect at once)',
         params: ApiKeyParams,

@@ -1,6 +1,7 @@
 import { pipeline, Transform } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { stringify } from 'csv-stringify';
+import { Type } from 'typebox';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError } from '../../lib/errors.js';
 import { Page } from '../../lib/schemas.js';
@@ -71,6 +72,9 @@ function chunked<T>(toText: (piece: T) => string, size: number): Transform {
   });
 }
 
+/** The export's body: text to a reader of the document, the stream the route sends to the compiler. */
+const ExportText = Type.Unsafe<NodeJS.ReadableStream | NodeJS.WritableStream>({ type: 'string' });
+
 export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
   app,
   { audit, change, resolveOrg },
@@ -104,6 +108,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
     {
       config: { access: READERS },
       schema: {
+        operationId: 'listAuditEvents',
         tags: ['audit'],
         summary: 'Audit events, newest first, filtered',
         querystring: ListAuditEventsQuery,
@@ -127,12 +132,23 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
     {
       config: { access: READERS },
       schema: {
+        operationId: 'exportAuditEvents',
         tags: ['audit'],
         summary: 'Export audit events (NDJSON or CSV), oldest first, streamed; the export itself is audited',
         description:
           'Each line (NDJSON) or row (CSV) carries seq, prevHash and hash, so the export can be verified offline ' +
           'with scripts/verify-audit-export.mjs.',
         querystring: ExportQuerySchema,
+        // Streamed as is: Fastify does not serialize a stream, so this documents the answer only.
+        response: {
+          200: {
+            description: 'The events, one per line (NDJSON) or row (CSV)',
+            content: {
+              'application/x-ndjson': { schema: ExportText },
+              'text/csv': { schema: ExportText },
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -199,6 +215,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
     {
       config: { access: { ...READERS, unscoped: true } },
       schema: {
+        operationId: 'verifyAuditChain',
         tags: ['audit'],
         summary:
           'Recompute the tenant’s hash chain (optionally a range) and name the first event that does not match',

@@ -11,6 +11,7 @@ export const discoveryRoutes: FastifyPluginAsyncTypebox<{ discovery: DiscoveryVa
     {
       config: { access: { roles: ['editor', 'admin'] } },
       schema: {
+        operationId: 'checkDiscovery',
         tags: ['discovery'],
         summary: 'Validate an OIDC issuer (and optionally a client id and secret) without saving anything',
         description:

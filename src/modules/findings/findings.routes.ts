@@ -17,6 +17,7 @@ export const findingsRoutes: FastifyPluginAsyncTypebox<{ findings: FindingsServi
     {
       config: { access: READERS },
       schema: {
+        operationId: 'listFindings',
         tags: ['findings'],
         summary: 'What the watch found across the orgs the key may see, most severe first, then newest',
         querystring: ListFindingsQuery,
@@ -31,6 +32,7 @@ export const findingsRoutes: FastifyPluginAsyncTypebox<{ findings: FindingsServi
     {
       config: { access: READERS },
       schema: {
+        operationId: 'listOrgFindings',
         tags: ['findings'],
         summary: 'What the watch found for one org, most severe first, then newest',
         params: OrgRefParams,

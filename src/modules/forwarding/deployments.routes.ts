@@ -23,6 +23,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
     {
       config: { access: READERS },
       schema: {
+        operationId: 'listDeployments',
         tags: ['deployments'],
         summary: 'The org’s deployments to Cognigy, newest first',
         params: OrgRefParams,
@@ -42,6 +43,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
     {
       config: { access: READERS },
       schema: {
+        operationId: 'getDeployment',
         tags: ['deployments'],
         summary: 'One deployment with every attempt (status, duration, Cognigy traceId, error)',
         params: DeploymentParams,
@@ -56,6 +58,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ deployments: Deploym
     {
       config: { access: { roles: ['approver'] } },
       schema: {
+        operationId: 'retryDeployment',
         tags: ['deployments'],
         summary: 'Retry a failed deployment (only while its version is the latest approved)',
         params: DeploymentParams,

@@ -21,6 +21,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, {
       config: { access: 'public' },
       logLevel: 'warn',
       schema: {
+        operationId: 'getLiveness',
         tags: ['health'],
         summary: 'Liveness: the process answers',
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
@@ -35,6 +36,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, {
       config: { access: 'public' },
       logLevel: 'warn',
       schema: {
+        operationId: 'getReadiness',
         tags: ['health'],
         summary: 'Readiness: the database answers and every migration is applied',
         response: { 200: Ready },

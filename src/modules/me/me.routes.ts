@@ -12,6 +12,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { access: { roles: ['admin', 'editor', 'approver', 'auditor'] } },
       schema: {
+        operationId: 'getMe',
         tags: ['tenant'],
         summary: 'The API key making this call: its id, name, roles and org scope',
         response: { 200: MeView },

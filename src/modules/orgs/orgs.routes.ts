@@ -26,9 +26,16 @@ const ADMINS = { roles: ['admin'] } as const;
  * The options of a route on the org named in the path (by id or slug) that answers with the org:
  * `schema` adds what the route takes besides (headers, body, query, description).
  */
-const onOrg = <S extends object>(access: Access, summary: string, schema: S) => ({
+const onOrg = <S extends object>(operationId: string, access: Access, summary: string, schema: S) => ({
   config: { access },
-  schema: { tags: ['orgs'], summary, params: OrgRefParams, ...schema, response: { 200: OrgView } },
+  schema: {
+    operationId,
+    tags: ['orgs'],
+    summary,
+    params: OrgRefParams,
+    ...schema,
+    response: { 200: OrgView },
+  },
 });
 
 /** Answers with the org, its revision as ETag (what the next change names in If-Match). */
@@ -40,7 +47,13 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
     '/v1/orgs',
     {
       config: { access: { roles: ['admin'], unscoped: true } },
-      schema: { tags: ['orgs'], summary: 'Create an org', body: CreateOrgBody, response: { 201: OrgView } },
+      schema: {
+        operationId: 'createOrg',
+        tags: ['orgs'],
+        summary: 'Create an org',
+        body: CreateOrgBody,
+        response: { 201: OrgView },
+      },
     },
     async (request, reply) => {
       const row = await orgs.create(changeContextOf(request), tenantPrincipalOf(request), request.body);
@@ -53,6 +66,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
     {
       config: { access: READERS },
       schema: {
+        operationId: 'listOrgs',
         tags: ['orgs'],
         summary: 'List orgs by slug, filtered by text and labels',
         querystring: ListOrgsQuery,
@@ -62,13 +76,16 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
     async (request) => mapPage(await orgs.list(tenantPrincipalOf(request), request.query), toOrgView),
   );
 
-  app.get('/v1/orgs/:org', onOrg(READERS, 'Get an org by id or slug', {}), async (request, reply) =>
+  app.get('/v1/orgs/:org', onOrg('getOrg', READERS, 'Get an org by id or slug', {}), async (request, reply) =>
     sendOrg(reply, await orgs.find(tenantPrincipalOf(request), request.params.org)),
   );
 
   app.patch(
     '/v1/orgs/:org',
-    onOrg(ADMINS, 'Change an org’s slug, name or labels', { headers: IfMatchHeader, body: UpdateOrgBody }),
+    onOrg('updateOrg', ADMINS, 'Change an org’s slug, name or labels', {
+      headers: IfMatchHeader,
+      body: UpdateOrgBody,
+    }),
     async (request, reply) => {
       const expected = expectedRevision(request.headers['if-match'], request.body.revision);
       const row = await orgs.update(
@@ -84,7 +101,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
 
   app.delete(
     '/v1/orgs/:org',
-    onOrg(ADMINS, 'Archive an org (never deleted; optionally crypto-shred its secrets)', {
+    onOrg('archiveOrg', ADMINS, 'Archive an org (never deleted; optionally crypto-shred its secrets)', {
       headers: IfMatchHeader,
       querystring: ArchiveOrgQuery,
     }),
@@ -103,7 +120,7 @@ export const orgsRoutes: FastifyPluginAsyncTypebox<{ orgs: OrgsService }> = asyn
 
   app.put(
     '/v1/orgs/:org/cognigy',
-    onOrg(ADMINS, 'Set the org’s Cognigy target (API base, API key, organisation id)', {
+    onOrg('setCognigyTarget', ADMINS, 'Set the org’s Cognigy target (API base, API key, organisation id)', {
       description: 'The API key is write-only: it is stored encrypted and only ever shown as a fingerprint.',
       headers: IfMatchHeader,
       body: PutCognigyTargetBody,

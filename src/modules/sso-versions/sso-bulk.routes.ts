@@ -10,7 +10,8 @@ export const ssoBulkRoutes: FastifyPluginAsyncTypebox<{ bulk: SsoBulkService }> 
     {
       config: { access: { roles: ['editor'] } },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'bulkDraftSso',
+        tags: ['sso'],
         summary: 'Apply one change as drafts across many orgs (each validated; per-org results)',
         description:
           'Each selected org gets a draft based on its newest version with the change applied; secrets are carried over. Discovery runs once per distinct issuer. A failure in one org never stops the others. Orgs whose configuration would not change are skipped. With dryRun, nothing is written.',
@@ -26,7 +27,8 @@ export const ssoBulkRoutes: FastifyPluginAsyncTypebox<{ bulk: SsoBulkService }> 
     {
       config: { access: { roles: ['approver'] } },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'bulkApproveSso',
+        tags: ['sso'],
         summary:
           'Approve many drafts: the newest version of each selected org, or the drafts of one bulk operation',
         description:

@@ -37,7 +37,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: EDITORS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'createSsoDraft',
+        tags: ['sso'],
         summary: 'Create a draft (validated; the report is returned with it)',
         description:
           'Name the version the draft is based on with baseVersion (0 for the first) or If-Match: if a newer version was created since, 409 with the current head. A client secret (or SAML decryption key) left out is carried over from that version.',
@@ -69,7 +70,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: READERS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'listSsoVersions',
+        tags: ['sso'],
         summary: 'The org’s versions, newest first (ETag: the newest version number)',
         params: OrgRefParams,
         querystring: ListVersionsQuery,
@@ -89,7 +91,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: READERS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'getSsoVersion',
+        tags: ['sso'],
         summary: 'One version with its newest validation report',
         params: OrgVersionParams,
         response: { 200: VersionView },
@@ -103,7 +106,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: READERS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'diffSsoVersion',
+        tags: ['sso'],
         summary: 'Field-level diff against another version or the live one (secrets as fingerprints)',
         params: OrgVersionParams,
         querystring: DiffQuery,
@@ -125,7 +129,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
       config: { access: { roles: ['editor', 'approver'] } },
       preValidation: emptyBodyAsObject,
       schema: {
-        tags: ['sso versions'],
+        operationId: 'validateSsoVersion',
+        tags: ['sso'],
         summary: 'Re-run validation and store the new report',
         params: OrgVersionParams,
         body: ValidateBody,
@@ -148,7 +153,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
       config: { access: APPROVERS },
       preValidation: emptyBodyAsObject,
       schema: {
-        tags: ['sso versions'],
+        operationId: 'approveSsoVersion',
+        tags: ['sso'],
         summary: 'Approve a draft (four-eyes; a failed validation needs an overrideReason)',
         description:
           'Approving supersedes older approved versions that were not forwarded yet. The approval records the content hash it approved.',
@@ -172,7 +178,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: APPROVERS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'rejectSsoVersion',
+        tags: ['sso'],
         summary: 'Reject a draft with a comment',
         params: OrgVersionParams,
         body: RejectBody,
@@ -195,7 +202,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
       config: { access: EDITORS },
       preValidation: emptyBodyAsObject,
       schema: {
-        tags: ['sso versions'],
+        operationId: 'rollbackToSsoVersion',
+        tags: ['sso'],
         summary: 'Create a draft equal to this version (secrets included)',
         description:
           'The draft goes through review like any other, unless approve is true and the tenant allows approving a rollback in the same call (then the caller also needs the approver role).',
@@ -227,7 +235,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: READERS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'getCognigyRequest',
+        tags: ['sso'],
         summary: 'Dry run: the exact request forwarding would send (API key and secrets masked)',
         params: OrgVersionParams,
         response: { 200: CognigyRequestView },
@@ -242,7 +251,8 @@ export const ssoVersionsRoutes: FastifyPluginAsyncTypebox<{ versions: SsoVersion
     {
       config: { access: READERS },
       schema: {
-        tags: ['sso versions'],
+        operationId: 'getSsoState',
+        tags: ['sso'],
         summary: 'The org’s SSO state: desired (latest approved) version, drafts, setup help',
         params: OrgRefParams,
         response: { 200: SsoStateView },

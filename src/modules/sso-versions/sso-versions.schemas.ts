@@ -142,15 +142,15 @@ const OidcDraft = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { $id: 'OidcDraft', additionalProperties: false },
 );
 const SamlDraft = Type.Object(
   { kind: Type.Literal('saml'), ...draftCommon, ...SamlFields },
-  { additionalProperties: false },
+  { $id: 'SamlDraft', additionalProperties: false },
 );
 const DisabledDraft = Type.Object(
   { kind: Type.Literal('disabled'), ...draftCommon },
-  { additionalProperties: false },
+  { $id: 'DisabledDraft', additionalProperties: false },
 );
 
 /** oneOf with a discriminator: Ajv reports the errors of the branch `kind` names, not of all three. */

@@ -24,6 +24,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
     {
       config: { access: 'platform' },
       schema: {
+        operationId: 'createTenant',
         tags: ['tenants'],
         summary: 'Create a tenant and its first admin key (shown once)',
         body: CreateTenantBody,
@@ -47,6 +48,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
     {
       config: { access: 'platform' },
       schema: {
+        operationId: 'listTenants',
         tags: ['tenants'],
         summary: 'List tenants',
         querystring: ListTenantsQuery,
@@ -61,6 +63,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
     {
       config: { access: 'platform' },
       schema: {
+        operationId: 'getTenant',
         tags: ['tenants'],
         summary: 'Get a tenant',
         params: TenantParams,
@@ -75,6 +78,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
     {
       config: { access: { roles: ['admin', 'editor', 'approver', 'auditor'] } },
       schema: {
+        operationId: 'getOwnTenant',
         tags: ['tenant'],
         summary: 'The caller’s tenant and its settings',
         response: { 200: TenantView },
@@ -91,6 +95,7 @@ export const tenantsRoutes: FastifyPluginAsyncTypebox<{ tenants: TenantsService 
     {
       config: { access: { roles: ['admin'], unscoped: true } },
       schema: {
+        operationId: 'updateOwnTenant',
         tags: ['tenant'],
         summary: 'Change the tenant’s name or settings (e.g. allow self-approval)',
         headers: IfMatchHeader,

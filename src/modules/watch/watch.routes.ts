@@ -40,6 +40,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { access: { roles: ['admin', 'editor', 'approver'] } },
       schema: {
+        operationId: 'runOrgWatch',
         tags: ['findings'],
         summary: 'Check the org now: its IdPs (discovery and JWKS), certificate and secret expiry, delivery',
         description:
@@ -61,6 +62,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { access: { roles: ['admin', 'editor', 'approver', 'auditor'] } },
       schema: {
+        operationId: 'getOrgWatchSettings',
         tags: ['findings'],
         summary: 'The org’s watch settings (the opt-in credential probe)',
         params: OrgRefParams,
@@ -75,6 +77,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { access: { roles: ['admin'] } },
       schema: {
+        operationId: 'setOrgWatchSettings',
         tags: ['findings'],
         summary: 'Turn the org’s credential probe on or off',
         params: OrgRefParams,
