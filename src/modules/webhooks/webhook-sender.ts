@@ -184,7 +184,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
   return async function deliver(ctx: JobContext): Promise<void> {
     const d = await load(ctx.job.key);
     // Gone with its endpoint, or already settled (a job run again after its outcome was written).
-    if (!d || d.state !== 'pending') return;
+    if (d?.state !== 'pending') return;
     if (!d.enabled) {
       await repo.failUnsent(db, d.id, 'the endpoint is disabled; not sent');
       return;
