@@ -195,10 +195,9 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const durationMs = performance.now() - t0;
     let nextAttemptAt: Date | null = null;
     if (result.outcome === 'retryable') {
-      const wait = Math.min(
-        policy.maxDelayMs,
-        result.retryAfter ?? Math.max(policy.baseDelayMs / 10, backoffMs(d.attempts + 1, policy, random)),
-      );
+      // The receiver's Retry-After is honoured as it is (within the retry window); otherwise backoff.
+      const wait =
+        result.retryAfter ?? Math.max(policy.baseDelayMs / 10, backoffMs(d.attempts + 1, policy, random));
       if (now() + wait > d.createdAt.getTime() + policy.retryWindowMs) {
         result.outcome = 'failed';
         result.error = `${result.error}; given up: retried for ${Math.round(policy.retryWindowMs / 60_000)} minutes`;

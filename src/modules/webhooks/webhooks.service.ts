@@ -126,22 +126,30 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
       const url = body.url === undefined ? undefined : checkEndpointUrl(body.url, deps.urlPolicy);
       return change(ctx, async (tx, trail) => {
         const before = await locked(tx, principal, id);
-        const reenabled = body.enabled === true && !before.enabled;
+        const wanted = {
+          url: url !== undefined && url !== before.url ? url : undefined,
+          description:
+            body.description !== undefined && body.description.trim() !== before.description
+              ? body.description.trim()
+              : undefined,
+          eventTypes:
+            body.eventTypes !== undefined && body.eventTypes.join() !== before.eventTypes.join()
+              ? body.eventTypes
+              : undefined,
+          enabled: body.enabled !== undefined && body.enabled !== before.enabled ? body.enabled : undefined,
+        };
+        if (Object.values(wanted).every((v) => v === undefined)) {
+          trail.unchanged();
+          return before;
+        }
         const after = await repo.updateEndpoint(tx, before.id, {
-          url,
-          description: body.description?.trim(),
-          eventTypes: body.eventTypes,
-          enabled: body.enabled,
+          ...wanted,
           // enabled again: its failures so far no longer count towards disabling it
-          ...(reenabled ? { failingSince: null, disabledReason: null } : {}),
+          ...(wanted.enabled === true ? { failingSince: null, disabledReason: null } : {}),
         });
         const diff = changes(toWebhookView(before, now()), toWebhookView(after, now()));
         delete (diff.before as Record<string, unknown>).revision;
         delete (diff.after as Record<string, unknown>).revision;
-        if (Object.keys(diff.after).length === 0) {
-          trail.unchanged();
-          return before;
-        }
         await trail.record({
           tenantId: principal.tenantId,
           action: 'webhook.updated',
