@@ -406,7 +406,7 @@ describe('the audit event of each change', () => {
     );
     expect(created.map((e) => e.action)).toEqual(['webhook.created']);
     const id = created[0]?.target_id as string;
-    const after = (created[0]?.diff as { after: Record<string, unknown> }).after;
+    const after = (created[0]?.diff as { after: Record<string, unknown> } | undefined)?.after;
     expect(after).toMatchObject({ url: 'https://hooks.example.com/audit', enabled: true });
     expect(JSON.stringify(after)).not.toContain('whsec_');
     const changed = await expectAudited(() =>
@@ -422,7 +422,7 @@ describe('the audit event of each change', () => {
     expect(JSON.stringify(rotated[0]?.diff)).toMatch(/hmac-sha256:/);
     const tested = await expectAudited(() => send('POST', `/v1/webhooks/${id}/test`, tenant.adminKey));
     expect(tested.map((e) => e.action)).toEqual(['webhook.test_sent']);
-    const deliveryId = (tested[0]?.diff as { after: { deliveryId: string } }).after.deliveryId;
+    const deliveryId = (tested[0]?.diff as { after: { deliveryId: string } } | undefined)?.after.deliveryId;
     const redelivered = await expectAudited(() =>
       send('POST', `/v1/webhooks/${id}/deliveries/${deliveryId}/redeliver`, tenant.adminKey),
     );
