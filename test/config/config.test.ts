@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 86_400,
       authFailures: { limit: 20, windowSeconds: 60 },
       authCacheTtlMs: 5000,
+      planTtlSeconds: 3600,
       forwarding: {
         worker: true,
         concurrency: 64,
@@ -100,6 +101,7 @@ describe('loadConfig', () => {
       AUTH_FAILURE_LIMIT: '5',
       AUTH_FAILURE_WINDOW_SECONDS: '30',
       AUTH_CACHE_TTL_SECONDS: '0',
+      PLAN_TTL_SECONDS: '120',
       FORWARDING_WORKER: 'false',
       FORWARDING_CONCURRENCY: '8',
       FORWARDING_PER_API_BASE: '2',
@@ -144,6 +146,7 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 60,
       authFailures: { limit: 5, windowSeconds: 30 },
       authCacheTtlMs: 0,
+      planTtlSeconds: 120,
       forwarding: {
         worker: false,
         concurrency: 8,
@@ -258,6 +261,13 @@ describe('loadConfig', () => {
   it.each(['-1', '301', '2.5'])('refuses AUTH_CACHE_TTL_SECONDS=%s (0 to 300 whole seconds)', (value) => {
     expectRefused({ AUTH_CACHE_TTL_SECONDS: value }, 'AUTH_CACHE_TTL_SECONDS');
   });
+
+  it.each(['59', '604801', '90.5'])(
+    'refuses PLAN_TTL_SECONDS=%s (60 s to 7 days, whole seconds)',
+    (value) => {
+      expectRefused({ PLAN_TTL_SECONDS: value }, 'PLAN_TTL_SECONDS');
+    },
+  );
 
   it.each(['0', '101', '12.5'])('refuses WATCH_SHARE_PERCENT=%s (1 to 100 whole percent)', (value) => {
     expectRefused({ WATCH_SHARE_PERCENT: value }, 'WATCH_SHARE_PERCENT');
