@@ -15,7 +15,9 @@
  *   plugins/                                  Fastify plugins; only routes (and app/container) use them
  *   app.ts, container.ts, runtime.ts          the composition root: the only place that wires it all
  *                                             (runtime.ts: the database and migrations, for server and CLIs)
- *   server.ts, cli/                           entry points; nothing imports them
+ *   server.ts, cli/                           entry points; nothing imports them (csso, in cli/csso/,
+ *                                             is files by command that import each other and, inside
+ *                                             src/, only the typed client of src/client/)
  *
  * A leaf (config, lib, crypto, outbound, discovery) imports nothing from db/, plugins/, the composition
  * root or a domain module: it can be read, tested and reused without a database or a server.
@@ -94,8 +96,24 @@ module.exports = {
       name: 'nothing-imports-an-entry-point',
       severity: 'error',
       comment: 'server.ts and the command-line tools run; nothing imports them.',
-      from: {},
+      from: { pathNot: '^src/cli/csso/' },
       to: { path: ['^src/server\\.ts$', '^src/cli/'] },
+    },
+    {
+      name: 'nothing-imports-csso-main',
+      severity: 'error',
+      comment:
+        'csso (src/cli/csso/) is a program of a file per command; its main.ts runs, nothing imports it.',
+      from: {},
+      to: { path: '^src/cli/csso/main\\.ts$' },
+    },
+    {
+      name: 'csso-talks-through-the-client',
+      severity: 'error',
+      comment:
+        'csso knows the service only through its API: inside src/ it imports the typed client (src/client/) and itself.',
+      from: { path: '^src/cli/csso/' },
+      to: { path: '^src/', pathNot: ['^src/cli/csso/', '^src/client/'] },
     },
     {
       name: 'not-to-unresolvable',

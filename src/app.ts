@@ -22,6 +22,7 @@ import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
 import { uiRoutes } from './modules/ui/ui.routes.js';
 import { watchRoutes } from './modules/watch/watch.routes.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { installAuth } from './plugins/auth.js';
 import { frameworkErrorHandler, installErrorHandling } from './plugins/error-handler.js';
 import { installIdempotency } from './plugins/idempotency.js';
@@ -102,11 +103,15 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(deploymentsRoutes, { deployments: container.deployments });
   await app.register(findingsRoutes, { findings: container.findings });
   await app.register(watchRoutes, { watch: container.watch, findings: container.findings });
+  await app.register(webhooksRoutes, { webhooks: container.webhooks });
   // The web UI (static files; it calls the routes above with the signed-in key).
   await app.register(uiRoutes);
 
   // Sockets to other hosts (discovery, later Cognigy) close with the app: graceful shutdown, tests.
-  app.addHook('onClose', async () => container.outbound.close());
+  app.addHook('onClose', async () => {
+    await container.outbound.close();
+    if (container.webhookOutbound !== container.outbound) await container.webhookOutbound.close();
+  });
 
   await app.ready();
   return app;

@@ -41,6 +41,11 @@ import { createTenantsService } from './modules/tenants/tenants.service.js';
 import { createWatchService } from './modules/watch/watch.service.js';
 import { createWatchChecks } from './modules/watch/watch-checks.js';
 import { createWatchMetrics } from './modules/watch/watch-metrics.js';
+import { createWebhookMetrics } from './modules/webhooks/webhook-metrics.js';
+import { createWebhookOutbox } from './modules/webhooks/webhook-outbox.js';
+import { createWebhookSender } from './modules/webhooks/webhook-sender.js';
+import { DELIVERY_QUEUE, webhooksRepository } from './modules/webhooks/webhooks.repository.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
 
 export interface ContainerInput {
@@ -65,7 +70,10 @@ export function createContainer(input: ContainerInput) {
   const idempotency = createIdempotencyService({ db, secrets, ttlSeconds: config.idempotencyTtlSeconds });
 
   const audit = createAuditService({ db, pool: database.pool });
-  const change = createChangeRunner(db, audit);
+  // Webhooks (issue 18): the outbox sees every change's audit events and writes the webhook events
+  // among them, with their deliveries, in the change's own transaction; it then wakes the worker.
+  const webhookWake = { poke: () => {} };
+  const change = createChangeRunner(db, audit, createWebhookOutbox({ onEnqueued: () => webhookWake.poke() }));
 
   const apiKeys = createApiKeysService({
     db,
@@ -194,6 +202,52 @@ export function createContainer(input: ContainerInput) {
     jobRetentionDays: config.jobs.retentionDays,
   });
 
+  // Webhook deliveries run on the same jobs table, with slots of their own (many short calls that
+  // must not wait behind the watch's rounds), claimed a few at a time, and a keep-alive pool sized
+  // for them; every delivery passes the outbound network policy.
+  const webhookJobs = createJobRunner({
+    db,
+    logger,
+    concurrency: config.webhooks.concurrency,
+    leaseSeconds: config.jobs.leaseSeconds,
+    pollMs: config.jobs.pollMs,
+    claimBatch: Math.max(1, Math.floor(config.webhooks.concurrency / 4)),
+  });
+  webhookWake.poke = () => webhookJobs.poke();
+  const webhookOutbound =
+    input.outbound ??
+    createOutboundFetch({
+      ...config.outbound,
+      timeoutMs: config.webhooks.timeoutMs,
+      maxConnectionsPerOrigin: config.webhooks.concurrency,
+    });
+  webhookJobs.handle(
+    DELIVERY_QUEUE,
+    createWebhookSender({
+      db,
+      fetch: webhookOutbound,
+      secrets,
+      change,
+      logger,
+      policy: {
+        timeoutMs: config.webhooks.timeoutMs,
+        retryWindowMs: config.webhooks.retryWindowMs,
+        disableAfterMs: config.webhooks.disableAfterMs,
+        baseDelayMs: config.webhooks.backoffBaseMs,
+        maxDelayMs: config.webhooks.backoffMaxMs,
+      },
+      metrics: createWebhookMetrics(metrics, () => webhooksRepository.backlog(db)),
+    }),
+  );
+  const webhooks = createWebhooksService({
+    db,
+    change,
+    secrets,
+    urlPolicy: { allowHttp: config.outbound.allowHttp, allowlist },
+    secretOverlapMs: config.webhooks.secretOverlapMs,
+    onEnqueued: () => webhookJobs.poke(),
+  });
+
   return {
     config,
     logger,
@@ -219,6 +273,9 @@ export function createContainer(input: ContainerInput) {
     jobs,
     findings,
     watch,
+    webhooks,
+    webhookJobs,
+    webhookOutbound,
   };
 }
 

@@ -66,6 +66,7 @@ closeWithGrace(
     await Promise.all([
       container?.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2)),
       container?.jobs.stop(Math.floor(config.shutdownTimeoutMs / 2)),
+      container?.webhookJobs.stop(Math.floor(config.shutdownTimeoutMs / 2)),
     ]);
     if (app) {
       await app.close();
@@ -111,6 +112,7 @@ try {
   if (config.forwarding.worker) container.forwarder.start();
   if (config.jobs.worker) {
     container.jobs.start();
+    container.webhookJobs.start();
     container.watch.startSchedule();
   }
   logger.info(

@@ -803,6 +803,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant’s webhook endpoints (newest first)
+         * @description Roles: admin, auditor (a key without org scope).
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Add a webhook endpoint (its signing secret is in this response only)
+         * @description Events are POSTed as Standard Webhooks (headers webhook-id, webhook-timestamp, webhook-signature), signed with the secret returned here. A retry of this request with the same Idempotency-Key returns the same answer, secret included (stored encrypted for the idempotency window).
+         *
+         *     Roles: admin (a key without org scope).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description Roles: admin, auditor (a key without org scope).
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint, with its deliveries not made yet
+         * @description Roles: admin (a key without org scope).
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint: URL, event types, description, enabled
+         * @description Roles: admin (a key without org scope).
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret (the new one is in this response only)
+         * @description For WEBHOOK_SECRET_OVERLAP_SECONDS (24 h) after a rotation every delivery carries two signatures, one per secret, so that receivers can switch without losing an event.
+         *
+         *     Roles: admin (a key without org scope).
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event to this endpoint (asynchronously, like every delivery)
+         * @description Roles: admin (a key without org scope).
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint’s deliveries (newest first), each with every attempt
+         * @description Roles: admin, auditor (a key without org scope).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery’s event again, as a new delivery with the same webhook-id
+         * @description Roles: admin (a key without org scope).
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5319,6 +5455,661 @@ export interface operations {
                         lastProbedAt: string | null;
                         /** @description At most one probe per org in this time (WATCH_PROBE_INTERVAL_SECONDS) */
                         probeIntervalSeconds: number;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200) */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhook endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description Webhook endpoint id
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            url: string;
+                            description: string;
+                            /** @description Empty: every event type */
+                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                            enabled: boolean;
+                            /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
+                            disabledReason: string | null;
+                            /** @description Every attempt failed since then */
+                            failingSince: string | null;
+                            /** @description The signing secret is shown only when created or rotated */
+                            secret: {
+                                /** @description Keyed fingerprint of the signing secret (hmac-sha256:…) */
+                                fingerprint: string;
+                                /** @description The secret before the last rotation, while it still signs */
+                                previousFingerprint: string | null;
+                                previousExpiresAt: string | null;
+                            };
+                            revision: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Where events are POSTed: https (http only where OUTBOUND_ALLOW_HTTP is set), no user name or password; private, loopback and metadata addresses are refused unless on OUTBOUND_ALLOWLIST
+                     * @example https://hooks.example.com/cognigy-sso
+                     */
+                    url: string;
+                    /** @description The event types sent to it; empty: all of them */
+                    eventTypes?: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                    /** @description What the endpoint is for */
+                    description?: string;
+                    /** @default true */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhook: {
+                            /**
+                             * @description Webhook endpoint id
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            url: string;
+                            description: string;
+                            /** @description Empty: every event type */
+                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                            enabled: boolean;
+                            /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
+                            disabledReason: string | null;
+                            /** @description Every attempt failed since then */
+                            failingSince: string | null;
+                            /** @description The signing secret is shown only when created or rotated */
+                            secret: {
+                                /** @description Keyed fingerprint of the signing secret (hmac-sha256:…) */
+                                fingerprint: string;
+                                /** @description The secret before the last rotation, while it still signs */
+                                previousFingerprint: string | null;
+                                previousExpiresAt: string | null;
+                            };
+                            revision: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                        /** @description The signing secret (whsec_…, Standard Webhooks). Shown only in this response; store it now. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Webhook endpoint id
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        id: string;
+                        url: string;
+                        description: string;
+                        /** @description Empty: every event type */
+                        eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                        enabled: boolean;
+                        /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
+                        disabledReason: string | null;
+                        /** @description Every attempt failed since then */
+                        failingSince: string | null;
+                        /** @description The signing secret is shown only when created or rotated */
+                        secret: {
+                            /** @description Keyed fingerprint of the signing secret (hmac-sha256:…) */
+                            fingerprint: string;
+                            /** @description The secret before the last rotation, while it still signs */
+                            previousFingerprint: string | null;
+                            previousExpiresAt: string | null;
+                        };
+                        revision: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Where events are POSTed: https (http only where OUTBOUND_ALLOW_HTTP is set), no user name or password; private, loopback and metadata addresses are refused unless on OUTBOUND_ALLOWLIST
+                     * @example https://hooks.example.com/cognigy-sso
+                     */
+                    url?: string;
+                    /** @description The event types sent to it; empty: all of them */
+                    eventTypes?: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                    /** @description What the endpoint is for */
+                    description?: string;
+                    /** @description true re-enables an endpoint the service disabled */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Webhook endpoint id
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        id: string;
+                        url: string;
+                        description: string;
+                        /** @description Empty: every event type */
+                        eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                        enabled: boolean;
+                        /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
+                        disabledReason: string | null;
+                        /** @description Every attempt failed since then */
+                        failingSince: string | null;
+                        /** @description The signing secret is shown only when created or rotated */
+                        secret: {
+                            /** @description Keyed fingerprint of the signing secret (hmac-sha256:…) */
+                            fingerprint: string;
+                            /** @description The secret before the last rotation, while it still signs */
+                            previousFingerprint: string | null;
+                            previousExpiresAt: string | null;
+                        };
+                        revision: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhook: {
+                            /**
+                             * @description Webhook endpoint id
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            url: string;
+                            description: string;
+                            /** @description Empty: every event type */
+                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                            enabled: boolean;
+                            /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
+                            disabledReason: string | null;
+                            /** @description Every attempt failed since then */
+                            failingSince: string | null;
+                            /** @description The signing secret is shown only when created or rotated */
+                            secret: {
+                                /** @description Keyed fingerprint of the signing secret (hmac-sha256:…) */
+                                fingerprint: string;
+                                /** @description The secret before the last rotation, while it still signs */
+                                previousFingerprint: string | null;
+                                previousExpiresAt: string | null;
+                            };
+                            revision: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                        /** @description The signing secret (whsec_…, Standard Webhooks). Shown only in this response; store it now. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The new delivery
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        deliveryId: string;
+                        /**
+                         * @description The event sent
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        eventId: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200) */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                state?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description Delivery id
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            /**
+                             * @description Event id: the webhook-id header (the same for every delivery of the event)
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            eventId: string;
+                            eventType: string;
+                            state: "pending" | "delivered" | "failed";
+                            attempts: {
+                                number: number;
+                                /** Format: date-time */
+                                startedAt: string;
+                                durationMs: number;
+                                outcome: "delivered" | "retryable" | "failed";
+                                httpStatus: number | null;
+                                error: string | null;
+                                /** @description The start of the receiver’s answer (at most 256 characters), for answers that are not 2xx */
+                                responseExcerpt: string | null;
+                                nextAttemptAt: string | null;
+                            }[];
+                            /** @description Of the last attempt */
+                            httpStatus: number | null;
+                            /** @description Of the last attempt */
+                            durationMs: number | null;
+                            /** @description Of the last attempt */
+                            error: string | null;
+                            nextAttemptAt: string | null;
+                            deliveredAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description Webhook endpoint id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+                /**
+                 * @description Delivery id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The new delivery
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        deliveryId: string;
+                        /**
+                         * @description The event sent
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        eventId: string;
                     };
                 };
             };

@@ -66,6 +66,21 @@ export interface Config {
     readonly pollMs: number;
     readonly retentionDays: number;
   };
+  /** Webhook deliveries (issue 18), sent by the job runner's `webhook.delivery` queue. */
+  readonly webhooks: {
+    /** Deliveries in flight at once per process (its own slots on the jobs table). */
+    readonly concurrency: number;
+    /** Deadline of one delivery attempt. */
+    readonly timeoutMs: number;
+    /** How long after its event a delivery is retried. */
+    readonly retryWindowMs: number;
+    /** An endpoint failing for longer than this is disabled. */
+    readonly disableAfterMs: number;
+    /** How long the secret before a rotation keeps signing. */
+    readonly secretOverlapMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+  };
   /** The watch (issue 17): how often each kind of round runs. */
   readonly watch: {
     readonly discoveryIntervalMs: number;
@@ -192,6 +207,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       JOBS_LEASE_SECONDS: num({ default: 60 }),
       JOBS_POLL_MS: num({ default: 1000 }),
       JOBS_RETENTION_DAYS: num({ default: 7 }),
+      WEBHOOK_CONCURRENCY: num({ default: 32 }),
+      WEBHOOK_TIMEOUT_MS: num({ default: 5_000 }),
+      WEBHOOK_RETRY_SECONDS: num({ default: 24 * 3600 }),
+      WEBHOOK_DISABLE_AFTER_SECONDS: num({ default: 3 * 24 * 3600 }),
+      WEBHOOK_SECRET_OVERLAP_SECONDS: num({ default: 24 * 3600 }),
+      WEBHOOK_BACKOFF_BASE_MS: num({ default: 5_000 }),
+      WEBHOOK_BACKOFF_MAX_MS: num({ default: 3_600_000 }),
       WATCH_DISCOVERY_INTERVAL_SECONDS: num({ default: 6 * 3600 }),
       WATCH_EXPIRY_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
       WATCH_DELIVERY_STUCK_SECONDS: num({ default: 3600 }),
@@ -233,6 +255,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['JOBS_LEASE_SECONDS', cleaned.JOBS_LEASE_SECONDS],
     ['JOBS_POLL_MS', cleaned.JOBS_POLL_MS],
     ['JOBS_RETENTION_DAYS', cleaned.JOBS_RETENTION_DAYS],
+    ['WEBHOOK_CONCURRENCY', cleaned.WEBHOOK_CONCURRENCY],
+    ['WEBHOOK_TIMEOUT_MS', cleaned.WEBHOOK_TIMEOUT_MS],
+    ['WEBHOOK_RETRY_SECONDS', cleaned.WEBHOOK_RETRY_SECONDS],
+    ['WEBHOOK_DISABLE_AFTER_SECONDS', cleaned.WEBHOOK_DISABLE_AFTER_SECONDS],
+    ['WEBHOOK_SECRET_OVERLAP_SECONDS', cleaned.WEBHOOK_SECRET_OVERLAP_SECONDS],
+    ['WEBHOOK_BACKOFF_BASE_MS', cleaned.WEBHOOK_BACKOFF_BASE_MS],
+    ['WEBHOOK_BACKOFF_MAX_MS', cleaned.WEBHOOK_BACKOFF_MAX_MS],
     ['WATCH_DISCOVERY_INTERVAL_SECONDS', cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS],
     ['WATCH_EXPIRY_INTERVAL_SECONDS', cleaned.WATCH_EXPIRY_INTERVAL_SECONDS],
     ['WATCH_DELIVERY_STUCK_SECONDS', cleaned.WATCH_DELIVERY_STUCK_SECONDS],
@@ -327,6 +356,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseSeconds: cleaned.JOBS_LEASE_SECONDS,
       pollMs: cleaned.JOBS_POLL_MS,
       retentionDays: cleaned.JOBS_RETENTION_DAYS,
+    }),
+    webhooks: Object.freeze({
+      concurrency: cleaned.WEBHOOK_CONCURRENCY,
+      timeoutMs: cleaned.WEBHOOK_TIMEOUT_MS,
+      retryWindowMs: cleaned.WEBHOOK_RETRY_SECONDS * 1000,
+      disableAfterMs: cleaned.WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
+      secretOverlapMs: cleaned.WEBHOOK_SECRET_OVERLAP_SECONDS * 1000,
+      backoffBaseMs: cleaned.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: cleaned.WEBHOOK_BACKOFF_MAX_MS,
     }),
     watch: Object.freeze({
       discoveryIntervalMs: cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS * 1000,

@@ -45,6 +45,11 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
         },
         { name: 'discovery', description: 'Validation of an OIDC issuer without saving anything' },
         { name: 'findings', description: 'What the watch finds in what is live, and its per-org settings' },
+        {
+          name: 'webhooks',
+          description:
+            'Signed webhooks (Standard Webhooks) of review, deployment and finding events, with every delivery',
+        },
         { name: 'audit', description: 'The tamper-evident audit trail: query, export, verify' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
       ],

@@ -68,6 +68,15 @@ describe('loadConfig', () => {
         backoffMaxMs: 60_000,
       },
       jobs: { worker: true, concurrency: 8, leaseSeconds: 60, pollMs: 1000, retentionDays: 7 },
+      webhooks: {
+        concurrency: 32,
+        timeoutMs: 5_000,
+        retryWindowMs: 86_400_000,
+        disableAfterMs: 259_200_000,
+        secretOverlapMs: 86_400_000,
+        backoffBaseMs: 5_000,
+        backoffMaxMs: 3_600_000,
+      },
       watch: {
         discoveryIntervalMs: 21_600_000,
         expiryIntervalMs: 86_400_000,
@@ -123,6 +132,13 @@ describe('loadConfig', () => {
       WATCH_PROBE_INTERVAL_SECONDS: '7200',
       WATCH_CONCURRENCY: '4',
       WATCH_SHARE_PERCENT: '10',
+      WEBHOOK_CONCURRENCY: '7',
+      WEBHOOK_TIMEOUT_MS: '900',
+      WEBHOOK_RETRY_SECONDS: '600',
+      WEBHOOK_DISABLE_AFTER_SECONDS: '3600',
+      WEBHOOK_SECRET_OVERLAP_SECONDS: '60',
+      WEBHOOK_BACKOFF_BASE_MS: '20',
+      WEBHOOK_BACKOFF_MAX_MS: '2000',
     });
     expect(config).toMatchObject({
       nodeEnv: 'test',
@@ -160,6 +176,15 @@ describe('loadConfig', () => {
         backoffMaxMs: 1000,
       },
       jobs: { worker: false, concurrency: 3, leaseSeconds: 9, pollMs: 250, retentionDays: 2 },
+      webhooks: {
+        concurrency: 7,
+        timeoutMs: 900,
+        retryWindowMs: 600_000,
+        disableAfterMs: 3_600_000,
+        secretOverlapMs: 60_000,
+        backoffBaseMs: 20,
+        backoffMaxMs: 2000,
+      },
       watch: {
         discoveryIntervalMs: 600_000,
         expiryIntervalMs: 3_600_000,
@@ -268,6 +293,17 @@ describe('loadConfig', () => {
       expectRefused({ PLAN_TTL_SECONDS: value }, 'PLAN_TTL_SECONDS');
     },
   );
+  it.each([
+    'WEBHOOK_CONCURRENCY',
+    'WEBHOOK_TIMEOUT_MS',
+    'WEBHOOK_RETRY_SECONDS',
+    'WEBHOOK_DISABLE_AFTER_SECONDS',
+    'WEBHOOK_SECRET_OVERLAP_SECONDS',
+    'WEBHOOK_BACKOFF_BASE_MS',
+    'WEBHOOK_BACKOFF_MAX_MS',
+  ])('refuses %s=0 (a positive whole number)', (name) => {
+    expectRefused({ [name]: '0' }, name);
+  });
 
   it.each(['0', '101', '12.5'])('refuses WATCH_SHARE_PERCENT=%s (1 to 100 whole percent)', (value) => {
     expectRefused({ WATCH_SHARE_PERCENT: value }, 'WATCH_SHARE_PERCENT');

@@ -603,6 +603,9 @@ describe('Kysely on the migrated database', () => {
     const platformKeyId = randomUUID();
     const versionId = randomUUID();
     const deploymentId = randomUUID();
+    const webhookEndpointId = randomUUID();
+    const webhookEventId = randomUUID();
+    const webhookDeliveryId = randomUUID();
 
     // One row per model, in an order that satisfies the foreign keys. Every value differs from the
     // field's default (and timestamps carry milliseconds, the precision of timestamptz(3)).
@@ -840,6 +843,66 @@ describe('Kysely on the migrated database', () => {
         lastProbedAt: at('2026-01-17T00:00:04.912Z'),
         updatedAt: at('2026-01-17T00:00:05.123Z'),
         updatedById: keyId,
+      },
+      TenantDataKey: {
+        tenantId,
+        masterKeyId: 'k2',
+        wrappedKey: 'v1.tenant-data-key',
+        createdAt: at('2026-01-17T00:00:06.111Z'),
+        rewrappedAt: at('2026-01-17T00:00:07.222Z'),
+      },
+      WebhookEndpoint: {
+        id: webhookEndpointId,
+        tenantId,
+        url: 'https://hooks.example/in',
+        description: 'ticketing',
+        eventTypes: ['sso.version.drafted', 'finding.opened'],
+        enabled: false,
+        secretSealed: 'v1.sealed-secret',
+        secretFingerprint: `hmac-sha256:${'c'.repeat(32)}`,
+        previousSecretSealed: 'v1.sealed-previous',
+        previousSecretFingerprint: `hmac-sha256:${'d'.repeat(32)}`,
+        previousSecretExpiresAt: at('2026-01-18T00:00:00.333Z'),
+        failingSince: at('2026-01-17T00:00:08.444Z'),
+        disabledReason: 'failing for 3 days',
+        revision: 4,
+        createdAt: at('2026-01-16T00:00:00.555Z'),
+        updatedAt: at('2026-01-17T00:00:09.666Z'),
+        createdById: keyId,
+      },
+      WebhookEvent: {
+        id: webhookEventId,
+        tenantId,
+        orgId,
+        type: 'finding.opened',
+        payload: { type: 'finding.opened', data: { list: [1, null] } },
+        createdAt: at('2026-01-17T00:00:10.777Z'),
+      },
+      WebhookDelivery: {
+        id: webhookDeliveryId,
+        tenantId,
+        endpointId: webhookEndpointId,
+        eventId: webhookEventId,
+        state: 'delivered',
+        attempts: 2,
+        nextAttemptAt: at('2026-01-17T00:00:11.888Z'),
+        lastStatus: 204,
+        lastError: 'HTTP 503',
+        deliveredAt: at('2026-01-17T00:00:12.999Z'),
+        createdAt: at('2026-01-17T00:00:10.778Z'),
+        updatedAt: at('2026-01-17T00:00:13.111Z'),
+      },
+      WebhookAttempt: {
+        id: randomUUID(),
+        deliveryId: webhookDeliveryId,
+        number: 2,
+        startedAt: at('2026-01-17T00:00:12.222Z'),
+        durationMs: 17,
+        outcome: 'delivered',
+        httpStatus: 204,
+        error: 'HTTP 503 before',
+        responseExcerpt: 'ok',
+        nextAttemptAt: at('2026-01-17T00:00:14.333Z'),
       },
       WatchedIssuer: {
         issuer: 'https://idp.example/',

@@ -102,6 +102,12 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
   { method: 'POST', path: '/v1/plans/{id}/apply', role: 'editor', valid: () => ({ approve: false }) },
   { method: 'POST', path: '/v1/orgs/{org}/watch/run', role: 'editor' },
   { method: 'PUT', path: '/v1/orgs/{org}/watch', valid: () => ({ credentialProbe: true }) },
+  { method: 'POST', path: '/v1/webhooks', valid: () => ({ url: 'https://hooks.example.com/new' }) },
+  { method: 'PATCH', path: '/v1/webhooks/{id}', valid: () => ({ description: 'changed' }) },
+  { method: 'DELETE', path: '/v1/webhooks/{id}' },
+  { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret' },
+  { method: 'POST', path: '/v1/webhooks/{id}/test' },
+  { method: 'POST', path: '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver' },
 ];
 
 const LIST_ROUTES = [
@@ -109,6 +115,7 @@ const LIST_ROUTES = [
   { url: '/v1/api-keys', platform: false, timeCursor: true },
   { url: '/v1/orgs', platform: false, timeCursor: false },
   { url: '/v1/findings', platform: false, timeCursor: false },
+  { url: '/v1/webhooks', platform: false, timeCursor: true },
 ] as const;
 
 const name = (r: WriteRoute) => `${r.method} ${r.path}`;
@@ -117,13 +124,18 @@ let t: TestApp;
 let tenant: TenantFixture;
 let org: { id: string; slug: string };
 let victimKeyId: string;
+let webhook: { id: string; deliveryId: string };
 let baseline: DatabaseSnapshot;
 
 const roleKeys = {} as Record<'editor' | 'approver', string>;
 const keyFor = (route: { platform?: boolean; role?: 'editor' | 'approver' }) =>
   route.platform ? PLATFORM_KEY : route.role ? roleKeys[route.role] : tenant.adminKey;
 const urlOf = (route: WriteRoute) =>
-  route.path.replace('{org}', org.id).replace('{id}', victimKeyId).replace('{number}', '1');
+  route.path
+    .replace('{org}', org.id)
+    .replace('{id}', route.path.startsWith('/v1/webhooks') ? webhook.id : victimKeyId)
+    .replace('{deliveryId}', webhook.deliveryId)
+    .replace('{number}', '1');
 
 function send(
   route: WriteRoute,
@@ -220,6 +232,21 @@ beforeAll(async () => {
     payload: { kind: 'disabled', baseVersion: 0 },
   });
   expect(draft.statusCode, draft.body).toBe(201);
+  // a webhook endpoint with one delivery (a test ping; no worker runs here, it stays pending)
+  const hook = await t.app.inject({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: bearer(tenant.adminKey),
+    payload: { url: 'https://hooks.example.com/in' },
+  });
+  expect(hook.statusCode, hook.body).toBe(201);
+  const ping = await t.app.inject({
+    method: 'POST',
+    url: `/v1/webhooks/${hook.json().webhook.id}/test`,
+    headers: bearer(tenant.adminKey),
+  });
+  expect(ping.statusCode, ping.body).toBe(202);
+  webhook = { id: hook.json().webhook.id, deliveryId: ping.json().deliveryId };
   baseline = await snapshotDatabase(t.database.pool);
 });
 
@@ -366,6 +393,9 @@ describe('bad identifiers in the path', () => {
     ['GET', '/v1/api-keys/0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6', 'id'],
     ['DELETE', '/v1/api-keys/0190c0de7a3b7c119e5f2a1b3c4d5e6f', 'id'],
     ['GET', '/v1/tenants/123', 'tenant'],
+    ['GET', '/v1/webhooks/not-a-uuid', 'id'],
+    ['PATCH', '/v1/webhooks/not-a-uuid', 'id'],
+    ['POST', '/v1/webhooks/0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f/deliveries/nope/redeliver', 'deliveryId'],
     ['GET', '/v1/tenants/not-a-uuid', 'tenant'],
   ] as const)('%s %s is 400 pointing at the parameter', async (method, url, param) => {
     const res = await t.app.inject({
@@ -518,9 +548,14 @@ describe('bad query strings', () => {
 });
 
 describe('bad headers', () => {
-  // Settings put whole (PUT …/watch: one boolean, idempotent) and revocation take no If-Match.
+  // Settings put whole (PUT …/watch: one boolean, idempotent), revocation and webhook endpoints
+  // (configuration of one admin's integration, no concurrent editors to reconcile) take no If-Match.
   const conditional = WRITE_ROUTES.filter(
-    (r) => r.method !== 'POST' && r.path !== '/v1/api-keys/{id}' && r.path !== '/v1/orgs/{org}/watch',
+    (r) =>
+      r.method !== 'POST' &&
+      r.path !== '/v1/api-keys/{id}' &&
+      r.path !== '/v1/orgs/{org}/watch' &&
+      !r.path.startsWith('/v1/webhooks'),
   );
 
   test.each(

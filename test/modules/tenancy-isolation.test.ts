@@ -24,13 +24,17 @@ const ROLES: readonly Role[] = ['admin', 'editor', 'approver', 'auditor'];
 const ALL: readonly Role[] = ROLES;
 
 /** What a request addresses: a collection, one org (by id or slug), or one API key. */
-type Target = { kind: 'collection' } | { kind: 'org'; ref: string } | { kind: 'key'; id: string };
+type Target =
+  | { kind: 'collection' }
+  | { kind: 'org'; ref: string }
+  | { kind: 'key'; id: string }
+  | { kind: 'webhook'; id: string; deliveryId: string };
 
 interface Operation {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** As in the OpenAPI document. */
   readonly path: string;
-  readonly addresses: 'collection' | 'org' | 'key';
+  readonly addresses: 'collection' | 'org' | 'key' | 'webhook';
   readonly roles: readonly Role[];
   /** Refused to org-scoped keys. */
   readonly unscoped: boolean;
@@ -192,6 +196,60 @@ const OPERATIONS: readonly Operation[] = [
     unscoped: false,
     body: () => ({ credentialProbe: true }),
   },
+  // Webhook endpoints belong to the tenant (admin; auditors read): refused to org-scoped keys.
+  {
+    method: 'POST',
+    path: '/v1/webhooks',
+    addresses: 'collection',
+    roles: ['admin'],
+    unscoped: true,
+    body: (n) => ({ url: `https://hooks.example.com/made-${n}` }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks',
+    addresses: 'collection',
+    roles: ['admin', 'auditor'],
+    unscoped: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}',
+    addresses: 'webhook',
+    roles: ['admin', 'auditor'],
+    unscoped: true,
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/webhooks/{id}',
+    addresses: 'webhook',
+    roles: ['admin'],
+    unscoped: true,
+    body: (n) => ({ url: `https://intruder.example.com/${n}` }),
+  },
+  { method: 'DELETE', path: '/v1/webhooks/{id}', addresses: 'webhook', roles: ['admin'], unscoped: true },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/rotate-secret',
+    addresses: 'webhook',
+    roles: ['admin'],
+    unscoped: true,
+  },
+  { method: 'POST', path: '/v1/webhooks/{id}/test', addresses: 'webhook', roles: ['admin'], unscoped: true },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}/deliveries',
+    addresses: 'webhook',
+    roles: ['admin', 'auditor'],
+    unscoped: true,
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    addresses: 'webhook',
+    roles: ['admin'],
+    unscoped: true,
+  },
 ];
 
 const nameOf = (op: Operation) => `${op.method} ${op.path}`;
@@ -202,6 +260,8 @@ let tenantB: TenantFixture;
 /** Tenant A's orgs. alpha has a Cognigy target. */
 let alpha: { id: string; slug: string };
 let beta: { id: string; slug: string };
+/** Tenant A's webhook endpoint (and one of its deliveries) that the webhook operations aim at. */
+let hookA: { id: string; deliveryId: string };
 /** A key of tenant A that the key operations aim at. */
 let victimKey: { id: string; token: string };
 /** Tenant B's key with every role: what refuses it on tenant A's resources is the tenant, never a role. */
@@ -221,6 +281,8 @@ function urlOf(op: Operation, target: Target): string {
       .replace('{id}', alphaDeploymentId);
   }
   if (target.kind === 'key') url = url.replace('{id}', target.id);
+  if (target.kind === 'webhook')
+    url = url.replace('{id}', target.id).replace('{deliveryId}', target.deliveryId);
   return op.query ? `${url}?${op.query}` : url;
 }
 
@@ -238,6 +300,7 @@ function call(op: Operation, key: string, target: Target): Promise<LightMyReques
 function targetOfA(op: Operation, by: 'id' | 'slug' = 'id'): Target {
   if (op.addresses === 'org') return { kind: 'org', ref: by === 'id' ? alpha.id : alpha.slug };
   if (op.addresses === 'key') return { kind: 'key', id: victimKey.id };
+  if (op.addresses === 'webhook') return { kind: 'webhook', ...hookA };
   return { kind: 'collection' };
 }
 
@@ -287,6 +350,20 @@ beforeAll(async () => {
       .executeTakeFirstOrThrow()
   ).id;
   for (const role of ROLES) roleKeys[role] = (await createKey(t.app, tenantA.adminKey, [role])).token;
+  const hook = await t.app.inject({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: bearer(tenantA.adminKey),
+    payload: { url: 'https://hooks.example.com/tenant-a' },
+  });
+  expect(hook.statusCode, hook.body).toBe(201);
+  const ping = await t.app.inject({
+    method: 'POST',
+    url: `/v1/webhooks/${hook.json().webhook.id}/test`,
+    headers: bearer(tenantA.adminKey),
+  });
+  expect(ping.statusCode, ping.body).toBe(202);
+  hookA = { id: hook.json().webhook.id, deliveryId: ping.json().deliveryId };
 });
 
 afterAll(async () => {
@@ -294,10 +371,10 @@ afterAll(async () => {
 });
 
 describe('the operation table', () => {
-  test('covers every operation registered under /v1/orgs, /v1/api-keys and /v1/me', () => {
+  test('covers every operation registered under /v1/orgs, /v1/api-keys, /v1/me and /v1/webhooks', () => {
     const paths = (t.app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
     const documented = Object.entries(paths)
-      .filter(([path]) => /^\/v1\/(orgs|api-keys|me)(\/|$)/.test(path))
+      .filter(([path]) => /^\/v1\/(orgs|api-keys|me|webhooks)(\/|$)/.test(path))
       .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
       .sort();
     expect(documented.length).toBeGreaterThan(0);
@@ -309,7 +386,7 @@ describe('the operation table', () => {
     // The parser understands nesting: the tree prints /v1/tenants/:tenant as "s" then "/:tenant".
     expect(tree).toContainEqual({ path: '/v1/tenants/:tenant', methods: ['GET', 'HEAD'] });
     const served = tree
-      .filter(({ path }) => /^\/v1\/(orgs|api-keys|me)(\/|$)/.test(path))
+      .filter(({ path }) => /^\/v1\/(orgs|api-keys|me|webhooks)(\/|$)/.test(path))
       .flatMap(({ path, methods }) =>
         methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${path.replace(/:(\w+)/g, '{$1}')}`),
       )
@@ -346,10 +423,13 @@ describe("another tenant's key gets 404 and changes nothing", () => {
     async (_name, op) => {
       const res = await expectUnchanged(() => call(op, tenantBAll, targetOfA(op, 'id')));
       const body = expectProblem(res, 404);
+      const none0 = '01900000-0000-7000-8000-000000000000';
       const missing: Target =
         op.addresses === 'org'
-          ? { kind: 'org', ref: '01900000-0000-7000-8000-000000000000' }
-          : { kind: 'key', id: '01900000-0000-7000-8000-000000000000' };
+          ? { kind: 'org', ref: none0 }
+          : op.addresses === 'webhook'
+            ? { kind: 'webhook', id: none0, deliveryId: none0 }
+            : { kind: 'key', id: none0 };
       const none = expectProblem(await call(op, tenantBAll, missing), 404);
       expect({ code: body.code, detail: body.detail, title: body.title }).toEqual({
         code: none.code,

@@ -14,6 +14,7 @@ import {
   PLATFORM_KEY,
   type TestApp,
 } from '../support/app.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET = 'COGNIGY-SECRET-d3adb33f-7h15-15-n07-f0r-y0ur-3y35';
 const SECOND_SECRET = 'COGNIGY-SECRET-second-0f-7w0-c0ff33c0ff33';
@@ -48,7 +49,18 @@ async function call(
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ LOG_LEVEL: 'trace', AUTH_FAILURE_LIMIT: '1000' }, 'secrets');
+  t = await createTestApp(
+    {
+      LOG_LEVEL: 'trace',
+      AUTH_FAILURE_LIMIT: '1000',
+      // webhook deliveries go to a receiver on loopback
+      OUTBOUND_ALLOWLIST: '127.0.0.1',
+      OUTBOUND_ALLOW_HTTP: 'true',
+      JOBS_POLL_MS: '50',
+    },
+    'secrets',
+  );
+  t.container.webhookJobs.start();
 });
 afterAll(async () => t?.close());
 
@@ -258,6 +270,70 @@ describe('a Cognigy API key given to the service', () => {
     await call('GET', '/v1/orgs', SECRET);
     await call('GET', '/v1/orgs', undefined, undefined, { 'x-api-key': SECRET });
     await call('GET', `/v1/orgs?q=${encodeURIComponent(SECRET)}`, admin);
+
+    // Webhooks: the signing secret is in the answers that create or rotate it (and an idempotent
+    // replay of the creation), and nowhere else: not in later answers, deliveries, logs or rows.
+    const receiver = await startWebhookReceiver();
+    const revealing: string[] = [];
+    const revealed = async (...args: Parameters<typeof call>) => {
+      const res = await call(...args);
+      revealing.push(responses.pop() as string);
+      return res;
+    };
+    const created = await revealed(
+      'POST',
+      '/v1/webhooks',
+      admin,
+      { url: receiver.url },
+      { 'idempotency-key': 'hook-1' },
+    );
+    const hookId = created.json().webhook.id as string;
+    const replay = await revealed(
+      'POST',
+      '/v1/webhooks',
+      admin,
+      { url: receiver.url },
+      { 'idempotency-key': 'hook-1' },
+    );
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    const rotated = await revealed('POST', `/v1/webhooks/${hookId}/rotate-secret`, admin);
+    const hookSecrets = [created.json().secret as string, rotated.json().secret as string];
+    receiver.secrets = hookSecrets;
+    await call('GET', '/v1/webhooks', auditor.token);
+    await call('GET', `/v1/webhooks/${hookId}`, auditor.token);
+    await call('PATCH', `/v1/webhooks/${hookId}`, admin, { description: 'ticketing' });
+    const sent = (await call('POST', `/v1/webhooks/${hookId}/test`, admin)).json();
+    await call('POST', `/v1/orgs/${org.slug}/watch/run`, editor.token);
+    const until = Date.now() + 10_000;
+    while (receiver.verified().length === 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(receiver.verified().length).toBeGreaterThan(0);
+    await call('GET', `/v1/webhooks/${hookId}/deliveries`, auditor.token);
+    await call('POST', `/v1/webhooks/${hookId}/deliveries/${sent.deliveryId}/redeliver`, admin);
+    await call('POST', '/v1/webhooks', admin, { url: `https://${hookSecrets[0]}@hooks.example.com/` });
+    const doomed = await revealed('POST', '/v1/webhooks', admin, { url: 'https://hooks.example.com/doomed' });
+    await call('DELETE', `/v1/webhooks/${doomed.json().webhook.id}`, admin);
+    await new Promise((r) => setTimeout(r, 300));
+    await t.container.webhookJobs.stop(1_000);
+    await receiver.close();
+    const payloads = receiver.received.map((r) => `${JSON.stringify(r.headers)} ${r.body}`);
+    expect(payloads.length).toBeGreaterThan(0);
+    for (const form of [...SECRETS, ...hookSecrets].flatMap(encodings)) {
+      for (const p of payloads)
+        expect(p.includes(form), `a delivery carries a secret: ${p.slice(0, 300)}`).toBe(false);
+    }
+    for (const form of hookSecrets.flatMap(encodings)) {
+      for (const r of responses)
+        expect(r.includes(form), `an answer repeats the signing secret: ${r.slice(0, 300)}`).toBe(false);
+      for (const line of t.logs)
+        expect(line.includes(form), `log line contains the signing secret: ${line.slice(0, 300)}`).toBe(
+          false,
+        );
+    }
+    for (const p of payloads) expect(p).not.toMatch(/hmac-sha256:/);
+    for (const form of SECRETS.flatMap(encodings))
+      for (const r of revealing) expect(r.includes(form)).toBe(false);
+    SECRETS.push(...hookSecrets);
 
     // Coverage: every documented operation was exercised (the metrics count requests by route).
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;

@@ -60,6 +60,7 @@ export async function createTestApp(
     logs,
     async close() {
       await container.forwarder.stop();
+      await container.webhookJobs.stop(1_000);
       await app.close();
       await database.close();
       await testDb.drop();

@@ -1,5 +1,6 @@
 /**
- * How a change is made: one transaction in which the change and its audit event(s) are written.
+ * How a change is made: one transaction in which the change and its audit event(s) are written, and
+ * with them what the outbox makes of those events (webhook deliveries).
  * A change that records no event fails (and rolls back) unless it says it changed nothing, so an
  * audit event cannot be forgotten by a new code path without the tests noticing.
  */
@@ -33,22 +34,33 @@ export class UnauditedChangeError extends Error {
 
 type Appender = Pick<AuditService, 'append' | 'appendAll'>;
 
+/**
+ * Sees every audit record of a change before it commits, in its transaction (the webhooks' outbox:
+ * the events of a change are written with it). May return what to do once the change committed.
+ */
+export type ChangeOutbox = (tx: Tx, records: readonly AuditRecord[]) => Promise<(() => void) | undefined>;
+
 async function audited<T>(
   tx: Tx,
   audit: Appender,
   ctx: ChangeContext,
   work: (tx: Tx, trail: AuditTrailWriter) => Promise<T>,
+  records: AuditRecord[],
 ): Promise<T> {
   let recorded = 0;
   let unchanged = false;
   const result = await work(tx, {
     async record(entry) {
       recorded += 1;
-      return audit.append(tx, ctx, entry);
+      const record = await audit.append(tx, ctx, entry);
+      records.push(record);
+      return record;
     },
     async recordAll(entries) {
       recorded += entries.length;
-      return audit.appendAll(tx, ctx, entries);
+      const written = await audit.appendAll(tx, ctx, entries);
+      records.push(...written);
+      return written;
     },
     unchanged() {
       unchanged = true;
@@ -58,6 +70,17 @@ async function audited<T>(
   return result;
 }
 
-export function createChangeRunner(db: Db, audit: Appender): ChangeRunner {
-  return (ctx, work) => inTransaction(db, (tx) => audited(tx, audit, ctx, work));
+export function createChangeRunner(db: Db, audit: Appender, outbox?: ChangeOutbox): ChangeRunner {
+  if (!outbox) return (ctx, work) => inTransaction(db, (tx) => audited(tx, audit, ctx, work, []));
+  return async (ctx, work) => {
+    let afterCommit: (() => void) | undefined;
+    const result = await inTransaction(db, async (tx) => {
+      const records: AuditRecord[] = [];
+      const value = await audited(tx, audit, ctx, work, records);
+      afterCommit = await outbox(tx, records);
+      return value;
+    });
+    afterCommit?.();
+    return result;
+  };
 }

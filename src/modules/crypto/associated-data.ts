@@ -13,6 +13,14 @@ export interface SecretLocation {
   readonly field: string;
 }
 
+/** Where a secret of the tenant itself lives: tenant, record (table/id) and field. */
+export interface TenantSecretLocation {
+  readonly tenantId: string;
+  /** e.g. `webhook_endpoints/<endpoint id>` */
+  readonly record: string;
+  readonly field: string;
+}
+
 const PREFIX = 'cognigy-sso/v1';
 
 export const associatedData = {
@@ -20,5 +28,9 @@ export const associatedData = {
     `${PREFIX}|secret|tenant=${l.tenantId}|org=${l.orgId}|record=${l.record}|field=${l.field}`,
   orgDataKey: (tenantId: string, orgId: string) => `${PREFIX}|org-data-key|tenant=${tenantId}|org=${orgId}`,
   tenantSecretKey: (tenantId: string) => `${PREFIX}|tenant-secret-key|tenant=${tenantId}`,
+  /** A secret of the tenant itself (no org): a webhook endpoint's signing secret. */
+  tenantSecret: (l: TenantSecretLocation) =>
+    `${PREFIX}|tenant-secret|tenant=${l.tenantId}|record=${l.record}|field=${l.field}`,
+  tenantDataKey: (tenantId: string) => `${PREFIX}|tenant-data-key|tenant=${tenantId}`,
   idempotentResponse: (recordId: string) => `${PREFIX}|idempotent-response|record=${recordId}`,
 } as const;

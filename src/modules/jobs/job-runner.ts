@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import { backoffMs } from '../../lib/backoff.js';
+import { coalesced } from '../../lib/coalesce.js';
 import { createJobLoop } from './job-loop.js';
 import { type JobRow, jobsRepository as jobs, type NewJob } from './jobs.repository.js';
 
@@ -30,6 +31,21 @@ export type JobHandler = (ctx: JobContext) => Promise<void>;
 /** Thrown by a handler for a failure that another attempt cannot fix. */
 export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';
+}
+
+/**
+ * Thrown by a handler for a failure another attempt may fix, at a time the handler chose (a
+ * receiver's `Retry-After`, the handler's own backoff) instead of the runner's backoff. The attempts
+ * still count: after `max_attempts` the job fails for good.
+ */
+export class RetryJobError extends Error {
+  override readonly name = 'RetryJobError';
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+  ) {
+    super(message);
+  }
 }
 
 /** The job's lease was lost (it ran out and another worker took the job): its results must not commit. */
@@ -54,6 +70,11 @@ export interface JobRunnerDeps {
   readonly maxDelayMs?: number;
   readonly workerId?: string;
   readonly random?: () => number;
+  /**
+   * Claim again only once this many slots are free (default 1): fewer, larger claims for a queue of
+   * many short jobs (webhook deliveries).
+   */
+  readonly claimBatch?: number;
 }
 
 export function createJobRunner(deps: JobRunnerDeps) {
@@ -70,6 +91,13 @@ export function createJobRunner(deps: JobRunnerDeps) {
   const shares = new Map<string, number>();
   const pauses = new Set<NodeJS.Timeout>();
   const backoff = { baseDelayMs: deps.baseDelayMs ?? 5_000, maxDelayMs: deps.maxDelayMs ?? 300_000 };
+
+  // Jobs that end at about the same time are marked done together, in one statement (a queue of
+  // short jobs otherwise pays one round trip per job for it).
+  const completeSoon = coalesced(async (ids: readonly string[]) => {
+    const marked = await jobs.completeMany(db, { ids, worker });
+    return ids.map((id) => marked.has(id));
+  });
 
   async function runJob(job: JobRow, signal: AbortSignal): Promise<void> {
     const handler = handlers.get(job.queue);
@@ -97,7 +125,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
       // Marked done here too when the handler completed in a transaction that then rolled back
       // (it returned all the same): `completed` says only that the UPDATE ran, not that it committed.
       // A job really done is no longer running under this lease, so the statement changes nothing.
-      if (!(await jobs.complete(db, { id: job.id, worker })) && !completed) throw new LeaseLostError(job.id);
+      if (!(await completeSoon(job.id)) && !completed) throw new LeaseLostError(job.id);
       logger.debug(
         { job: job.id, queue: job.queue, key: job.key, ms: Math.round(performance.now() - started) },
         'jobs: done',
@@ -113,7 +141,11 @@ export function createJobRunner(deps: JobRunnerDeps) {
         return;
       }
       const permanent = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
-      const retryInMs = permanent ? null : backoffMs(job.attempts, backoff, random);
+      const retryInMs = permanent
+        ? null
+        : err instanceof RetryJobError
+          ? Math.max(0, err.retryInMs)
+          : backoffMs(job.attempts, backoff, random);
       const message = err instanceof Error ? err.message : String(err);
       await jobs.settleFailure(db, { id: job.id, worker, error: { message }, retryInMs });
       logger.warn(
@@ -129,6 +161,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     name: 'jobs',
     concurrency: deps.concurrency,
     pollMs: deps.pollMs,
+    claimBatch: deps.claimBatch,
     logger,
     claim: async (limit) => {
       const open = [...handlers.keys()].filter((q) => !limits.has(q));

@@ -140,6 +140,30 @@ export const jobsRepository = {
     return r.numUpdatedRows > 0n;
   },
 
+  /**
+   * Marks several jobs of one worker done in one statement (the runner gathers the jobs that finish
+   * together); returns the ids it marked — a job missing from them is no longer this worker's.
+   */
+  async completeMany(db: Db, p: { ids: readonly string[]; worker: string }): Promise<Set<string>> {
+    if (p.ids.length === 0) return new Set();
+    const rows = await db
+      .updateTable('jobs')
+      .set({
+        state: 'done',
+        lease_owner: null,
+        lease_expires_at: null,
+        last_error: null,
+        finished_at: sql<Date>`now()`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', sql<string>`any(${[...p.ids]}::uuid[])`)
+      .where('state', '=', sql.lit('running'))
+      .where('lease_owner', '=', p.worker)
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  },
+
   /** Back to pending after `delayMs` (a retry), or failed for good. */
   async settleFailure(
     db: Db,

@@ -35,13 +35,22 @@ const FIND_TENANT_KEY = prepared('tenant_secret_key', (db, p: { tenantId: string
     .where('tenant_id', '=', p.tenantId),
 );
 
+// Read by every webhook delivery whose tenant's key is not cached.
+const FIND_TENANT_DATA_KEY = prepared('tenant_data_key', (db, p: { tenantId: string }) =>
+  db
+    .selectFrom('tenant_data_keys')
+    .select(['master_key_id as masterKeyId', 'wrapped_key as wrappedKey'])
+    .where('tenant_id', '=', p.tenantId),
+);
+
 /**
- * The two tables of keys wrapped by a master key, by what a key belongs to: an org's data key or a
- * tenant's fingerprint key. Rotation reads and re-wraps both alike.
+ * The three tables of keys wrapped by a master key, by what a key belongs to: an org's data key, a
+ * tenant's fingerprint key or a tenant's data key. Rotation reads and re-wraps them alike.
  */
 const WRAPPED_KEYS = {
   org: { table: 'org_data_keys', owner: 'org_id' },
   tenant: { table: 'tenant_secret_keys', owner: 'tenant_id' },
+  tenantData: { table: 'tenant_data_keys', owner: 'tenant_id' },
 } as const;
 
 export type WrappedKeyKind = keyof typeof WRAPPED_KEYS;
@@ -73,6 +82,21 @@ export const dataKeysRepository = {
 
   findTenantKey: async (db: Db, tenantId: string): Promise<WrappedKeyRow | null> =>
     (await FIND_TENANT_KEY.first(db, { tenantId })) ?? null,
+
+  findTenantDataKey: async (db: Db, tenantId: string): Promise<WrappedKeyRow | null> =>
+    (await FIND_TENANT_DATA_KEY.first(db, { tenantId })) ?? null,
+
+  /** Inserts unless present (another transaction may create it concurrently); returns the stored row. */
+  async insertTenantDataKey(tx: Tx, tenantId: string, row: WrappedKeyRow): Promise<WrappedKeyRow> {
+    await tx
+      .insertInto('tenant_data_keys')
+      .values({ tenant_id: tenantId, master_key_id: row.masterKeyId, wrapped_key: row.wrappedKey })
+      .onConflict((oc) => oc.column('tenant_id').doNothing())
+      .execute();
+    const stored = await dataKeysRepository.findTenantDataKey(tx, tenantId);
+    if (!stored) throw new Error(`The data key of tenant ${tenantId} was neither inserted nor found`);
+    return stored;
+  },
 
   /** Inserts unless present. */
   insertTenantKey: (tx: Tx, tenantId: string, row: WrappedKeyRow) =>

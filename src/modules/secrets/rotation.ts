@@ -1,6 +1,6 @@
 /**
  * Master-key rotation: re-wraps everything sealed directly by a master key (org data keys, tenant
- * fingerprint keys, stored idempotent responses) with the active one. Secrets themselves are sealed
+ * fingerprint keys, tenant data keys, stored idempotent responses) with the active one. Secrets themselves are sealed
  * with data keys and need no re-encryption. Afterwards the old master keys can leave the keyring.
  * Safe to interrupt and re-run; safe beside a running service (each row is updated only if it still
  * carries the key id it was read with).
@@ -16,6 +16,8 @@ export interface RotationReport {
   readonly activeKeyId: string;
   readonly orgDataKeys: number;
   readonly tenantKeys: number;
+  /** Tenants' data keys (their own secrets: webhook signing secrets). */
+  readonly tenantDataKeys: number;
   readonly idempotentResponses: number;
   /** Rows still sealed by another key after the run (0 unless rows were added concurrently). */
   readonly remaining: number;
@@ -104,6 +106,10 @@ export async function rotateMasterKey(
     associatedData.tenantSecretKey(row.tenantId),
   );
 
+  const tenantDataKeys = await drainKeys('tenantData', 'tenant data keys', (row) =>
+    associatedData.tenantDataKey(row.tenantId),
+  );
+
   const idempotentResponses = await drain(
     {
       label: 'idempotent responses',
@@ -125,11 +131,13 @@ export async function rotateMasterKey(
   const remaining =
     (await keys.countStaleKeys(db, 'org', active.id)) +
     (await keys.countStaleKeys(db, 'tenant', active.id)) +
+    (await keys.countStaleKeys(db, 'tenantData', active.id)) +
     (await responses.countStaleResponses(db, active.id));
   const report = {
     activeKeyId: active.id,
     orgDataKeys,
     tenantKeys,
+    tenantDataKeys,
     idempotentResponses,
     remaining,
     byTenant,

@@ -8,12 +8,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Db, Tx } from '../../db/client.js';
 import { open, seal } from '../crypto/aead.js';
-import { associatedData, type SecretLocation } from '../crypto/associated-data.js';
+import { associatedData, type SecretLocation, type TenantSecretLocation } from '../crypto/associated-data.js';
 import { CryptoError } from '../crypto/crypto-error.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { dataKeysRepository as repo } from './data-keys.repository.js';
 
-export type { SecretLocation } from '../crypto/associated-data.js';
+export type { SecretLocation, TenantSecretLocation } from '../crypto/associated-data.js';
 
 /** `hmac-sha256:` followed by 32 hex digits (128 bits): shown wherever a secret would be. */
 export type Fingerprint = string;
@@ -23,6 +23,10 @@ export interface SecretsService {
   sealSecret(tx: Tx, location: SecretLocation, plaintext: string): Promise<string>;
   /** @throws CryptoError when the value was not sealed for exactly this location, or the org was shredded. */
   openSecret(db: Db, location: SecretLocation, sealed: string): Promise<string>;
+  /** Seals a secret of the tenant itself (no org), creating the tenant's data key on first use. */
+  sealTenantSecret(tx: Tx, location: TenantSecretLocation, plaintext: string): Promise<string>;
+  /** @throws CryptoError when the value was not sealed for exactly this location. */
+  openTenantSecret(db: Db, location: TenantSecretLocation, sealed: string): Promise<string>;
   /** Keyed fingerprint of a secret, stable for the tenant's lifetime (across master-key rotations). */
   fingerprint(db: Db, tenantId: string, secret: string): Promise<Fingerprint>;
   /** Creates the tenant's fingerprint key (called when the tenant is created). */
@@ -46,6 +50,8 @@ export const ORG_KEY_CACHE_MS = 5_000;
 
 export function createSecretsService(keyring: Keyring): SecretsService {
   const tenantKeys = new LRUCache<string, Buffer>({ max: 1_000 });
+  // A tenant's data key is never shredded (only re-wrapped): kept while used, like its fingerprint key.
+  const tenantDataKeys = new LRUCache<string, Buffer>({ max: 1_000 });
   const orgKeys = new LRUCache<string, { tenantId: string; key: Buffer }>({
     max: 10_000,
     ttl: ORG_KEY_CACHE_MS,
@@ -88,6 +94,23 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     return key;
   }
 
+  /** The tenant's data key (its own secrets); created in `createIn` when missing. */
+  async function tenantDataKey(db: Db, tenantId: string, createIn?: Tx): Promise<Buffer> {
+    const cached = tenantDataKeys.get(tenantId);
+    if (cached) return cached;
+    const aad = associatedData.tenantDataKey(tenantId);
+    let row = await repo.findTenantDataKey(db, tenantId);
+    if (!row) {
+      if (!createIn) throw new CryptoError('CRYPTO_DATA_KEY_MISSING', 'The tenant has no data key');
+      // A key created in a transaction that may still roll back is not cached.
+      row = await repo.insertTenantDataKey(createIn, tenantId, wrap(randomBytes(32), aad));
+      return unwrap(row, aad);
+    }
+    const key = unwrap(row, aad);
+    tenantDataKeys.set(tenantId, key);
+    return key;
+  }
+
   async function tenantKey(db: Db, tenantId: string): Promise<Buffer> {
     const cached = tenantKeys.get(tenantId);
     if (cached) return cached;
@@ -107,6 +130,16 @@ export function createSecretsService(keyring: Keyring): SecretsService {
     async openSecret(db, location, sealed) {
       const key = await orgDataKey(db, location);
       return open(key, sealed, associatedData.secret(location)).toString('utf8');
+    },
+
+    async sealTenantSecret(tx, location, plaintext) {
+      const key = await tenantDataKey(tx, location.tenantId, tx);
+      return seal(key, Buffer.from(plaintext, 'utf8'), associatedData.tenantSecret(location));
+    },
+
+    async openTenantSecret(db, location, sealed) {
+      const key = await tenantDataKey(db, location.tenantId);
+      return open(key, sealed, associatedData.tenantSecret(location)).toString('utf8');
     },
 
     async fingerprint(tx, tenantId, secret) {

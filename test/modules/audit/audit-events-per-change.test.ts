@@ -429,6 +429,46 @@ describe('the audit event of each change', () => {
     });
   });
 
+  test('webhook endpoints: create, change, rotate, test, redeliver and delete each record their event; refusals none', async () => {
+    const created = await expectAudited(() =>
+      send('POST', '/v1/webhooks', tenant.adminKey, { url: 'https://hooks.example.com/audit' }),
+    );
+    expect(created.map((e) => e.action)).toEqual(['webhook.created']);
+    const id = created[0]?.target_id as string;
+    const after = (created[0]?.diff as { after: Record<string, unknown> } | undefined)?.after;
+    expect(after).toMatchObject({ url: 'https://hooks.example.com/audit', enabled: true });
+    expect(JSON.stringify(after)).not.toContain('whsec_');
+    const changed = await expectAudited(() =>
+      send('PATCH', `/v1/webhooks/${id}`, tenant.adminKey, { eventTypes: ['finding.opened'] }),
+    );
+    expect(changed.map((e) => [e.action, e.diff])).toEqual([
+      ['webhook.updated', { before: { eventTypes: [] }, after: { eventTypes: ['finding.opened'] } }],
+    ]);
+    const rotated = await expectAudited(() =>
+      send('POST', `/v1/webhooks/${id}/rotate-secret`, tenant.adminKey),
+    );
+    expect(rotated.map((e) => e.action)).toEqual(['webhook.secret_rotated']);
+    expect(JSON.stringify(rotated[0]?.diff)).toMatch(/hmac-sha256:/);
+    const tested = await expectAudited(() => send('POST', `/v1/webhooks/${id}/test`, tenant.adminKey));
+    expect(tested.map((e) => e.action)).toEqual(['webhook.test_sent']);
+    const deliveryId = (tested[0]?.diff as { after: { deliveryId: string } } | undefined)?.after.deliveryId;
+    const redelivered = await expectAudited(() =>
+      send('POST', `/v1/webhooks/${id}/deliveries/${deliveryId}/redeliver`, tenant.adminKey),
+    );
+    expect(redelivered.map((e) => e.action)).toEqual(['webhook.redelivered']);
+    await expectNoEvent(
+      () => send('POST', '/v1/webhooks', tenant.adminKey, { url: 'https://10.0.0.1/x' }),
+      400,
+    );
+    await expectNoEvent(
+      () => send('PATCH', `/v1/webhooks/${randomUUID()}`, tenant.adminKey, { enabled: false }),
+      404,
+    );
+    const deleted = await expectAudited(() => send('DELETE', `/v1/webhooks/${id}`, tenant.adminKey));
+    expect(deleted.map((e) => e.action)).toEqual(['webhook.deleted']);
+    await expectNoEvent(() => send('DELETE', `/v1/webhooks/${id}`, tenant.adminKey), 404);
+  });
+
   test('covers every mutating route the API documents', () => {
     const covered = new Set([
       'POST /v1/discovery/check', // a check, not a change: proven above to write no event
@@ -454,6 +494,12 @@ describe('the audit event of each change', () => {
       // findings' transaction (test/modules/watch/watch-idp.test.ts reads them)
       'POST /v1/orgs/{org}/watch/run',
       'PUT /v1/orgs/{org}/watch', // org.watch_changed: test/modules/watch/watch-probe.test.ts
+      'POST /v1/webhooks',
+      'PATCH /v1/webhooks/{id}',
+      'DELETE /v1/webhooks/{id}',
+      'POST /v1/webhooks/{id}/rotate-secret',
+      'POST /v1/webhooks/{id}/test',
+      'POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)

@@ -8,7 +8,7 @@
  */
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type Database, openDatabase } from '../../../src/db/client.js';
 import { inTransaction } from '../../../src/db/transaction.js';
 import {
@@ -17,6 +17,7 @@ import {
   type JobRunner,
   LeaseLostError,
   PermanentJobError,
+  RetryJobError,
 } from '../../../src/modules/jobs/job-runner.js';
 import { jobsRepository as jobs } from '../../../src/modules/jobs/jobs.repository.js';
 import { createMigratedDatabase } from '../../support/database.js';
@@ -193,6 +194,79 @@ describe('failures', () => {
       attempts: 1,
       last_error: { message: 'cannot ever work' },
     });
+  });
+});
+
+describe('retry at a chosen time (RetryJobError)', () => {
+  test('runs the job again after the delay the handler named, not after the runner’s backoff', async () => {
+    const queue = 'q.retry-at';
+    const attempts: number[] = [];
+    // the runner's own backoff would be 100 ms (random() = 1); the handler asks for 600 ms
+    const r = runner(queue, async () => {
+      attempts.push(Date.now());
+      if (attempts.length === 1) throw new RetryJobError('receiver said Retry-After', 600);
+    });
+    await r.enqueue(base.db, [{ queue, key: 'k', maxAttempts: 3 }]);
+    r.start();
+    await until('first attempt failed', async () => attempts.length === 1);
+    await until('pending again', async () => (await jobOf(queue, 'k')).state === 'pending');
+    const pending = await jobOf(queue, 'k');
+    expect(pending.last_error).toEqual({ message: 'receiver said Retry-After' });
+    expect(pending.run_at.getTime() - (attempts[0] as number)).toBeGreaterThanOrEqual(500);
+    await until('done', async () => (await jobOf(queue, 'k')).state === 'done');
+    expect((attempts[1] as number) - (attempts[0] as number)).toBeGreaterThanOrEqual(580);
+    expect(await jobOf(queue, 'k')).toMatchObject({ attempts: 2, state: 'done' });
+  });
+
+  test('still fails for good once max_attempts are used', async () => {
+    const queue = 'q.retry-at-exhausted';
+    let calls = 0;
+    const r = runner(queue, async () => {
+      calls += 1;
+      throw new RetryJobError('again', 10);
+    });
+    await r.enqueue(base.db, [{ queue, key: 'k', maxAttempts: 2 }]);
+    r.start();
+    await until('failed', async () => (await jobOf(queue, 'k')).state === 'failed');
+    expect(calls).toBe(2);
+  });
+});
+
+describe('completion in batches', () => {
+  test('jobs that finish together are marked done in fewer statements than jobs, each exactly once', async () => {
+    const queue = 'q.batched-done';
+    const spy = vi.spyOn(jobs, 'completeMany');
+    try {
+      let ran = 0;
+      const r = runner(
+        queue,
+        async () => {
+          ran += 1;
+        },
+        { concurrency: 16, claimBatch: 8 },
+      );
+      await r.enqueue(
+        base.db,
+        Array.from({ length: 120 }, (_, i) => ({ queue, key: `k${i}` })),
+      );
+      r.start();
+      await until('all done', async () => {
+        const rows = await base.db
+          .selectFrom('jobs')
+          .select('state')
+          .where('queue', '=', queue)
+          .where('state', '=', 'done')
+          .execute();
+        return rows.length === 120;
+      });
+      expect(ran).toBe(120);
+      const ids = spy.mock.calls.flatMap(([, p]) => p.ids);
+      expect(ids).toHaveLength(120);
+      expect(new Set(ids).size).toBe(120);
+      expect(spy.mock.calls.length).toBeLessThan(120);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

@@ -113,7 +113,12 @@ interface SecretOrg {
   readonly fingerprint: string;
 }
 
-const MASTER_KEY_TABLES = ['org_data_keys', 'tenant_secret_keys', 'idempotency_records'] as const;
+const MASTER_KEY_TABLES = [
+  'org_data_keys',
+  'tenant_secret_keys',
+  'tenant_data_keys',
+  'idempotency_records',
+] as const;
 
 describe('rotateMasterKey', () => {
   let first: TestApp;
@@ -127,6 +132,7 @@ describe('rotateMasterKey', () => {
   let idempotentFirst: { statusCode: number; body: string; location: unknown };
   let rotation: { report: RotationReport; lines: Array<Record<string, unknown>> };
   let wrappedBefore: Map<string, string>;
+  let webhook: { id: string; secret: string };
 
   const idempotentHeaders = () => ({ ...bearer(tenants[0]!.adminKey), 'idempotency-key': 'rotation-idem-1' });
   const masterKeyIds = async () => {
@@ -143,6 +149,7 @@ describe('rotateMasterKey', () => {
     const { rows } = await first.database.pool.query(
       `SELECT 'org:' || org_id AS k, wrapped_key AS v FROM org_data_keys
        UNION ALL SELECT 'tenant:' || tenant_id, wrapped_key FROM tenant_secret_keys
+       UNION ALL SELECT 'tenant-data:' || tenant_id, wrapped_key FROM tenant_data_keys
        UNION ALL SELECT 'idem:' || id, response_sealed FROM idempotency_records`,
     );
     return new Map(rows.map((r) => [r.k as string, r.v as string]));
@@ -168,6 +175,15 @@ describe('rotateMasterKey', () => {
       }
     }
     await createOrg(first.app, tenants[0]!.adminKey, 'org-without-secret');
+    // a webhook endpoint: its signing secret is sealed with the tenant's data key
+    const hook = await first.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: bearer(tenants[0]!.adminKey),
+      payload: { url: 'https://hooks.example.com/rotation' },
+    });
+    expect(hook.statusCode, hook.body).toBe(201);
+    webhook = { id: hook.json().webhook.id, secret: hook.json().secret };
     const res = await first.app.inject({ ...idempotentRequest, headers: idempotentHeaders() });
     expect(res.statusCode, res.body).toBe(201);
     idempotentFirst = { statusCode: res.statusCode, body: res.body, location: res.headers.location };
@@ -181,6 +197,7 @@ describe('rotateMasterKey', () => {
     expect(await masterKeyIds()).toEqual({
       org_data_keys: ['k1'],
       tenant_secret_keys: ['k1'],
+      tenant_data_keys: ['k1'],
       idempotency_records: ['k1'],
     });
     const replay = await first.app.inject({ ...idempotentRequest, headers: idempotentHeaders() });
@@ -224,12 +241,14 @@ describe('rotateMasterKey', () => {
       activeKeyId: 'k2',
       orgDataKeys: 5,
       tenantKeys: 2,
+      tenantDataKeys: 1,
       idempotentResponses: 1,
       remaining: 0,
     });
     expect(await masterKeyIds()).toEqual({
       org_data_keys: ['k2'],
       tenant_secret_keys: ['k2'],
+      tenant_data_keys: ['k2'],
       idempotency_records: ['k2'],
     });
     const after = await wrappedValues();
@@ -255,10 +274,12 @@ describe('rotateMasterKey', () => {
       [5, 5],
     ]);
     expect(progress('tenant fingerprint keys')).toEqual([[2, 2]]);
+    expect(progress('tenant data keys')).toEqual([[1, 1]]);
     expect(progress('idempotent responses')).toEqual([[1, 1]]);
     expect(lines.filter((l) => l.msg === 'key rotation: starting').map((l) => [l.kind, l.total])).toEqual([
       ['org data keys', 5],
       ['tenant fingerprint keys', 2],
+      ['tenant data keys', 1],
       ['idempotent responses', 1],
     ]);
     expect(lines.find((l) => l.msg === 'key rotation: finished')).toMatchObject({ ...report });
@@ -276,6 +297,19 @@ describe('rotateMasterKey', () => {
         expect(credentials?.apiKey).toBe(org.apiKey);
         expect(await fingerprintOf(onlyK2.app, org.tenant, org.id)).toBe(org.fingerprint);
       }
+      // the webhook signing secret, sealed with the tenant's data key, still opens
+      const { rows } = await first.database.pool.query(
+        'SELECT tenant_id, secret_sealed FROM webhook_endpoints WHERE id = $1',
+        [webhook.id],
+      );
+      const location = {
+        tenantId: rows[0].tenant_id,
+        record: `webhook_endpoints/${webhook.id}`,
+        field: 'signing_secret',
+      };
+      expect(
+        await onlyK2.container.secrets.openTenantSecret(onlyK2.database.db, location, rows[0].secret_sealed),
+      ).toBe(webhook.secret);
       // the tenant's fingerprint key itself survived (not regenerated): setting the same key again
       // gives the same fingerprint as before the rotation
       const org = orgs[0]!;
@@ -329,6 +363,7 @@ describe('rotateMasterKey', () => {
       activeKeyId: 'k2',
       orgDataKeys: 0,
       tenantKeys: 0,
+      tenantDataKeys: 0,
       idempotentResponses: 0,
       remaining: 0,
     });
