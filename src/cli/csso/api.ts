@@ -36,6 +36,16 @@ export class ApiError extends CliError {
   ) {
     super(describeProblem(problem, status));
   }
+
+  /** The same error, each field pointer followed by where `locate` finds it (`sso.yaml:12:7`). */
+  located(locate: (pointer: string) => string | undefined): ApiError {
+    if (!this.problem?.errors) return this;
+    const errors = this.problem.errors.map((e) => {
+      const where = locate(e.pointer);
+      return where ? { ...e, pointer: `${e.pointer} (${where})` } : e;
+    });
+    return new ApiError(this.status, { ...this.problem, errors });
+  }
 }
 
 /**

@@ -122,10 +122,16 @@ export function parseDesiredState(text: string, source: string, env: NodeJS.Proc
       if (!path) return undefined;
       // The service may point into its request body (`/document/entries/0/…` or `/body/document/…`).
       while (path[0] === 'body' || path[0] === 'document') path.shift();
-      for (let length = path.length; length >= 0; length -= 1) {
-        const node = nodeAt(
-          path.slice(0, length).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)),
-        );
+      const segments = path.map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+      for (let length = segments.length; length >= 0; length -= 1) {
+        // A field of a mapping is shown at its key (an unknown field has nothing else to show).
+        const parent = length > 0 ? nodeAt(segments.slice(0, length - 1)) : undefined;
+        const name = String(segments[length - 1]);
+        const key = isMap(parent)
+          ? parent.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === name)?.key
+          : undefined;
+        if (isScalar(key)) return at(key);
+        const node = nodeAt(segments.slice(0, length));
         if (node && (isScalar(node) || isMap(node) || isSeq(node))) return at(node);
       }
       return undefined;

@@ -3,7 +3,7 @@
  * or has an error — with its field-level diff, failing checks or pointers into the file — the
  * unchanged ones counted, and a closing line of totals. Pure: the same plan renders the same text.
  */
-import type { OrgResult, Plan, PlanOrg, PlanProblem, PointerError } from './plan-types.js';
+import type { OrgResult, Plan, PlanOrg, PointerError } from './plan-types.js';
 
 export interface RenderOptions {
   /** Where a pointer into the document is in the file (`sso.yaml:12:7`), when the file is at hand. */
@@ -28,13 +28,16 @@ function orgBlock(org: PlanOrg, options: RenderOptions): string[] {
     case 'draft': {
       const base = org.baseVersion ? `a new version on top of v${org.baseVersion}` : 'its first version';
       const lines = [`  ~ ${slug}: draft ${base}`];
-      for (const change of org.diff ?? []) {
-        lines.push(`      ${change.path}: ${formatValue(change.before)} → ${formatValue(change.after)}`);
+      for (const change of org.changes ?? []) {
+        const secret = change.secret ? ' (secret, as fingerprints)' : '';
+        lines.push(
+          `      ${change.field}: ${formatValue(change.before)} → ${formatValue(change.after)}${secret}`,
+        );
       }
       return lines;
     }
     case 'blocked': {
-      const failing = (org.report?.checks ?? []).filter((c) => c.status === 'fail');
+      const failing = (org.validation?.checks ?? []).filter((c) => c.status === 'fail');
       const lines = [`  ! ${slug}: blocked, its validation fails`];
       for (const check of failing)
         lines.push(`      fail ${check.name}${check.message ? `: ${check.message}` : ''}`);
@@ -69,7 +72,13 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   const { noop, draft, blocked, error } = plan.totals;
   if (noop > 0) lines.push(`  = ${noop} ${noop === 1 ? 'org' : 'orgs'} unchanged`);
   if (shown.length > 0 || noop > 0) lines.push('');
-  lines.push(`Plan: ${draft} to draft, ${noop} unchanged, ${blocked} blocked, ${error} with errors.`);
+  const documentTotal =
+    documentErrors.length > 0
+      ? `, ${documentErrors.length} document ${documentErrors.length === 1 ? 'error' : 'errors'}`
+      : '';
+  lines.push(
+    `Plan: ${draft} to draft, ${noop} unchanged, ${blocked} blocked, ${error} with errors${documentTotal}.`,
+  );
   return lines.join('\n');
 }
 
@@ -87,9 +96,9 @@ export function planExitCode(plan: Plan, detailed: boolean): 0 | 1 | 2 {
   return detailed && plan.totals.draft > 0 ? 2 : 0;
 }
 
-function problemText(problem: PlanProblem | null | undefined, status: number): string {
+function problemText(problem: OrgResult['problem'], status: number): string {
   if (!problem) return `HTTP ${status}`;
-  const head = [problem.title ?? `HTTP ${status}`, problem.detail].filter(Boolean).join(': ');
+  const head = [problem.title ?? problem.code ?? `HTTP ${status}`, problem.detail].filter(Boolean).join(': ');
   const fields = (problem.errors ?? []).map((e) => `\n        ${e.pointer}: ${e.detail}`);
   return head + fields.join('');
 }
@@ -133,4 +142,15 @@ export function renderApplied(plan: Plan, approveAsked: boolean): string {
   }
   lines.push('', `Apply: ${created} created, ${approved} approved, ${failed} failed.`);
   return lines.join('\n');
+}
+
+/**
+ * The exit code of `csso apply`: 0 when every org of the plan is where the document wants it (each
+ * draft created, and approved when asked; nothing blocked or in error), else 1.
+ */
+export function appliedExitCode(plan: Plan, approveAsked: boolean): 0 | 1 {
+  const drafted = plan.orgs
+    .filter((org) => org.action === 'draft')
+    .every((org) => org.result !== undefined && resultSucceeded(org.result, approveAsked));
+  return drafted && !planHasErrors(plan) ? 0 : 1;
 }

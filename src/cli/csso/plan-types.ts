@@ -1,7 +1,8 @@
 /**
- * A plan as the service answers it (POST /v1/plans, GET /v1/plans/{id}, POST /v1/plans/{id}/apply),
- * in the shape csso renders. Written to the API contract of issue 19; the service's own types
- * (src/client/openapi-types.ts) are checked against it where the calls are made.
+ * A plan as csso reads it (POST /v1/plans, GET /v1/plans/{id}, POST /v1/plans/{id}/apply): the part
+ * of the service's answer that csso renders, as readonly and optional as it can be, so that the
+ * generated types of those operations (src/client/openapi-types.ts) are assignable to it — the
+ * compiler checks that where the calls are made.
  */
 
 export type PlanAction = 'noop' | 'draft' | 'blocked' | 'error';
@@ -12,9 +13,11 @@ export interface PointerError {
 }
 
 export interface FieldChange {
-  readonly path: string;
+  readonly field: string;
   readonly before?: unknown;
   readonly after?: unknown;
+  /** Before and after are fingerprints. */
+  readonly secret?: boolean;
 }
 
 export interface ReportCheck {
@@ -23,37 +26,35 @@ export interface ReportCheck {
   readonly message?: string;
 }
 
-export interface PlanProblem {
-  readonly title?: string;
-  readonly detail?: string;
-  readonly status?: number;
-  readonly errors?: readonly PointerError[];
-}
-
 export interface OrgResult {
   readonly status: number;
   readonly version?: number | null;
-  readonly approved?: boolean | null;
-  readonly problem?: PlanProblem | null;
+  readonly approved?: boolean;
+  readonly problem?: {
+    readonly code?: string;
+    readonly title?: string;
+    readonly detail?: string;
+    readonly errors?: readonly PointerError[];
+  } | null;
 }
 
 export interface PlanOrg {
   readonly org: { readonly id?: string | null; readonly slug: string };
-  readonly entry?: number | null;
   readonly action: PlanAction;
+  /** The org's newest version when planned (0 or null: none). */
   readonly baseVersion?: number | null;
-  readonly diff?: readonly FieldChange[] | null;
-  readonly report?: { readonly status?: string; readonly checks?: readonly ReportCheck[] } | null;
-  readonly errors?: readonly PointerError[] | null;
-  readonly result?: OrgResult | null;
+  readonly changes?: readonly FieldChange[];
+  readonly validation?: { readonly status?: string; readonly checks?: readonly ReportCheck[] } | null;
+  readonly errors?: readonly PointerError[];
+  /** After apply, for the orgs that were to be drafted. */
+  readonly result?: OrgResult;
 }
 
 export interface Plan {
   readonly id: string;
   readonly hash: string;
-  readonly createdAt?: string;
   readonly expiresAt?: string;
-  readonly state: 'planned' | 'applied' | string;
+  readonly state: string;
   readonly totals: {
     readonly noop: number;
     readonly draft: number;
@@ -61,5 +62,6 @@ export interface Plan {
     readonly error: number;
   };
   readonly orgs: readonly PlanOrg[];
-  readonly errors?: readonly PointerError[] | null;
+  /** The document's own problems, which concern no single org. */
+  readonly errors?: readonly PointerError[];
 }

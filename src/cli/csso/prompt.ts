@@ -35,7 +35,7 @@ export async function ask(question: string, options: { hidden?: boolean } = {}):
     process.stderr.write(question);
     const line = await nextPipedLine();
     process.stderr.write('\n');
-    if (line === undefined) throw new CliError(`no answer to "${question.trim()}" (stdin ended)`);
+    if (line === undefined) throw new CliError('no answer: stdin ended');
     return line.trim();
   }
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -47,7 +47,7 @@ export async function ask(question: string, options: { hidden?: boolean } = {}):
   try {
     if (options.hidden) process.stderr.write(question);
     const answer = await new Promise<string>((resolve, reject) => {
-      reader.once('close', () => reject(new CliError(`no answer to "${question.trim()}"`)));
+      reader.once('close', () => reject(new CliError('no answer: stdin ended')));
       reader.question(options.hidden ? '' : question, resolve);
     });
     if (options.hidden) process.stderr.write('\n');
@@ -57,8 +57,13 @@ export async function ask(question: string, options: { hidden?: boolean } = {}):
   }
 }
 
-/** Asks for a confirmation the way Terraform does: only `yes` is a yes. */
+/** Asks for a confirmation the way Terraform does: only `yes` is a yes (no answer at all is a no). */
 export async function confirm(question: string): Promise<boolean> {
-  const answer = await ask(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
-  return answer === 'yes';
+  try {
+    const answer = await ask(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+    return answer === 'yes';
+  } catch (error) {
+    if (error instanceof CliError) return false;
+    throw error;
+  }
 }

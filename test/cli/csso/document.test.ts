@@ -121,11 +121,13 @@ describe('parseDesiredState', () => {
     );
   });
 
-  test('locates a pointer the service answers, down to the nearest node that exists', () => {
+  test('locates a pointer the service answers: a field at its key, an item at its value, else the nearest that exists', () => {
     const loaded = parseDesiredState(YAML_DOCUMENT, 'sso.yaml', { EU_SECRET: 'x-secret' });
     expect(loaded.locate('/entries/1/orgs/1')).toBe('sso.yaml:10:18');
-    expect(loaded.locate('/document/entries/0/sso/idpIssuer')).toBe('sso.yaml:7:18');
-    expect(loaded.locate('/entries/1/sso/idpAdditionalScope')).toBe('sso.yaml:12:7');
+    // a field at its key; one the file does not have at the nearest key that is there
+    expect(loaded.locate('/document/entries/0/sso/idpIssuer')).toBe('sso.yaml:7:7');
+    expect(loaded.locate('/body/document/entries/0/note')).toBe('sso.yaml:4:5');
+    expect(loaded.locate('/entries/1/sso/idpAdditionalScope')).toBe('sso.yaml:11:5');
     expect(loaded.locate('not a pointer')).toBeUndefined();
   });
 });

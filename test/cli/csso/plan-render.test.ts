@@ -1,6 +1,7 @@
 /** A plan as a person reads it, and the exit codes csso derives from it (Terraform's). */
 import { describe, expect, test } from 'vitest';
 import {
+  appliedExitCode,
   planExitCode,
   renderApplied,
   renderPlan,
@@ -22,24 +23,27 @@ function plan(orgs: PlanOrg[], extra: Partial<Plan> = {}): Plan {
   };
 }
 
-const noop = (slug: string): PlanOrg => ({ org: { slug }, entry: 0, action: 'noop', baseVersion: 2 });
+const noop = (slug: string): PlanOrg => ({ org: { slug }, action: 'noop', baseVersion: 2 });
 const draft: PlanOrg = {
   org: { slug: 'acme' },
-  entry: 0,
   action: 'draft',
   baseVersion: 3,
-  diff: [
-    { path: 'idpIssuer', before: 'https://old.example.com', after: 'https://new.example.com' },
-    { path: 'idpClientSecret', before: 'hmac-sha256:aaaa', after: 'hmac-sha256:bbbb' },
-    { path: 'idpAdditionalScope', before: null, after: 'groups' },
+  changes: [
+    {
+      field: 'idpIssuer',
+      before: 'https://old.example.com',
+      after: 'https://new.example.com',
+      secret: false,
+    },
+    { field: 'idpClientSecret', before: 'hmac-sha256:aaaa', after: 'hmac-sha256:bbbb', secret: true },
+    { field: 'idpAdditionalScope', before: null, after: 'groups', secret: false },
   ],
 };
-const first: PlanOrg = { org: { slug: 'newco' }, entry: 0, action: 'draft', baseVersion: 0, diff: [] };
+const first: PlanOrg = { org: { slug: 'newco' }, action: 'draft', baseVersion: 0, changes: [] };
 const blocked: PlanOrg = {
   org: { slug: 'initech' },
-  entry: 1,
   action: 'blocked',
-  report: {
+  validation: {
     status: 'fail',
     checks: [
       { name: 'document_fetched', status: 'fail', message: 'the discovery document could not be fetched' },
@@ -49,7 +53,6 @@ const blocked: PlanOrg = {
 };
 const error: PlanOrg = {
   org: { slug: 'umbrella' },
-  entry: null,
   action: 'error',
   errors: [{ pointer: '/entries/1/orgs/2', detail: 'no org with this slug' }],
 };
@@ -69,7 +72,7 @@ describe('renderPlan', () => {
         '      fail document_fetched: the discovery document could not be fetched',
         '  ~ acme: draft a new version on top of v3',
         '      idpIssuer: "https://old.example.com" → "https://new.example.com"',
-        '      idpClientSecret: "hmac-sha256:aaaa" → "hmac-sha256:bbbb"',
+        '      idpClientSecret: "hmac-sha256:aaaa" → "hmac-sha256:bbbb" (secret, as fingerprints)',
         '      idpAdditionalScope: (none) → "groups"',
         '  ~ newco: draft its first version',
         '  = 2 orgs unchanged',
@@ -127,7 +130,10 @@ describe('renderApplied', () => {
         applied(
           {
             status: 409,
-            problem: { title: 'Conflict', detail: 'the newest version moved since the plan (v3 → v4)' },
+            problem: {
+              code: 'SSO_VERSION_CONFLICT',
+              detail: 'the newest version moved since the plan (v3 → v4)',
+            },
           },
           'globex',
         ),
@@ -139,7 +145,7 @@ describe('renderApplied', () => {
       [
         'Applied plan plan-1:',
         '  + acme: v4 created, approved',
-        '  x globex: 409 Conflict: the newest version moved since the plan (v3 → v4)',
+        '  x globex: 409 SSO_VERSION_CONFLICT: the newest version moved since the plan (v3 → v4)',
         '',
         'Apply: 1 created, 1 approved, 1 failed.',
       ].join('\n'),
@@ -149,11 +155,16 @@ describe('renderApplied', () => {
   test('an approval asked for and refused counts as a failure, with its reason', () => {
     const text = renderApplied(
       plan([
-        applied({ status: 201, version: 2, approved: false, problem: { title: 'Self-approval refused' } }),
+        applied({
+          status: 201,
+          version: 2,
+          approved: false,
+          problem: { code: 'SSO_SELF_APPROVAL_FORBIDDEN', detail: 'you created it' },
+        }),
       ]),
       true,
     );
-    expect(text).toContain('  x acme: v2 created, NOT approved: Self-approval refused');
+    expect(text).toContain('  x acme: v2 created, NOT approved: SSO_SELF_APPROVAL_FORBIDDEN: you created it');
     expect(text).toContain('Apply: 1 created, 0 approved, 1 failed.');
   });
 
@@ -161,5 +172,26 @@ describe('renderApplied', () => {
     expect(resultSucceeded({ status: 201, version: 1 }, false)).toBe(true);
     expect(resultSucceeded({ status: 201, version: 1, approved: false }, true)).toBe(false);
     expect(resultSucceeded({ status: 409 }, false)).toBe(false);
+  });
+});
+
+describe('appliedExitCode', () => {
+  const done = (slug: string, approved = false): PlanOrg => ({
+    ...draft,
+    org: { slug },
+    result: { status: 201, version: 1, approved },
+  });
+
+  test('0 when every draft was created (and approved, when asked) and nothing was blocked or in error', () => {
+    expect(appliedExitCode(plan([done('a'), noop('b')]), false)).toBe(0);
+    expect(appliedExitCode(plan([done('a', true)]), true)).toBe(0);
+  });
+
+  test('1 when a draft was refused, an approval asked for is missing, or the plan had blocked or error orgs', () => {
+    expect(appliedExitCode(plan([done('a'), { ...draft, result: { status: 409 } }]), false)).toBe(1);
+    expect(appliedExitCode(plan([done('a', false)]), true)).toBe(1);
+    expect(appliedExitCode(plan([done('a'), blocked]), false)).toBe(1);
+    expect(appliedExitCode(plan([done('a'), error]), false)).toBe(1);
+    expect(appliedExitCode(plan([{ ...draft, result: undefined }]), false)).toBe(1);
   });
 });
