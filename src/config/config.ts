@@ -207,7 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       JOBS_LEASE_SECONDS: num({ default: 60 }),
       JOBS_POLL_MS: num({ default: 1000 }),
       JOBS_RETENTION_DAYS: num({ default: 7 }),
-      WEBHOOK_CONCURRENCY: num({ default: 32 }),
+      WEBHOOK_CONCURRENCY: num({ default: 64 }),
       WEBHOOK_TIMEOUT_MS: num({ default: 5_000 }),
       WEBHOOK_RETRY_SECONDS: num({ default: 24 * 3600 }),
       WEBHOOK_DISABLE_AFTER_SECONDS: num({ default: 3 * 24 * 3600 }),

@@ -69,7 +69,7 @@ describe('loadConfig', () => {
       },
       jobs: { worker: true, concurrency: 8, leaseSeconds: 60, pollMs: 1000, retentionDays: 7 },
       webhooks: {
-        concurrency: 32,
+        concurrency: 64,
         timeoutMs: 5_000,
         retryWindowMs: 86_400_000,
         disableAfterMs: 259_200_000,

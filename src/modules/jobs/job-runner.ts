@@ -20,13 +20,19 @@ import { type JobRow, jobsRepository as jobs, type NewJob } from './jobs.reposit
 
 export interface JobContext {
   readonly job: JobRow;
+  /** The lease owner this job runs under (for a handler that completes its job in its own statement). */
+  readonly worker: string;
   /** Aborted when the service stops for good (after the grace period). */
   readonly signal: AbortSignal;
   /** Marks the job done on `db` (pass the transaction that writes its results). */
   complete(db: Db): Promise<void>;
 }
 
-export type JobHandler = (ctx: JobContext) => Promise<void>;
+/**
+ * Runs a job. Returns `'completed'` when the handler itself marked its job done in a statement that
+ * has committed (`jobsRepository.completeSql` inside its own statement): the runner then leaves it.
+ */
+export type JobHandler = (ctx: JobContext) => Promise<void | 'completed'>;
 
 /** Thrown by a handler for a failure that another attempt cannot fix. */
 export class PermanentJobError extends Error {
@@ -114,8 +120,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
     heartbeat.unref();
     const started = performance.now();
     try {
-      await handler({
+      const outcome = await handler({
         job,
+        worker,
         signal,
         async complete(on) {
           if (!(await jobs.complete(on, { id: job.id, worker }))) throw new LeaseLostError(job.id);
@@ -125,7 +132,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
       // Marked done here too when the handler completed in a transaction that then rolled back
       // (it returned all the same): `completed` says only that the UPDATE ran, not that it committed.
       // A job really done is no longer running under this lease, so the statement changes nothing.
-      if (!(await completeSoon(job.id)) && !completed) throw new LeaseLostError(job.id);
+      if (outcome !== 'completed' && !(await completeSoon(job.id)) && !completed)
+        throw new LeaseLostError(job.id);
       logger.debug(
         { job: job.id, queue: job.queue, key: job.key, ms: Math.round(performance.now() - started) },
         'jobs: done',

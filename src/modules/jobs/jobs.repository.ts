@@ -4,7 +4,7 @@
  * take due jobs with `FOR UPDATE SKIP LOCKED` and a lease, counting the attempt at the claim (a
  * worker killed mid-job has used it). Every later write is made only by the lease's owner.
  */
-import { type Selectable, sql } from 'kysely';
+import { type RawBuilder, type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../../db/client.js';
 import type { Job } from '../../generated/kysely/types.js';
@@ -54,6 +54,28 @@ const leaseUntil = (seconds: number) =>
   sql<Date>`now() + make_interval(secs => ${seconds}::double precision)`;
 
 export const jobsRepository = {
+  /**
+   * Marking jobs of a worker done, as a statement for another repository's CTE: a handler that
+   * records its results and completes its job in one statement (the webhook worker). Returns `id`.
+   * `ids` and `worker` are values (parameters), e.g. a uuid[] and a text.
+   */
+  completeSql: (ids: unknown, worker: unknown) =>
+    sql`UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+               finished_at = now(), updated_at = now()
+         WHERE id = ANY (${ids}::uuid[]) AND state = 'running' AND lease_owner = ${worker}
+        RETURNING id`,
+
+  /**
+   * Enqueueing, as a statement for another repository's CTE: one job of `queue` per key that `keys`
+   * (a query of one text column) yields, so that a change writes its rows and their jobs in one
+   * statement (the webhooks' outbox). Returns `id`.
+   */
+  enqueueSql: (queue: unknown, keys: RawBuilder<unknown>, maxAttempts: unknown) =>
+    sql`INSERT INTO jobs (id, queue, key, max_attempts)
+        SELECT gen_random_uuid(), ${queue}, k.key, ${maxAttempts} FROM (${keys}) AS k(key)
+        ON CONFLICT (queue, key) DO NOTHING
+        RETURNING id`,
+
   /**
    * Enqueues jobs whose (queue, key) is not there yet; returns those it created (a key already
    * there, in any state, is left alone).
@@ -286,6 +308,18 @@ export const jobsRepository = {
       .groupBy(['queue', 'state'])
       .execute();
     return rows.map((r) => ({ queue: r.queue, state: r.state, count: Number(r.n) }));
+  },
+
+  /** Deletes the unfinished jobs of a queue with these keys (their work was deleted); returns how many. */
+  async cancel(db: Db, queue: string, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const r = await db
+      .deleteFrom('jobs')
+      .where('queue', '=', queue)
+      .where('key', '=', sql<string>`any(${[...keys]}::text[])`)
+      .where('state', 'in', ['pending', 'running'])
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   },
 
   /** Deletes finished jobs older than `days` (their keys may then be enqueued again). */

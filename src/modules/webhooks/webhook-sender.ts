@@ -16,7 +16,7 @@ import { type Backoff, backoffMs } from '../../lib/backoff.js';
 import { coalesced } from '../../lib/coalesce.js';
 import { systemContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
-import { type JobContext, RetryJobError } from '../jobs/job-runner.js';
+import { type JobContext, LeaseLostError, RetryJobError } from '../jobs/job-runner.js';
 import { OutboundError, type OutboundFetch } from '../outbound/outbound-fetch.js';
 import type { SecretsService } from '../secrets/secrets.service.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
@@ -86,10 +86,17 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const found = await repo.loadForSending(db, ids);
     return ids.map((id) => found.get(id));
   });
-  const record = coalesced(async (outcomes: readonly AttemptOutcome[]) => {
-    const failing = await repo.recordAttempts(db, outcomes, new Date(now() - policy.disableAfterMs));
+  // Attempts are recorded in batches, each with the completion of the jobs it settles (one worker
+  // per runner: the batch's lease owner is the first's); answers whether the job was completed.
+  const record = coalesced(async (batch: ReadonlyArray<{ outcome: AttemptOutcome; worker: string }>) => {
+    const { completed, failing } = await repo.recordAttempts(
+      db,
+      batch.map((b) => b.outcome),
+      new Date(now() - policy.disableAfterMs),
+      batch[0]?.worker ?? '',
+    );
     for (const endpoint of failing) void disable(endpoint);
-    return outcomes.map(() => undefined);
+    return batch.map((b) => b.outcome.jobId !== null && completed.has(b.outcome.jobId));
   });
 
   /** Disables an endpoint failing for too long: audited, and announced to the tenant's other endpoints. */
@@ -181,7 +188,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
   }
 
   /** The handler of one delivery's job. */
-  return async function deliver(ctx: JobContext): Promise<void> {
+  return async function deliver(ctx: JobContext): Promise<void | 'completed'> {
     const d = await load(ctx.job.key);
     // Gone with its endpoint, or already settled (a job run again after its outcome was written).
     if (d?.state !== 'pending') return;
@@ -205,18 +212,26 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
         nextAttemptAt = new Date(now() + wait);
       }
     }
-    await record({
-      deliveryId: d.id,
-      number: d.attempts + 1,
-      startedAt,
-      durationMs,
-      outcome: result.outcome,
-      httpStatus: result.httpStatus,
-      error: result.error,
-      responseExcerpt: result.excerpt,
-      nextAttemptAt,
+    const completed = await record({
+      worker: ctx.worker,
+      outcome: {
+        deliveryId: d.id,
+        // settled: its job is completed with the record; to be retried: the runner reschedules it
+        jobId: nextAttemptAt ? null : ctx.job.id,
+        number: d.attempts + 1,
+        startedAt,
+        durationMs,
+        outcome: result.outcome,
+        httpStatus: result.httpStatus,
+        error: result.error,
+        responseExcerpt: result.excerpt,
+        nextAttemptAt,
+      },
     });
     deps.metrics?.attempt(result.outcome, result.httpStatus, durationMs);
     if (nextAttemptAt) throw new RetryJobError(result.error ?? 'retry', nextAttemptAt.getTime() - now());
+    // Not completed: another worker took the job over (its lease ran out); it will send it again.
+    if (!completed) throw new LeaseLostError(ctx.job.id);
+    return 'completed';
   };
 }

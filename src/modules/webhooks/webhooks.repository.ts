@@ -3,9 +3,9 @@
  * outbox insert of a change, the load of a delivery, the record of attempts — are one statement each
  * and run as named prepared statements; the rest is plain Kysely.
  *
- * The outbox statement and the redelivery write the delivery's job row into `jobs` themselves (the
- * queue `webhook.delivery`, keyed by the delivery's id), so that a change enqueues its events, their
- * deliveries and their jobs in one round trip inside its own transaction.
+ * The outbox statement enqueues each delivery's job (queue `webhook.delivery`, keyed by the delivery's
+ * id) and the record of attempts completes the jobs it settles, with the statements the jobs
+ * repository hands out (`enqueueSql`, `completeSql`): one round trip each.
  */
 import { type Selectable, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
@@ -14,6 +14,7 @@ import { timeIdPage } from '../../db/keyset.js';
 import { prepared } from '../../db/prepared.js';
 import type { WebhookEndpoint } from '../../generated/kysely/types.js';
 import type { TimeIdPosition } from '../../lib/cursor.js';
+import { jobsRepository } from '../jobs/jobs.repository.js';
 
 /** The job queue of deliveries. */
 export const DELIVERY_QUEUE = 'webhook.delivery';
@@ -94,6 +95,8 @@ export interface DeliveryToSend {
 /** One attempt's outcome, as the delivery worker records it. */
 export interface AttemptOutcome {
   readonly deliveryId: string;
+  /** The delivery's job, to be completed with the record (null: it is to be retried). */
+  readonly jobId: string | null;
   readonly number: number;
   readonly startedAt: Date;
   readonly durationMs: number;
@@ -183,9 +186,7 @@ const ENQUEUE = prepared(
           SELECT gen_random_uuid(), w.tenant_id, w.endpoint_id, w.id FROM wanted w JOIN events ev ON ev.id = w.id
           RETURNING id
         ), jobs AS (
-          INSERT INTO jobs (id, queue, key, max_attempts)
-          SELECT gen_random_uuid(), ${p.queue}, d.id::text, ${p.maxAttempts} FROM deliveries d
-          RETURNING id
+          ${jobsRepository.enqueueSql(p.queue, sql`SELECT d.id::text FROM deliveries d`, p.maxAttempts)}
         )
         SELECT count(*)::text AS deliveries FROM jobs`,
     ),
@@ -240,9 +241,14 @@ const RECORD = prepared(
       excerpts: (string | null)[];
       nextAt: (Date | null)[];
       disableBefore: Date;
+      doneJobIds: string[];
+      worker: string;
     },
   ) =>
-    raw<{ endpoint_id: string; tenant_id: string; url: string; failing_since: Date }>(
+    raw<{
+      done: string[];
+      failing: Array<{ endpoint_id: string; tenant_id: string; url: string; failing_since: string }>;
+    }>(
       db,
       sql`WITH o AS (
           SELECT * FROM unnest(${p.deliveryIds}::uuid[], ${p.numbers}::int[], ${p.startedAt}::timestamptz[],
@@ -275,10 +281,14 @@ const RECORD = prepared(
              SET failing_since = CASE WHEN per.ok THEN NULL ELSE per.since END
             FROM per
            WHERE e.id = per.endpoint_id AND (per.ok = (e.failing_since IS NOT NULL))
+        ), done AS (
+          ${jobsRepository.completeSql(p.doneJobIds, p.worker)}
         )
-        SELECT e.id AS endpoint_id, e.tenant_id, e.url, e.failing_since
-          FROM per JOIN webhook_endpoints e ON e.id = per.endpoint_id
-         WHERE NOT per.ok AND e.enabled AND e.failing_since < ${p.disableBefore}`,
+        SELECT (SELECT coalesce(json_agg(id), '[]') FROM done) AS done,
+               (SELECT coalesce(json_agg(json_build_object('endpoint_id', e.id, 'tenant_id', e.tenant_id,
+                                                           'url', e.url, 'failing_since', e.failing_since)), '[]')
+                  FROM per JOIN webhook_endpoints e ON e.id = per.endpoint_id
+                 WHERE NOT per.ok AND e.enabled AND e.failing_since < ${p.disableBefore}) AS failing`,
     ),
 );
 
@@ -423,19 +433,17 @@ export const webhooksRepository = {
 
   /** Deletes the endpoint, its deliveries and attempts (cascade) and their unfinished jobs. */
   async deleteEndpoint(tx: Tx, id: string): Promise<void> {
-    await tx
-      .deleteFrom('jobs')
-      .where('queue', '=', DELIVERY_QUEUE)
-      .where('state', 'in', ['pending', 'running'])
-      .where(
-        'key',
-        'in',
-        tx
-          .selectFrom('webhook_deliveries')
-          .select(sql<string>`id::text`.as('key'))
-          .where('endpoint_id', '=', id),
-      )
+    const pending = await tx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('endpoint_id', '=', id)
+      .where('state', '=', sql.lit('pending'))
       .execute();
+    await jobsRepository.cancel(
+      tx,
+      DELIVERY_QUEUE,
+      pending.map((d) => d.id),
+    );
     await tx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
   },
 
@@ -465,10 +473,9 @@ export const webhooksRepository = {
       .insertInto('webhook_deliveries')
       .values({ id, tenant_id: p.tenantId, endpoint_id: p.endpointId, event_id: p.eventId })
       .execute();
-    await tx
-      .insertInto('jobs')
-      .values({ id: uuidv7(), queue: DELIVERY_QUEUE, key: id, max_attempts: DELIVERY_MAX_ATTEMPTS })
-      .execute();
+    await jobsRepository.enqueue(tx, [
+      { queue: DELIVERY_QUEUE, key: id, maxAttempts: DELIVERY_MAX_ATTEMPTS },
+    ]);
     return id;
   },
 
@@ -514,9 +521,13 @@ export const webhooksRepository = {
     );
   },
 
-  /** Records attempts (see RECORD); returns the endpoints failing since before `disableBefore`. */
-  async recordAttempts(db: Db, outcomes: readonly AttemptOutcome[], disableBefore: Date) {
-    const rows = await RECORD.execute(db, {
+  /**
+   * Records attempts (see RECORD) and completes the jobs of the settled ones (`jobId`, under
+   * `worker`'s lease); returns the jobs it completed and the endpoints failing since before
+   * `disableBefore`.
+   */
+  async recordAttempts(db: Db, outcomes: readonly AttemptOutcome[], disableBefore: Date, worker: string) {
+    const row = await RECORD.first(db, {
       deliveryIds: outcomes.map((o) => o.deliveryId),
       numbers: outcomes.map((o) => o.number),
       startedAt: outcomes.map((o) => o.startedAt),
@@ -527,13 +538,18 @@ export const webhooksRepository = {
       excerpts: outcomes.map((o) => o.responseExcerpt),
       nextAt: outcomes.map((o) => o.nextAttemptAt),
       disableBefore,
+      doneJobIds: outcomes.flatMap((o) => (o.jobId ? [o.jobId] : [])),
+      worker,
     });
-    return rows.map((r) => ({
-      endpointId: r.endpoint_id,
-      tenantId: r.tenant_id,
-      url: r.url,
-      failingSince: r.failing_since,
-    }));
+    return {
+      completed: new Set(row?.done ?? []),
+      failing: (row?.failing ?? []).map((r) => ({
+        endpointId: r.endpoint_id,
+        tenantId: r.tenant_id,
+        url: r.url,
+        failingSince: new Date(r.failing_since),
+      })),
+    };
   },
 
   /** A delivery that will not be sent (its endpoint was disabled): failed, without an attempt. */
