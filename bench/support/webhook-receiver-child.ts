@@ -50,7 +50,9 @@ for (let i = 0; i < count; i += 1) {
 }
 
 process.on('message', (m: { id: number; type: string; secrets?: string[] }) => {
-  if (m.type === 'secrets') m.secrets?.forEach((s, i) => ((receivers[i] as Receiver).secret = s));
+  if (m.type === 'secrets') {
+    for (const [i, secret] of (m.secrets ?? []).entries()) (receivers[i] as Receiver).secret = secret;
+  }
   if (m.type === 'reset')
     for (const r of receivers) Object.assign(r, { requests: 0, ids: new Set(), verified: 0, failed: 0 });
   if (m.type === 'close') {

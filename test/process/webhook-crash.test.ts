@@ -120,7 +120,9 @@ describe('webhook deliveries across a crash', () => {
     expect(receiver.received.every((r) => r.verifiedBy.length === 1)).toBe(true);
     // at least once: the calls cut short by the crash may have arrived twice; de-duplicated by id, once each
     expect(received.length).toBeGreaterThanOrEqual(EVENTS);
-    const drafts = new Set(receiver.received.map((r) => (r.payload?.data as { version: number }).version));
+    const drafts = new Set(
+      receiver.received.map((r) => (r.payload?.data as { version: number } | undefined)?.version),
+    );
     expect(drafts.size).toBe(EVENTS);
   });
 });

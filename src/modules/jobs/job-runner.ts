@@ -32,6 +32,7 @@ export interface JobContext {
  * Runs a job. Returns `'completed'` when the handler itself marked its job done in a statement that
  * has committed (`jobsRepository.completeSql` inside its own statement): the runner then leaves it.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: most handlers return nothing; one may say 'completed'
 export type JobHandler = (ctx: JobContext) => Promise<void | 'completed'>;
 
 /** Thrown by a handler for a failure that another attempt cannot fix. */

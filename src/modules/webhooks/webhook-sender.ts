@@ -188,7 +188,7 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
   }
 
   /** The handler of one delivery's job. */
-  return async function deliver(ctx: JobContext): Promise<void | 'completed'> {
+  return async function deliver(ctx: JobContext): Promise<undefined | 'completed'> {
     const d = await load(ctx.job.key);
     // Gone with its endpoint, or already settled (a job run again after its outcome was written).
     if (d?.state !== 'pending') return;
