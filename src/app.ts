@@ -16,6 +16,7 @@ import { deploymentsRoutes } from './modules/forwarding/deployments.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { meRoutes } from './modules/me/me.routes.js';
 import { orgsRoutes } from './modules/orgs/orgs.routes.js';
+import { plansRoutes } from './modules/plans/plans.routes.js';
 import { ssoBulkRoutes } from './modules/sso-versions/sso-bulk.routes.js';
 import { ssoVersionsRoutes } from './modules/sso-versions/sso-versions.routes.js';
 import { tenantsRoutes } from './modules/tenants/tenants.routes.js';
@@ -98,6 +99,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(discoveryRoutes, { discovery: container.discovery });
   await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
   await app.register(ssoBulkRoutes, { bulk: container.ssoBulk });
+  await app.register(plansRoutes, { plans: container.plans });
   await app.register(deploymentsRoutes, { deployments: container.deployments });
   await app.register(findingsRoutes, { findings: container.findings });
   await app.register(watchRoutes, { watch: container.watch, findings: container.findings });

@@ -31,6 +31,7 @@ import {
   isHostAllowlisted,
 } from './modules/outbound/address-policy.js';
 import { createOutboundFetch, type OutboundClient } from './modules/outbound/outbound-client.js';
+import { createPlansService } from './modules/plans/plans.service.js';
 import { createSecretsService } from './modules/secrets/secrets.service.js';
 import { createSsoBulkService } from './modules/sso-versions/sso-bulk.service.js';
 import { createSsoValidator } from './modules/sso-versions/sso-validation.js';
@@ -149,6 +150,17 @@ export function createContainer(input: ContainerInput) {
       (await ssoVersionsRepository.latestApproved(on, orgId))?.number ?? null,
   });
   const ssoBulk = createSsoBulkService({ db, change, orgs, versions: ssoVersions, logger });
+  const plans = createPlansService({
+    db,
+    change,
+    orgs,
+    secrets,
+    validator: ssoValidator,
+    versions: ssoVersions,
+    allowHttp: config.outbound.allowHttp,
+    ttlSeconds: config.planTtlSeconds,
+    logger,
+  });
 
   // Background work other than forwarding runs on one job queue; the watch (issue 17) is its first
   // user: rounds of discovery and local checks, turned into findings.
@@ -255,6 +267,7 @@ export function createContainer(input: ContainerInput) {
     discovery,
     ssoVersions,
     ssoBulk,
+    plans,
     forwarder,
     deployments,
     jobs,

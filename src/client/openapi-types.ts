@@ -571,6 +571,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan a desired-state document: per org noop, draft (with the diff), blocked or error
+         * @description Nothing is drafted: the plan says what POST /v1/plans/{id}/apply would do, and is kept for PLAN_TTL_SECONDS. Secrets appear only as fingerprints.
+         *
+         *     Roles: editor.
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A plan, and after apply each org’s result
+         * @description Roles: admin, editor, approver, auditor.
+         */
+        get: operations["getPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create exactly the planned drafts (one transaction per org); optionally approve them
+         * @description An org whose newest version moved since the plan is refused with 409 for that org alone (its `result`). Applying twice answers the first result.
+         *
+         *     Roles: editor.
+         */
+        post: operations["applyPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sso/desired-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest version of each org as a desired-state document (secrets as {"keep": true})
+         * @description A plan of this document changes nothing.
+         *
+         *     Roles: admin, editor, approver, auditor.
+         */
+        get: operations["exportDesiredState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org}/deployments": {
         parameters: {
             query?: never;
@@ -4180,6 +4266,602 @@ export interface operations {
                                     detail: string;
                                 }[];
                             } | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The desired SSO state of a set of orgs */
+                    document: {
+                        entries: {
+                            /** @description Org slugs (or ids) */
+                            orgs?: string[];
+                            /** @description A label selector, e.g. `env=prod,region=eu`: the orgs with all of these labels */
+                            selector?: string;
+                            /** @description Why this version exists (shown in the timeline and the audit trail) */
+                            note?: string;
+                            /** @description The SSO content the orgs should have: `kind` and Cognigy’s fields, as for a draft (each org's result is validated like one). String values may contain {org.slug}, {org.id}, {org.name}, {org.labels.<key>} and {cognigy.organisationId}. */
+                            sso: {
+                                kind: "oidc" | "saml" | "disabled";
+                                /** @description Write-only: the client secret, or {"keep": true} to carry the org’s current one over */
+                                idpClientSecret?: string | {
+                                    /** @enum {boolean} */
+                                    keep: true;
+                                };
+                                decryptionPrivateKey?: (string | {
+                                    /** @enum {boolean} */
+                                    keep: true;
+                                }) | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description UUID
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        id: string;
+                        /** @description SHA-256 of what the plan would do, org by org */
+                        hash: string;
+                        state: "planned" | "applying" | "applied";
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: {
+                            id: string | null;
+                            name: string;
+                        };
+                        /** Format: date-time */
+                        expiresAt: string;
+                        appliedAt: string | null;
+                        appliedBy: {
+                            id: string | null;
+                            name: string;
+                        } | null;
+                        totals: {
+                            noop: number;
+                            draft: number;
+                            blocked: number;
+                            error: number;
+                        };
+                        /** @description Problems of the document that concern no single org */
+                        errors: {
+                            pointer: string;
+                            detail: string;
+                        }[];
+                        orgs: {
+                            org: {
+                                id: string | null;
+                                /** @description As the document names it */
+                                slug: string;
+                            };
+                            /** @description The document’s entries that select this org */
+                            entries: number[];
+                            action: "noop" | "draft" | "blocked" | "error";
+                            baseVersion: number | null;
+                            /** @description Field by field against the newest version */
+                            changes: {
+                                field: string;
+                                before: unknown;
+                                after: unknown;
+                                /** @description A secret: before and after are fingerprints */
+                                secret: boolean;
+                            }[];
+                            summary: string[];
+                            validation: {
+                                status: "pass" | "warn" | "fail";
+                                /** Format: date-time */
+                                checkedAt: string;
+                                checkedBy: {
+                                    id: string | null;
+                                    name: string;
+                                };
+                                /** @description Every check with a sentence a person understands */
+                                checks: {
+                                    name: string;
+                                    status: "pass" | "warn" | "fail" | "skip";
+                                    message: string;
+                                    details?: {
+                                        [key: string]: unknown;
+                                    };
+                                }[];
+                                discovery: {
+                                    issuer: {
+                                        /** @description As sent */
+                                        requested: string;
+                                        /** @description The document’s issuer, exactly: the value to forward */
+                                        discovered: string | null;
+                                    };
+                                    metadata: {
+                                        issuer: string | null;
+                                        authorization_endpoint: string | null;
+                                        token_endpoint: string | null;
+                                        jwks_uri: string | null;
+                                        userinfo_endpoint: string | null;
+                                        end_session_endpoint: string | null;
+                                        response_types_supported: string[] | null;
+                                        id_token_signing_alg_values_supported: string[] | null;
+                                        token_endpoint_auth_methods_supported: string[] | null;
+                                        scopes_supported: string[] | null;
+                                    } | null;
+                                    evidence: {
+                                        /** @description SHA-256 (hex) of the discovery document as received */
+                                        documentSha256: string;
+                                        jwksKeyIds: string[];
+                                    } | null;
+                                    /** Format: date-time */
+                                    checkedAt: string;
+                                    durationMs: number;
+                                    /** @description The discovery document came from the cache */
+                                    cached: boolean;
+                                } | null;
+                            } | null;
+                            /** @description Why the action is `error`: pointers into the request */
+                            errors: {
+                                pointer: string;
+                                detail: string;
+                            }[];
+                            result?: {
+                                /** @description 201 drafted, 409 the org moved since the plan, … */
+                                status: number;
+                                version: number | null;
+                                approved: boolean;
+                                problem: {
+                                    code: string;
+                                    detail: string;
+                                    errors?: {
+                                        pointer: string;
+                                        detail: string;
+                                    }[];
+                                } | null;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Plan id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description UUID
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        id: string;
+                        /** @description SHA-256 of what the plan would do, org by org */
+                        hash: string;
+                        state: "planned" | "applying" | "applied";
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: {
+                            id: string | null;
+                            name: string;
+                        };
+                        /** Format: date-time */
+                        expiresAt: string;
+                        appliedAt: string | null;
+                        appliedBy: {
+                            id: string | null;
+                            name: string;
+                        } | null;
+                        totals: {
+                            noop: number;
+                            draft: number;
+                            blocked: number;
+                            error: number;
+                        };
+                        /** @description Problems of the document that concern no single org */
+                        errors: {
+                            pointer: string;
+                            detail: string;
+                        }[];
+                        orgs: {
+                            org: {
+                                id: string | null;
+                                /** @description As the document names it */
+                                slug: string;
+                            };
+                            /** @description The document’s entries that select this org */
+                            entries: number[];
+                            action: "noop" | "draft" | "blocked" | "error";
+                            baseVersion: number | null;
+                            /** @description Field by field against the newest version */
+                            changes: {
+                                field: string;
+                                before: unknown;
+                                after: unknown;
+                                /** @description A secret: before and after are fingerprints */
+                                secret: boolean;
+                            }[];
+                            summary: string[];
+                            validation: {
+                                status: "pass" | "warn" | "fail";
+                                /** Format: date-time */
+                                checkedAt: string;
+                                checkedBy: {
+                                    id: string | null;
+                                    name: string;
+                                };
+                                /** @description Every check with a sentence a person understands */
+                                checks: {
+                                    name: string;
+                                    status: "pass" | "warn" | "fail" | "skip";
+                                    message: string;
+                                    details?: {
+                                        [key: string]: unknown;
+                                    };
+                                }[];
+                                discovery: {
+                                    issuer: {
+                                        /** @description As sent */
+                                        requested: string;
+                                        /** @description The document’s issuer, exactly: the value to forward */
+                                        discovered: string | null;
+                                    };
+                                    metadata: {
+                                        issuer: string | null;
+                                        authorization_endpoint: string | null;
+                                        token_endpoint: string | null;
+                                        jwks_uri: string | null;
+                                        userinfo_endpoint: string | null;
+                                        end_session_endpoint: string | null;
+                                        response_types_supported: string[] | null;
+                                        id_token_signing_alg_values_supported: string[] | null;
+                                        token_endpoint_auth_methods_supported: string[] | null;
+                                        scopes_supported: string[] | null;
+                                    } | null;
+                                    evidence: {
+                                        /** @description SHA-256 (hex) of the discovery document as received */
+                                        documentSha256: string;
+                                        jwksKeyIds: string[];
+                                    } | null;
+                                    /** Format: date-time */
+                                    checkedAt: string;
+                                    durationMs: number;
+                                    /** @description The discovery document came from the cache */
+                                    cached: boolean;
+                                } | null;
+                            } | null;
+                            /** @description Why the action is `error`: pointers into the request */
+                            errors: {
+                                pointer: string;
+                                detail: string;
+                            }[];
+                            result?: {
+                                /** @description 201 drafted, 409 the org moved since the plan, … */
+                                status: number;
+                                version: number | null;
+                                approved: boolean;
+                                problem: {
+                                    code: string;
+                                    detail: string;
+                                    errors?: {
+                                        pointer: string;
+                                        detail: string;
+                                    }[];
+                                } | null;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description Plan id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Also approve each draft in the same transaction (an approver other than the plan’s author; four eyes as everywhere) */
+                    approve?: boolean;
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description UUID
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        id: string;
+                        /** @description SHA-256 of what the plan would do, org by org */
+                        hash: string;
+                        state: "planned" | "applying" | "applied";
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy: {
+                            id: string | null;
+                            name: string;
+                        };
+                        /** Format: date-time */
+                        expiresAt: string;
+                        appliedAt: string | null;
+                        appliedBy: {
+                            id: string | null;
+                            name: string;
+                        } | null;
+                        totals: {
+                            noop: number;
+                            draft: number;
+                            blocked: number;
+                            error: number;
+                        };
+                        /** @description Problems of the document that concern no single org */
+                        errors: {
+                            pointer: string;
+                            detail: string;
+                        }[];
+                        orgs: {
+                            org: {
+                                id: string | null;
+                                /** @description As the document names it */
+                                slug: string;
+                            };
+                            /** @description The document’s entries that select this org */
+                            entries: number[];
+                            action: "noop" | "draft" | "blocked" | "error";
+                            baseVersion: number | null;
+                            /** @description Field by field against the newest version */
+                            changes: {
+                                field: string;
+                                before: unknown;
+                                after: unknown;
+                                /** @description A secret: before and after are fingerprints */
+                                secret: boolean;
+                            }[];
+                            summary: string[];
+                            validation: {
+                                status: "pass" | "warn" | "fail";
+                                /** Format: date-time */
+                                checkedAt: string;
+                                checkedBy: {
+                                    id: string | null;
+                                    name: string;
+                                };
+                                /** @description Every check with a sentence a person understands */
+                                checks: {
+                                    name: string;
+                                    status: "pass" | "warn" | "fail" | "skip";
+                                    message: string;
+                                    details?: {
+                                        [key: string]: unknown;
+                                    };
+                                }[];
+                                discovery: {
+                                    issuer: {
+                                        /** @description As sent */
+                                        requested: string;
+                                        /** @description The document’s issuer, exactly: the value to forward */
+                                        discovered: string | null;
+                                    };
+                                    metadata: {
+                                        issuer: string | null;
+                                        authorization_endpoint: string | null;
+                                        token_endpoint: string | null;
+                                        jwks_uri: string | null;
+                                        userinfo_endpoint: string | null;
+                                        end_session_endpoint: string | null;
+                                        response_types_supported: string[] | null;
+                                        id_token_signing_alg_values_supported: string[] | null;
+                                        token_endpoint_auth_methods_supported: string[] | null;
+                                        scopes_supported: string[] | null;
+                                    } | null;
+                                    evidence: {
+                                        /** @description SHA-256 (hex) of the discovery document as received */
+                                        documentSha256: string;
+                                        jwksKeyIds: string[];
+                                    } | null;
+                                    /** Format: date-time */
+                                    checkedAt: string;
+                                    durationMs: number;
+                                    /** @description The discovery document came from the cache */
+                                    cached: boolean;
+                                } | null;
+                            } | null;
+                            /** @description Why the action is `error`: pointers into the request */
+                            errors: {
+                                pointer: string;
+                                detail: string;
+                            }[];
+                            result?: {
+                                /** @description 201 drafted, 409 the org moved since the plan, … */
+                                status: number;
+                                version: number | null;
+                                approved: boolean;
+                                problem: {
+                                    code: string;
+                                    detail: string;
+                                    errors?: {
+                                        pointer: string;
+                                        detail: string;
+                                    }[];
+                                } | null;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDesiredState: {
+        parameters: {
+            query?: {
+                /** @description Only orgs with these labels */
+                selector?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The desired SSO state of a set of orgs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entries: {
+                            /** @description Org slugs (or ids) */
+                            orgs?: string[];
+                            /** @description A label selector, e.g. `env=prod,region=eu`: the orgs with all of these labels */
+                            selector?: string;
+                            /** @description Why this version exists (shown in the timeline and the audit trail) */
+                            note?: string;
+                            /** @description The SSO content the orgs should have: `kind` and Cognigy’s fields, as for a draft (each org's result is validated like one). String values may contain {org.slug}, {org.id}, {org.name}, {org.labels.<key>} and {cognigy.organisationId}. */
+                            sso: {
+                                kind: "oidc" | "saml" | "disabled";
+                                /** @description Write-only: the client secret, or {"keep": true} to carry the org’s current one over */
+                                idpClientSecret?: string | {
+                                    /** @enum {boolean} */
+                                    keep: true;
+                                };
+                                decryptionPrivateKey?: (string | {
+                                    /** @enum {boolean} */
+                                    keep: true;
+                                }) | null;
+                            } & {
+                                [key: string]: unknown;
+                            };
                         }[];
                     };
                 };

@@ -41,6 +41,8 @@ export interface Config {
   readonly authFailures: { readonly limit: number; readonly windowSeconds: number };
   /** How long a verified API key is trusted without a database read (0: never); bounds revocation delay. */
   readonly authCacheTtlMs: number;
+  /** How long a plan of SSO as code is kept (issue 19): apply it within this time, or plan again. */
+  readonly planTtlSeconds: number;
   /** Forwarding approved versions to Cognigy (§6). */
   readonly forwarding: {
     /** Run the forwarding worker in this process. */
@@ -189,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       AUTH_FAILURE_LIMIT: num({ default: 20 }),
       AUTH_FAILURE_WINDOW_SECONDS: num({ default: 60 }),
       AUTH_CACHE_TTL_SECONDS: num({ default: 5 }),
+      PLAN_TTL_SECONDS: num({ default: 3600 }),
       FORWARDING_WORKER: bool({ default: true }),
       FORWARDING_CONCURRENCY: num({ default: 64 }),
       FORWARDING_PER_API_BASE: num({ default: 16 }),
@@ -281,6 +284,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     problems.push('AUTH_CACHE_TTL_SECONDS must be a whole number from 0 (no cache) to 300');
   }
+  if (
+    !Number.isInteger(cleaned.PLAN_TTL_SECONDS) ||
+    cleaned.PLAN_TTL_SECONDS < 60 ||
+    cleaned.PLAN_TTL_SECONDS > 7 * 24 * 3600
+  ) {
+    problems.push('PLAN_TTL_SECONDS must be a whole number from 60 to 604800 (7 days)');
+  }
   const isProduction = cleaned.NODE_ENV === 'production';
   if (isProduction) {
     if (!cleaned.DATABASE_URL) problems.push('DATABASE_URL is required in production (NODE_ENV=production)');
@@ -327,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowSeconds: cleaned.AUTH_FAILURE_WINDOW_SECONDS,
     }),
     authCacheTtlMs: cleaned.AUTH_CACHE_TTL_SECONDS * 1000,
+    planTtlSeconds: cleaned.PLAN_TTL_SECONDS,
     forwarding: Object.freeze({
       worker: cleaned.FORWARDING_WORKER,
       concurrency: cleaned.FORWARDING_CONCURRENCY,

@@ -36,6 +36,10 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
         { name: 'orgs', description: 'Customer organisations and their Cognigy target' },
         { name: 'sso', description: 'SSO versions of an org: drafts, review, diff, rollback; bulk changes' },
         {
+          name: 'sso as code',
+          description: 'Plan and apply a desired-state document across many orgs; export the current state',
+        },
+        {
           name: 'deployments',
           description: 'Forwarding of approved versions to Cognigy, with every attempt',
         },

@@ -10,65 +10,36 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatBytes } from '../../src/cli/csso/progress.js';
 import { samlDraft } from '../modules/sso-versions/sso-support.js';
-import { assertCssoBuilt, runCsso } from '../support/csso.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import {
-  cleanUpProcesses,
-  makeTempDir,
-  PROJECT_ROOT,
-  type ServiceProcess,
-  spawnService,
-  waitForReady,
-} from '../support/process.js';
+import { type CssoWorld, loginCsso, runCsso, startCssoWorld, stopCssoWorld } from '../support/csso.js';
+import { PROJECT_ROOT, type ServiceProcess } from '../support/process.js';
 import { call } from '../support/rollout.js';
 
-const PLATFORM_KEY = 'csso-cli-platform-key-0123456789abcdefghijkl';
-const KEYRING = `cssocli-1:${Buffer.alloc(32, 9).toString('base64')}`;
-
-let database: TestDatabase;
+let world: CssoWorld;
 let dir: string;
 let service: ServiceProcess;
-let keys: { admin: string; editor: string; approver: string };
+let keys: CssoWorld['keys'];
 /** A home whose csso is logged in as the approver. */
 let approverHome: string;
 
 beforeAll(async () => {
-  assertCssoBuilt();
-  database = await createTestDatabase('csso');
-  dir = await makeTempDir('csso');
-  service = await spawnService({
-    DATABASE_URL: database.url,
-    ENCRYPTION_KEYS: KEYRING,
-    BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-    DATA_DIR: join(dir, 'data'),
-    FORWARDING_WORKER: 'false',
-  });
-  await waitForReady(service, 90_000);
-  const tenant = await call(service, 'POST', '/v1/tenants', PLATFORM_KEY, { slug: 'cli', name: 'CLI' });
-  const admin: string = tenant.adminKey.token;
-  const key = async (roles: string[]) =>
-    (await call(service, 'POST', '/v1/api-keys', admin, { name: roles.join('+'), roles })).token as string;
-  keys = { admin, editor: await key(['editor']), approver: await key(['approver']) };
+  world = await startCssoWorld('csso', 'cli');
+  ({ dir, service, keys } = world);
   for (const [slug, labels] of [
     ['acme', { env: 'prod', region: 'eu' }],
     ['globex', { env: 'prod', region: 'us' }],
     ['initech', { env: 'dev', region: 'eu' }],
   ] as const) {
-    await call(service, 'POST', '/v1/orgs', admin, { slug, name: `${slug} Inc`, labels });
+    await call(service, 'POST', '/v1/orgs', keys.admin, { slug, name: `${slug} Inc`, labels });
   }
   await call(service, 'POST', '/v1/orgs/acme/sso/versions', keys.editor, {
     kind: 'disabled',
     baseVersion: 0,
   });
   approverHome = join(dir, 'approver');
-  const login = await runCsso(approverHome, ['login', '--url', service.url, '--api-key', keys.approver]);
-  if (login.code !== 0) throw new Error(`csso login failed: ${login.stderr}`);
+  await loginCsso(approverHome, world, keys.approver);
 }, 120_000);
 
-afterAll(async () => {
-  await cleanUpProcesses();
-  await database?.drop();
-});
+afterAll(() => stopCssoWorld(world));
 
 describe('csso login and logout', () => {
   test('login checks the key (GET /v1/me) and keeps URL and key in a file of mode 0600 in a folder of 0700', async () => {

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 86_400,
       authFailures: { limit: 20, windowSeconds: 60 },
       authCacheTtlMs: 5000,
+      planTtlSeconds: 3600,
       forwarding: {
         worker: true,
         concurrency: 64,
@@ -109,6 +110,7 @@ describe('loadConfig', () => {
       AUTH_FAILURE_LIMIT: '5',
       AUTH_FAILURE_WINDOW_SECONDS: '30',
       AUTH_CACHE_TTL_SECONDS: '0',
+      PLAN_TTL_SECONDS: '120',
       FORWARDING_WORKER: 'false',
       FORWARDING_CONCURRENCY: '8',
       FORWARDING_PER_API_BASE: '2',
@@ -160,6 +162,7 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 60,
       authFailures: { limit: 5, windowSeconds: 30 },
       authCacheTtlMs: 0,
+      planTtlSeconds: 120,
       forwarding: {
         worker: false,
         concurrency: 8,
@@ -284,6 +287,12 @@ describe('loadConfig', () => {
     expectRefused({ AUTH_CACHE_TTL_SECONDS: value }, 'AUTH_CACHE_TTL_SECONDS');
   });
 
+  it.each(['59', '604801', '90.5'])(
+    'refuses PLAN_TTL_SECONDS=%s (60 s to 7 days, whole seconds)',
+    (value) => {
+      expectRefused({ PLAN_TTL_SECONDS: value }, 'PLAN_TTL_SECONDS');
+    },
+  );
   it.each([
     'WEBHOOK_CONCURRENCY',
     'WEBHOOK_TIMEOUT_MS',

@@ -93,6 +93,13 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
     valid: () => ({ selector: { orgs: ['target-org'] } }),
   },
   { method: 'POST', path: '/v1/orgs/{org}/deployments/{id}/retry', role: 'approver' },
+  {
+    method: 'POST',
+    path: '/v1/plans',
+    role: 'editor',
+    valid: () => ({ document: { entries: [{ orgs: ['target-org'], sso: { kind: 'disabled' } }] } }),
+  },
+  { method: 'POST', path: '/v1/plans/{id}/apply', role: 'editor', valid: () => ({ approve: false }) },
   { method: 'POST', path: '/v1/orgs/{org}/watch/run', role: 'editor' },
   { method: 'PUT', path: '/v1/orgs/{org}/watch', valid: () => ({ credentialProbe: true }) },
   { method: 'POST', path: '/v1/webhooks', valid: () => ({ url: 'https://hooks.example.com/new' }) },

@@ -190,6 +190,18 @@ describe('a Cognigy API key given to the service', () => {
       selector: { orgs: [org.slug] },
       overrideReason: 'offline',
     });
+    // SSO as code: a plan with the secret in its document, applied; the export of the result.
+    const planned = await call('POST', '/v1/plans', editor.token, {
+      document: {
+        entries: [
+          { orgs: [org.slug], sso: { ...oidc, idpClientId: 'c4', idpClientSecret: CLIENT_SECRET } },
+          { orgs: ['no-such-org'], sso: { kind: 'oidc', idpIssuer: `https://${CLIENT_SECRET}@x.example` } },
+        ],
+      },
+    });
+    await call('GET', `/v1/plans/${planned.json().id}`, auditor.token);
+    await call('POST', `/v1/plans/${planned.json().id}/apply`, editor.token, {});
+    await call('GET', '/v1/sso/desired-state', auditor.token);
     // … and error paths that might echo it
     await call('POST', versions, editor.token, {
       ...oidc,

@@ -6,7 +6,16 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from './process.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import {
+  cleanUpProcesses,
+  makeTempDir,
+  PROJECT_ROOT,
+  type ServiceProcess,
+  spawnService,
+  waitForReady,
+} from './process.js';
+import { call } from './rollout.js';
 
 export const CSSO_MAIN = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'csso', 'main.js');
 
@@ -76,4 +85,59 @@ export function runCsso(
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A service process for csso to talk to, on a database of its own, with a tenant and its keys. */
+export interface CssoWorld {
+  readonly database: TestDatabase;
+  /** A temporary folder (homes, documents), removed by `cleanUpProcesses()`. */
+  readonly dir: string;
+  readonly service: ServiceProcess;
+  readonly keys: { readonly admin: string; readonly editor: string; readonly approver: string };
+}
+
+const PLATFORM_KEY = 'csso-tests-platform-key-0123456789abcdefghij';
+
+/**
+ * Starts the service (no forwarding worker) with `env` added, creates the tenant `tenant` and an
+ * editor's and an approver's key. Stop it with `stopCssoWorld`.
+ */
+export async function startCssoWorld(
+  label: string,
+  tenant: string,
+  env: Record<string, string> = {},
+): Promise<CssoWorld> {
+  assertCssoBuilt();
+  const database = await createTestDatabase(label);
+  const dir = await makeTempDir(label);
+  const service = await spawnService({
+    DATABASE_URL: database.url,
+    ENCRYPTION_KEYS: `${label}-1:${Buffer.alloc(32, 9).toString('base64')}`,
+    BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
+    DATA_DIR: join(dir, 'data'),
+    FORWARDING_WORKER: 'false',
+    ...env,
+  });
+  await waitForReady(service, 90_000);
+  const created = await call(service, 'POST', '/v1/tenants', PLATFORM_KEY, { slug: tenant, name: tenant });
+  const admin: string = created.adminKey.token;
+  const key = async (roles: string[]) =>
+    (await call(service, 'POST', '/v1/api-keys', admin, { name: roles.join('+'), roles })).token as string;
+  return {
+    database,
+    dir,
+    service,
+    keys: { admin, editor: await key(['editor']), approver: await key(['approver']) },
+  };
+}
+
+export async function stopCssoWorld(world: CssoWorld | undefined): Promise<void> {
+  await cleanUpProcesses();
+  await world?.database.drop();
+}
+
+/** Logs csso in (in `home`) with `apiKey`; throws with csso's message when that fails. */
+export async function loginCsso(home: string, world: CssoWorld, apiKey: string): Promise<void> {
+  const login = await runCsso(home, ['login', '--url', world.service.url, '--api-key', apiKey]);
+  if (login.code !== 0) throw new Error(`csso login failed: ${login.stderr}`);
 }

@@ -1,6 +1,7 @@
 /**
  * A desired-state document as csso reads it: YAML or JSON (JSON is YAML, so one parser reads both
- * and every syntax error names its line and column), with secrets taken from the environment
+ * and every syntax error names its line and column; a placeholder YAML would read as a mapping is
+ * caught with a hint to quote it), with secrets taken from the environment
  * (`idpClientSecret: { env: ACME_SECRET }`) before it is sent. The parsed file is kept so that a
  * JSON pointer the service answers (`/entries/3/sso/idpIssuer`) can be shown as `sso.yaml:12:7`.
  */
@@ -10,6 +11,12 @@ import { CliError } from './errors.js';
 
 /** The fields that hold a secret; only they take `{ env: NAME }` (and `{ keep: true }`). */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set(['idpClientSecret', 'decryptionPrivateKey']);
+
+/** The service's placeholders (`{org.slug}`, `{org.labels.region}`, `{cognigy.organisationId}`, …). */
+const PLACEHOLDER = /^(org\.[A-Za-z0-9._/-]+|cognigy\.organisationId)$/;
+/** A value that starts with a placeholder, which YAML reads as the start of a mapping. */
+const PLACEHOLDER_START = /:\s*\{(org\.|cognigy\.)/;
+const QUOTE_HINT = 'quote a value that starts with a placeholder, e.g. idpClientId: "{org.slug}-cognigy"';
 
 /** A document as sent to the service: `{ entries: [...] }`, otherwise as the file says. */
 export type DesiredState = { entries: unknown[] } & Record<string, unknown>;
@@ -64,8 +71,10 @@ export function parseDesiredState(text: string, source: string, env: NodeJS.Proc
   if (first) {
     const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
     const message = first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
+    const line = text.split('\n')[pos.line - 1] ?? '';
+    const hint = PLACEHOLDER_START.test(line) ? ` (${QUOTE_HINT})` : '';
     throw new CliError(
-      `${source}:${pos.line}:${pos.col}: syntax error at line ${pos.line}, column ${pos.col}: ${message}`,
+      `${source}:${pos.line}:${pos.col}: syntax error at line ${pos.line}, column ${pos.col}: ${message}${hint}`,
     );
   }
   const at = (node: Node | null | undefined): string => {
@@ -90,6 +99,12 @@ export function parseDesiredState(text: string, source: string, env: NodeJS.Proc
     if (value === null || typeof value !== 'object') return value;
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record);
+    if (keys.length === 1 && record[keys[0] as string] === null && PLACEHOLDER.test(keys[0] as string)) {
+      // `idpClientId: {org.slug}` is YAML for the mapping { "org.slug": null }, not the placeholder.
+      throw new CliError(
+        `${at(nodeAt(path))}: ${toPointer(path)}: {${keys[0]}} was read as a mapping: ${QUOTE_HINT}`,
+      );
+    }
     if (keys.length === 1 && keys[0] === 'env') {
       const field = path.at(-1);
       const where = `${at(nodeAt(path))}: ${toPointer(path)}`;

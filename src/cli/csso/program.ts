@@ -5,9 +5,12 @@
  * prints its stack.
  */
 import { Command, CommanderError } from 'commander';
+import { registerApply } from './commands/apply.js';
 import { registerAudit } from './commands/audit.js';
+import { registerExport } from './commands/export.js';
 import { registerLogin } from './commands/login.js';
 import { registerOrgs } from './commands/orgs.js';
+import { registerPlan } from './commands/plan.js';
 import { registerVersions } from './commands/versions.js';
 import { type Context, createContext } from './context.js';
 import { CliError } from './errors.js';
@@ -31,6 +34,9 @@ export function buildProgram(context: Context): Command {
         'Exit codes: 0 success, 1 error; `plan --detailed-exitcode`: 2 when there are changes.',
     );
   registerLogin(program, context);
+  registerPlan(program, context);
+  registerApply(program, context);
+  registerExport(program, context);
   registerOrgs(program, context);
   registerVersions(program, context);
   registerAudit(program, context);

@@ -17,6 +17,7 @@ import type { OrgsService } from '../orgs/orgs.service.js';
 import * as bulk from './bulk-results.js';
 import type { BulkDraftBody, BulkResultView } from './sso-bulk.schemas.js';
 import { contentFields } from './sso-content.js';
+import { fillTemplates } from './sso-templates.js';
 import { ssoVersionsRepository as versions } from './sso-versions.repository.js';
 import { CreateDraftBody } from './sso-versions.schemas.js';
 import type { SsoVersionsService } from './sso-versions.service.js';
@@ -27,35 +28,6 @@ export interface BulkDraftDeps {
   readonly orgs: Pick<OrgsService, 'select'>;
   readonly versions: Pick<SsoVersionsService, 'planDraft' | 'persistDraft' | 'versionContent'>;
   readonly logger: Pick<Logger, 'info' | 'error'>;
-}
-
-const TEMPLATE = /\{(org\.slug|org\.id|org\.name|org\.labels\.[a-z0-9._/-]+|cognigy\.organisationId)\}/g;
-
-/** Fills `{org.slug}`-style placeholders from the org. @throws BadRequestError naming the field. */
-function fillTemplates(change: Record<string, unknown>, org: OrgRow): Record<string, unknown> {
-  const labels = org.labels as Record<string, string>;
-  const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(change)) {
-    if (typeof value !== 'string') {
-      out[field] = value;
-      continue;
-    }
-    out[field] = value.replace(TEMPLATE, (_all, name: string) => {
-      let filled: string | null | undefined;
-      if (name === 'org.slug') filled = org.slug;
-      else if (name === 'org.id') filled = org.id;
-      else if (name === 'org.name') filled = org.name;
-      else if (name === 'cognigy.organisationId') filled = org.cognigy?.organisationId;
-      else filled = labels[name.slice('org.labels.'.length)];
-      if (filled === undefined || filled === null) {
-        throw new BadRequestError('BULK_TEMPLATE_UNRESOLVED', `{${name}} has no value for org ${org.slug}`, {
-          errors: [{ pointer: `/change/${field}`, detail: `{${name}} has no value for this org` }],
-        });
-      }
-      return filled;
-    });
-  }
-  return out;
 }
 
 let validateBody: ReturnType<typeof compileDraftBody> | undefined;
@@ -80,7 +52,7 @@ async function bodyFor({ db, versions: service }: BulkDraftDeps, org: OrgRow, bo
     kind,
     // A disabled version has no fields: any given are kept, so that validation refuses them.
     ...(kind === 'disabled' ? {} : start),
-    ...fillTemplates(fields, org),
+    ...fillTemplates(fields, org, '/change'),
     baseVersion: head?.number ?? 0,
     ...(body.note ? { note: body.note } : {}),
   };

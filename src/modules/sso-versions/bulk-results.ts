@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
+import { progressLog } from '../../lib/progress.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { TenantPrincipal } from '../auth/principal.js';
@@ -78,17 +79,8 @@ export function startBulk(logger: Pick<Logger, 'info'>, label: 'bulk draft' | 'b
   return {
     bulkId,
     progress(total: number) {
-      let done = 0;
-      let failed = 0;
-      let lastLog = Date.now();
-      return (outcome: Outcome) => {
-        done += 1;
-        if (outcome === 'failed') failed += 1;
-        if (done % PROGRESS_EVERY === 0 || done === total || Date.now() - lastLog > 5_000) {
-          lastLog = Date.now();
-          logger.info({ bulkId, done, total, failed }, `${label}: progress`);
-        }
-      };
+      const tick = progressLog(logger, `${label}: progress`, { bulkId }, total, PROGRESS_EVERY);
+      return (outcome: Outcome) => tick(outcome === 'failed');
     },
     finish(dryRun: boolean, results: Result[]): BulkResultView {
       const count = (...outcomes: Outcome[]) => results.filter((r) => outcomes.includes(r.outcome)).length;

@@ -76,6 +76,18 @@ function clientSecretExpiry(
   return source.kind === 'carry' && head ? head.clientSecretExpiresAt : null;
 }
 
+/**
+ * A new draft from a body as far as it goes without the network: normalised, where each secret comes
+ * from (given, or carried over from `head`), and when the client secret expires.
+ * @throws BadRequestError when a secret is required and there is none to carry over
+ */
+export function prepareDraft(allowHttp: boolean, now: Date, body: CreateDraftBody, head: VersionRow | null) {
+  const normalised = normaliseDraft(body, { allowHttp, now });
+  const sources = sourcesFor(normalised.content, normalised.secrets, head);
+  const clientSecretExpiresAt = clientSecretExpiry(normalised.secrets, sources.idpClientSecret, head);
+  return { normalised, sources, clientSecretExpiresAt };
+}
+
 /** The plan of a new draft from a body: normalise, pick secrets, validate (network, before any transaction). */
 export async function planDraft(
   { db, secrets, validator, allowHttp, now }: PlanDraftDeps,
@@ -83,9 +95,7 @@ export async function planDraft(
   head: VersionRow | null,
   extra: Pick<DraftPlan, 'expectedBase' | 'bulkId'>,
 ): Promise<DraftPlan> {
-  const normalised = normaliseDraft(body, { allowHttp, now: now() });
-  const sources = sourcesFor(normalised.content, normalised.secrets, head);
-  const clientSecretExpiresAt = clientSecretExpiry(normalised.secrets, sources.idpClientSecret, head);
+  const { normalised, sources, clientSecretExpiresAt } = prepareDraft(allowHttp, now(), body, head);
   let probe: { clientId: string; clientSecret: string } | undefined;
   if (body.kind === 'oidc' && body.probe && normalised.content.kind === 'oidc') {
     const source = sources.idpClientSecret;

@@ -5,6 +5,7 @@
 import { type Static, Type } from 'typebox';
 import { Labels, literals, Uuid } from '../../lib/schemas.js';
 import { ID_TOKEN_ALGS, TOKEN_ENDPOINT_AUTH_METHODS } from '../discovery/oidc-options.js';
+import { TEMPLATE_NAMES } from './sso-templates.js';
 import {
   ClientSecret,
   ClientSecretExpiresAt,
@@ -35,8 +36,7 @@ export const OrgSelector = Type.Object(
 );
 export type OrgSelector = Static<typeof OrgSelector>;
 
-const templated = (description: string) =>
-  `${description}. May contain {org.slug}, {org.id}, {org.name}, {org.labels.<key>} and {cognigy.organisationId}.`;
+const templated = (description: string) => `${description}. May contain ${TEMPLATE_NAMES}.`;
 
 export const BulkDraftBody = Type.Object(
   {

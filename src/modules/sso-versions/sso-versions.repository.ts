@@ -332,4 +332,18 @@ export const ssoVersionsRepository = {
       .execute();
     return new Map(rows.map((r) => [r.org_id, r.head]));
   },
+
+  /** The newest version of each org, in one statement (orgs without versions are absent). */
+  async newestOf(db: Db, orgIds: readonly string[]): Promise<Map<string, VersionRow>> {
+    if (orgIds.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('sso_versions')
+      .selectAll()
+      .distinctOn('org_id')
+      .where('org_id', '=', sql<string>`any(${[...orgIds]}::uuid[])`)
+      .orderBy('org_id')
+      .orderBy('number', 'desc')
+      .execute();
+    return new Map(rows.map((r) => [r.org_id, versionOf(r)]));
+  },
 };

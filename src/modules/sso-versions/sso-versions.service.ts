@@ -14,7 +14,7 @@ import { createDraft, planDraft } from './create-draft.js';
 import { dryRun } from './dry-run.js';
 import { forwardable } from './forwardable.js';
 import { persistDraft } from './persist-draft.js';
-import { type ApprovalHook, approve, reject } from './review.js';
+import { type ApprovalHook, approve, approveInTx, reject } from './review.js';
 import { rollback } from './rollback.js';
 import { ssoState } from './sso-state.js';
 import type { SsoValidator } from './sso-validation.js';
@@ -50,6 +50,8 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     get: getVersion.bind(null, d),
     validateAgain: validateAgain.bind(null, d),
     approve: approve.bind(null, d),
+    /** Approves a version inside the caller's transaction (with the approval hook: the deployment). */
+    approveInTx: approveInTx.bind(null, d),
     reject: reject.bind(null, d),
     rollback: rollback.bind(null, d),
     diff: diffVersion.bind(null, d),

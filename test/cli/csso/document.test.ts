@@ -1,5 +1,4 @@
 /** Reading a desired-state file: YAML or JSON, syntax errors with line and column, secrets from the environment. */
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${slug} and ${labels.…} are the document's variables, resolved by the service
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,8 @@ entries:
     note: EU production
     sso:
       kind: oidc
-      idpIssuer: https://login.example.com/\${labels.tenant}/v2.0
-      idpClientId: \${slug}-cognigy
+      idpIssuer: https://login.example.com/{org.labels.tenant}/v2.0
+      idpClientId: "{org.slug}-cognigy"
       idpClientSecret: { env: EU_SECRET }
   - orgs: [acme, globex]
     sso:
@@ -35,7 +34,7 @@ function failure(run: () => unknown): CliError {
 }
 
 describe('parseDesiredState', () => {
-  test('reads YAML, replaces { env: NAME } at a secret with the variable, keeps { keep: true } and ${…} as written', () => {
+  test('reads YAML, replaces { env: NAME } at a secret with the variable, keeps { keep: true } and placeholders as written', () => {
     const loaded = parseDesiredState(YAML_DOCUMENT, 'sso.yaml', { EU_SECRET: 'eu-secret-value-1234' });
     expect(loaded.document).toEqual({
       entries: [
@@ -44,8 +43,8 @@ describe('parseDesiredState', () => {
           note: 'EU production',
           sso: {
             kind: 'oidc',
-            idpIssuer: 'https://login.example.com/${labels.tenant}/v2.0',
-            idpClientId: '${slug}-cognigy',
+            idpIssuer: 'https://login.example.com/{org.labels.tenant}/v2.0',
+            idpClientId: '{org.slug}-cognigy',
             idpClientSecret: 'eu-secret-value-1234',
           },
         },
@@ -91,6 +90,17 @@ describe('parseDesiredState', () => {
     const json = '{\n  "entries": [\n    { "orgs": ["acme"] "sso": {} }\n  ]\n}';
     expect(failure(() => parseDesiredState(json, 'sso.json', {})).message).toMatch(
       /^sso\.json:3:24: syntax error at line 3, column 24: Unexpected double-quoted-scalar/,
+    );
+  });
+
+  test('a placeholder YAML reads as a mapping, or cannot read, is refused with a hint to quote it', () => {
+    const bare = 'entries:\n  - orgs: [acme]\n    sso:\n      kind: oidc\n      idpClientId: {org.slug}\n';
+    expect(failure(() => parseDesiredState(bare, 'sso.yaml', {})).message).toBe(
+      'sso.yaml:5:20: /entries/0/sso/idpClientId: {org.slug} was read as a mapping: quote a value that starts with a placeholder, e.g. idpClientId: "{org.slug}-cognigy"',
+    );
+    const suffixed = bare.replace('{org.slug}', '{org.slug}-cognigy');
+    expect(failure(() => parseDesiredState(suffixed, 'sso.yaml', {})).message).toMatch(
+      /^sso\.yaml:5:\d+: syntax error .*\(quote a value that starts with a placeholder/,
     );
   });
 

@@ -371,6 +371,35 @@ describe('the audit event of each change', () => {
     });
   });
 
+  test('POST /v1/plans records plan.created; apply records each draft (and approval) and plan.applied', async () => {
+    const editor = await createKey(t.app, tenant.adminKey, ['editor']);
+    const both = await createKey(t.app, tenant.adminKey, ['editor', 'approver']);
+    const org = await createOrg(t.app, tenant.adminKey, 'audited-plan');
+    const document = { entries: [{ orgs: [org.slug], sso: { kind: 'disabled' } }] };
+    const [created] = await expectAudited(() => send('POST', '/v1/plans', editor.token, { document }));
+    const plan = (await send('GET', `/v1/plans/${created?.target_id}`, editor.token)).json();
+    expect(created).toMatchObject({ action: 'plan.created', target_type: 'plan', actor_id: editor.id });
+    expect(created?.diff.after).toMatchObject({ hash: plan.hash, totals: { draft: 1 }, orgs: 1 });
+    // the plan's author may not approve its drafts: refused before anything is written
+    const own = await send('POST', '/v1/plans', both.token, { document });
+    await expectNoEvent(
+      () => send('POST', `/v1/plans/${own.json().id}/apply`, both.token, { approve: true }),
+      403,
+    );
+    const applied = await expectAudited(() =>
+      send('POST', `/v1/plans/${plan.id}/apply`, both.token, { approve: true }),
+    );
+    expect(applied.map((e) => e.action)).toEqual([
+      'sso_version.created',
+      'sso_version.approved',
+      'deployment.enqueued',
+      'plan.applied',
+    ]);
+    expect(applied[3]?.diff.after).toMatchObject({ hash: plan.hash, drafted: 1, approved: 1, refused: 0 });
+    // applying again answers the first result and changes nothing
+    await expectNoEvent(() => send('POST', `/v1/plans/${plan.id}/apply`, both.token, {}), 200);
+  });
+
   test('POST …/deployments/{id}/retry records deployment.retried; retrying what did not fail records nothing', async () => {
     const approver = await createKey(t.app, tenant.adminKey, ['approver']);
     const editor = await createKey(t.app, tenant.adminKey, ['editor']);
@@ -459,6 +488,8 @@ describe('the audit event of each change', () => {
       'POST /v1/sso/bulk',
       'POST /v1/sso/bulk/approve',
       'POST /v1/orgs/{org}/deployments/{id}/retry',
+      'POST /v1/plans',
+      'POST /v1/plans/{id}/apply',
       // a check: what it finds is opened or resolved with events of the system actor, in the
       // findings' transaction (test/modules/watch/watch-idp.test.ts reads them)
       'POST /v1/orgs/{org}/watch/run',
