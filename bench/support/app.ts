@@ -51,10 +51,10 @@ export async function startBenchApp(label: string, options: BenchAppOptions = {}
     DATABASE_URL: db.url,
     ENCRYPTION_KEYS: BENCH_ENCRYPTION_KEYS,
     BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...options.env,
   });
-  const logger = createLogger('warn');
+  const logger = createLogger((process.env.BENCH_LOG_LEVEL ?? 'warn') as 'warn');
   const database = openDatabase({ url: db.url, poolMax: config.dbPoolMax });
   const migrations = await readMigrations();
   await migrate(database.pool, logger, migrations);

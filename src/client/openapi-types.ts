@@ -4391,6 +4391,7 @@ export interface operations {
                                 secret: boolean;
                             }[];
                             summary: string[];
+                            /** @description `blocked`: the whole validation report; `draft`: its status and the checks that did not pass */
                             validation: {
                                 status: "pass" | "warn" | "fail";
                                 /** Format: date-time */
@@ -4555,6 +4556,7 @@ export interface operations {
                                 secret: boolean;
                             }[];
                             summary: string[];
+                            /** @description `blocked`: the whole validation report; `draft`: its status and the checks that did not pass */
                             validation: {
                                 status: "pass" | "warn" | "fail";
                                 /** Format: date-time */
@@ -4730,6 +4732,7 @@ export interface operations {
                                 secret: boolean;
                             }[];
                             summary: string[];
+                            /** @description `blocked`: the whole validation report; `draft`: its status and the checks that did not pass */
                             validation: {
                                 status: "pass" | "warn" | "fail";
                                 /** Format: date-time */

@@ -826,7 +826,7 @@ describe('Kysely on the migrated database', () => {
         totals: { noop: 1, draft: 0, blocked: 0, error: 0 },
         orgs: [{ org: { id: orgId, slug: 'acme' }, action: 'noop', list: [1, null] }],
         errors: [{ pointer: '/document/entries/0', detail: 'give exactly one of orgs and selector' }],
-        drafts: [{ orgId, position: 0 }],
+        drafts: { secrets: [], reports: [], orgs: [{ orgId, position: 0 }] },
         result: [{ org: { id: orgId, slug: 'acme' }, result: { status: 201 } }],
         createdById: keyId,
         createdByName: 'planner',

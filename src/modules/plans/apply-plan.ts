@@ -18,14 +18,14 @@ import { eachOrg } from '../sso-versions/bulk-results.js';
 import { ssoVersionsRepository as versions } from '../sso-versions/sso-versions.repository.js';
 import type { SsoVersionsService } from '../sso-versions/sso-versions.service.js';
 import { tenantsRepository as tenants } from '../tenants/tenants.repository.js';
-import { draftPlanOf, type PlannedDraft } from './planned-draft.js';
+import { draftPlanOf, type PlannedDraft, planSecretOpener } from './planned-draft.js';
 import { type PlanRow, plansRepository as plans } from './plans.repository.js';
 import type { ApplyPlanBody, PlanOrgView } from './plans.schemas.js';
 
 export interface ApplyPlanDeps {
   readonly db: Db;
   readonly change: ChangeRunner;
-  readonly secrets: Pick<SecretsService, 'openSecret'>;
+  readonly secrets: Pick<SecretsService, 'openTenantSecret'>;
   readonly versions: Pick<SsoVersionsService, 'persistDraft' | 'approveInTx'>;
   readonly logger: Pick<Logger, 'info'>;
   readonly now: () => Date;
@@ -68,19 +68,14 @@ async function applyOne(
   plan: PlanRow,
   planned: PlannedDraft,
   body: ApplyPlanBody,
+  openPlanSecret: (index: number) => Promise<string>,
 ): Promise<OrgResult> {
   // The drafts are the plan author's: the trail records who applied them (the actor of each event).
   const author: TenantPrincipal = { ...principal, keyId: plan.createdById, keyName: plan.createdByName };
   try {
     return await deps.change(ctx, async (tx, trail) => {
       const head = await versions.head(tx, planned.orgId);
-      const draft = await draftPlanOf(
-        deps.secrets,
-        tx,
-        { tenantId: plan.tenantId, planId: plan.id, bulkId: plan.id },
-        planned,
-        head,
-      );
+      const draft = await draftPlanOf(openPlanSecret, plan, planned, head);
       const { version } = await deps.versions.persistDraft(tx, trail, author, planned.orgId, draft);
       if (body.approve) {
         await deps.versions.approveInTx(tx, trail, principal, version, {
@@ -118,11 +113,18 @@ export async function applyPlan(
     if (again.state === 'applied') return again;
     throw new ConflictError('PLAN_BEING_APPLIED', `Plan ${id} is being applied by another request`);
   }
-  deps.logger.info({ planId: id, drafts: plan.drafts.length }, 'plan apply: starting');
-  const tick = progressLog(deps.logger, 'plan apply: progress', { planId: id }, plan.drafts.length);
+  const drafts = plan.drafts.orgs;
+  deps.logger.info({ planId: id, drafts: drafts.length }, 'plan apply: starting');
+  const tick = progressLog(deps.logger, 'plan apply: progress', { planId: id }, drafts.length);
+  const openPlanSecret = planSecretOpener(
+    deps.secrets,
+    deps.db,
+    { tenantId: plan.tenantId, planId: id },
+    plan.drafts.secrets,
+  );
   const results = new Map<number, OrgResult>();
-  await eachOrg(plan.drafts, async (planned) => {
-    const result = await applyOne(deps, ctx, principal, plan, planned, body);
+  await eachOrg(drafts, async (planned) => {
+    const result = await applyOne(deps, ctx, principal, plan, planned, body, openPlanSecret);
     results.set(planned.position, result);
     tick(result.status !== 201);
   });
@@ -132,7 +134,7 @@ export async function applyPlan(
   });
   const refused = [...results.values()].filter((r) => r.status !== 201);
   const finished = await deps.change(ctx, async (tx, trail) => {
-    const row = await plans.finish(tx, id, {
+    const row = await plans.finish(tx, plan, {
       orgs,
       byId: principal.keyId,
       byName: principal.keyName,
@@ -148,7 +150,7 @@ export async function applyPlan(
           drafted: results.size - refused.length,
           approved: [...results.values()].filter((r) => r.approved).length,
           refused: refused.length,
-          refusedOrgs: plan.drafts.filter((d) => results.get(d.position)?.status !== 201).map((d) => d.orgId),
+          refusedOrgs: drafts.filter((d) => results.get(d.position)?.status !== 201).map((d) => d.orgId),
         },
       },
     });

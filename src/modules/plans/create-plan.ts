@@ -18,9 +18,10 @@ import type { OrgsService } from '../orgs/orgs.service.js';
 import type { SecretsService } from '../secrets/secrets.service.js';
 import { BULK_MAX_ORGS, eachOrg } from '../sso-versions/bulk-results.js';
 import { contentFields } from '../sso-versions/sso-content.js';
+import type { ValidationReport } from '../sso-versions/sso-validation.js';
 import { ssoVersionsRepository as versions } from '../sso-versions/sso-versions.repository.js';
 import { newPlanSession, type OrgOutcome, type PlanOrgDeps, planOrg } from './plan-org.js';
-import { type PlannedDraft, sealPlannedSecrets } from './planned-draft.js';
+import { interning, type PlannedDraft, secretNumbering } from './planned-draft.js';
 import { type PlanRow, plansRepository as plans } from './plans.repository.js';
 import type { DesiredStateDocument, PlanOrgView, PlanTotals } from './plans.schemas.js';
 import { parseSelector } from './selector.js';
@@ -28,7 +29,7 @@ import { parseSelector } from './selector.js';
 export interface CreatePlanDeps extends PlanOrgDeps {
   readonly change: ChangeRunner;
   readonly orgs: Pick<OrgsService, 'select'>;
-  readonly secrets: Pick<SecretsService, 'fingerprint' | 'sealSecret'>;
+  readonly secrets: Pick<SecretsService, 'fingerprint' | 'sealTenantSecret'>;
   readonly logger: Pick<Logger, 'info'>;
   readonly ttlSeconds: number;
   readonly now: () => Date;
@@ -102,12 +103,16 @@ function viewOf(
   return orgView({ id: org.id, slug: org.slug }, entries, outcome.action, baseVersion, {
     changes: outcome.diff?.changes ?? [],
     summary: outcome.diff?.summary ?? [],
+    // Blocked: the whole report, to show why. A draft: the checks that did not pass (its whole report is
+    // stored with the version on apply); a thousand full reports would make a plan of megabytes.
     validation: outcome.report && {
       status: outcome.report.status,
       checkedAt: now.toISOString(),
       checkedBy: { id: principal.keyId, name: principal.keyName },
-      checks: outcome.report.checks as never,
-      discovery: outcome.report.discovery as never,
+      checks: (outcome.action === 'blocked'
+        ? outcome.report.checks
+        : outcome.report.checks.filter((c) => c.status !== 'pass')) as never,
+      discovery: (outcome.action === 'blocked' ? outcome.report.discovery : null) as never,
     },
     errors: outcome.errors,
   });
@@ -143,6 +148,7 @@ export async function createPlan(
   document: DesiredStateDocument,
 ): Promise<PlanRow> {
   const now = deps.now();
+  const started = performance.now();
   const planId = uuidv7();
   const { selected, missing, errors } = await select(deps, principal, document);
   const heads = await versions.newestOf(
@@ -202,11 +208,14 @@ export async function createPlan(
   await eachOrg(firstPerIssuer, planOne);
   await eachOrg(rest, planOne);
 
+  const plannedMs = Math.round(performance.now() - started);
   const orgs = [...views, ...missing];
   const totals = totalsOf(orgs);
   const expiresAt = new Date(now.getTime() + deps.ttlSeconds * 1000);
   const row = await deps.change(ctx, async (tx, trail) => {
     await plans.purgeExpired(tx, principal.tenantId, now);
+    const numbering = secretNumbering();
+    const reports = interning<ValidationReport>();
     const drafts: PlannedDraft[] = [];
     for (const [i, outcome] of outcomes.entries()) {
       if (outcome?.action !== 'draft' || !outcome.draft) continue;
@@ -218,17 +227,13 @@ export async function createPlan(
         baseVersion: views[i]?.baseVersion ?? 0,
         kind: planned.content.kind,
         content: contentFields(planned.content),
-        secrets: await sealPlannedSecrets(
-          deps.secrets,
-          tx,
-          { tenantId: principal.tenantId, orgId: org.id, planId },
-          planned.sources,
-        ),
+        secrets: numbering.refOf(planned.sources),
         clientSecretExpiresAt: planned.clientSecretExpiresAt?.toISOString() ?? null,
-        report: planned.report,
+        report: reports.indexOf(planned.report),
         note: document.entries[entries[0] as number]?.note ?? null,
       });
     }
+    const sealed = await numbering.seal(deps.secrets, tx, principal.tenantId, planId);
     const hash = hashOf(orgs, errors);
     const inserted = await plans.insert(tx, {
       id: planId,
@@ -238,7 +243,7 @@ export async function createPlan(
       totals,
       orgs,
       errors,
-      drafts,
+      drafts: { secrets: sealed, reports: reports.values(), orgs: drafts },
       createdById: principal.keyId,
       createdByName: principal.keyName,
       expiresAt,
@@ -251,6 +256,10 @@ export async function createPlan(
     });
     return inserted;
   });
-  deps.logger.info({ planId, ...totals }, 'plan: finished');
+  const durationMs = Math.round(performance.now() - started);
+  deps.logger.info(
+    { planId, ...totals, plannedMs, storedMs: durationMs - plannedMs, durationMs },
+    'plan: finished',
+  );
   return row;
 }

@@ -1,18 +1,19 @@
 /**
  * A draft as a plan keeps it until apply: the validated content, where each secret comes from (a
- * secret given in the document sealed with the org's data key, bound to this plan), the client
+ * secret given in the document sealed with the tenant's data key, bound to this plan), the client
  * secret's expiry and the validation report. Apply turns it back into the DraftPlan that persistDraft
  * writes, so a planned draft takes the one path every new version takes.
  */
 import type { Db, Tx } from '../../db/client.js';
-import type { SecretLocation, SecretsService } from '../secrets/secrets.service.js';
+import type { SecretsService, TenantSecretLocation } from '../secrets/secrets.service.js';
 import { contentOf, SECRET_FIELDS, type SecretField } from '../sso-versions/sso-content.js';
 import type { ValidationReport } from '../sso-versions/sso-validation.js';
 import type { VersionRow } from '../sso-versions/sso-versions.repository.js';
 import type { DraftPlan } from '../sso-versions/sso-versions.service.js';
 import type { SecretSource } from '../sso-versions/version-secrets.js';
 
-export type PlannedSecret = { source: 'value'; sealed: string } | { source: 'carry' } | { source: 'none' };
+/** A secret of a planned draft: given in the document (one of the plan's sealed secrets), carried over, or none. */
+export type PlannedSecret = { source: 'value'; secret: number } | { source: 'carry' } | { source: 'none' };
 
 export interface PlannedDraft {
   readonly orgId: string;
@@ -23,40 +24,99 @@ export interface PlannedDraft {
   readonly content: Record<string, unknown>;
   readonly secrets: Readonly<Record<SecretField, PlannedSecret>>;
   readonly clientSecretExpiresAt: string | null;
-  readonly report: ValidationReport;
+  /** Which of the plan's reports is this draft's (orgs on one issuer mostly share one). */
+  readonly report: number;
   readonly note: string | null;
 }
 
-const locationOf = (tenantId: string, orgId: string, planId: string, field: SecretField): SecretLocation => ({
+/**
+ * What apply needs: the drafts, and each distinct secret the document gave, sealed once with the
+ * tenant's data key and bound to this plan (a document gives one secret to many orgs: sealing it per
+ * org cost a database round trip each). Kept only until the plan is applied or expires.
+ */
+export interface PlannedDrafts {
+  readonly secrets: readonly string[];
+  readonly reports: readonly ValidationReport[];
+  readonly orgs: readonly PlannedDraft[];
+}
+
+/** Numbers equal values once each: the reports of a plan's drafts, which repeat per issuer. */
+export function interning<T>() {
+  const seen = new Map<string, number>();
+  const values: T[] = [];
+  return {
+    indexOf(value: T): number {
+      const key = JSON.stringify(value);
+      let index = seen.get(key);
+      if (index === undefined) {
+        index = values.length;
+        seen.set(key, index);
+        values.push(value);
+      }
+      return index;
+    },
+    values: (): readonly T[] => values,
+  };
+}
+
+const locationOf = (tenantId: string, planId: string, index: number): TenantSecretLocation => ({
   tenantId,
-  orgId,
   record: `plans/${planId}`,
-  field,
+  field: `secret/${index}`,
 });
 
-/** Seals the secrets given in the document for this plan; carried and absent ones stay references. */
-export async function sealPlannedSecrets(
-  secrets: Pick<SecretsService, 'sealSecret'>,
-  tx: Tx,
-  where: { tenantId: string; orgId: string; planId: string },
-  sources: Readonly<Record<SecretField, SecretSource>>,
-): Promise<Record<SecretField, PlannedSecret>> {
-  const out = {} as Record<SecretField, PlannedSecret>;
-  for (const field of SECRET_FIELDS) {
-    const source = sources[field];
-    out[field] =
-      source.kind === 'value'
-        ? {
-            source: 'value',
-            sealed: await secrets.sealSecret(
-              tx,
-              locationOf(where.tenantId, where.orgId, where.planId, field),
-              source.plain,
-            ),
-          }
-        : { source: source.kind };
-  }
-  return out;
+/** Numbers the secrets given in the document: each distinct one once. */
+export function secretNumbering() {
+  const values = new Map<string, number>();
+  return {
+    refOf(sources: Readonly<Record<SecretField, SecretSource>>): Record<SecretField, PlannedSecret> {
+      const out = {} as Record<SecretField, PlannedSecret>;
+      for (const field of SECRET_FIELDS) {
+        const source = sources[field];
+        if (source.kind !== 'value') {
+          out[field] = { source: source.kind };
+          continue;
+        }
+        let index = values.get(source.plain);
+        if (index === undefined) {
+          index = values.size;
+          values.set(source.plain, index);
+        }
+        out[field] = { source: 'value', secret: index };
+      }
+      return out;
+    },
+    /** Seals each numbered secret (in number order) for this plan. */
+    async seal(secrets: Pick<SecretsService, 'sealTenantSecret'>, tx: Tx, tenantId: string, planId: string) {
+      const sealed: string[] = [];
+      for (const [plain, index] of values) {
+        sealed[index] = await secrets.sealTenantSecret(tx, locationOf(tenantId, planId, index), plain);
+      }
+      return sealed;
+    },
+  };
+}
+
+/** Opens a plan's secrets on first use, each once (the plain text lives in memory for the apply only). */
+export function planSecretOpener(
+  secrets: Pick<SecretsService, 'openTenantSecret'>,
+  db: Db,
+  where: { tenantId: string; planId: string },
+  sealed: readonly string[],
+) {
+  const opened = new Map<number, Promise<string>>();
+  return (index: number): Promise<string> => {
+    let plain = opened.get(index);
+    if (!plain) {
+      plain = secrets.openTenantSecret(
+        db,
+        locationOf(where.tenantId, where.planId, index),
+        sealed[index] as string,
+      );
+      opened.set(index, plain);
+    }
+    return plain;
+  };
 }
 
 /**
@@ -64,23 +124,17 @@ export async function sealPlannedSecrets(
  * (which persistDraft checks is still the planned base: otherwise 409 for this org).
  */
 export async function draftPlanOf(
-  secrets: Pick<SecretsService, 'openSecret'>,
-  db: Db,
-  where: { tenantId: string; planId: string; bulkId: string },
+  openPlanSecret: (index: number) => Promise<string>,
+  plan: { readonly id: string; readonly drafts: PlannedDrafts },
   planned: PlannedDraft,
   head: VersionRow | null,
 ): Promise<DraftPlan> {
   const sources = {} as Record<SecretField, SecretSource>;
   for (const field of SECRET_FIELDS) {
     const secret = planned.secrets[field];
-    if (secret.source === 'value') {
-      const plain = await secrets.openSecret(
-        db,
-        locationOf(where.tenantId, planned.orgId, where.planId, field),
-        secret.sealed,
-      );
-      sources[field] = { kind: 'value', plain };
-    } else if (secret.source === 'carry' && head) sources[field] = { kind: 'carry', from: head };
+    if (secret.source === 'value')
+      sources[field] = { kind: 'value', plain: await openPlanSecret(secret.secret) };
+    else if (secret.source === 'carry' && head) sources[field] = { kind: 'carry', from: head };
     else sources[field] = { kind: 'none' };
   }
   return {
@@ -88,10 +142,10 @@ export async function draftPlanOf(
     sources,
     clientSecretExpiresAt:
       planned.clientSecretExpiresAt === null ? null : new Date(planned.clientSecretExpiresAt),
-    report: planned.report,
+    report: plan.drafts.reports[planned.report] as ValidationReport,
     expectedBase: planned.baseVersion,
     note: planned.note,
     rollbackOf: null,
-    bulkId: where.bulkId,
+    bulkId: plan.id,
   };
 }

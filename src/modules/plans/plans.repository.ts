@@ -5,7 +5,7 @@
 import { type Selectable, sql } from 'kysely';
 import type { Db, Tx } from '../../db/client.js';
 import type { Plan } from '../../generated/kysely/types.js';
-import type { PlannedDraft } from './planned-draft.js';
+import type { PlannedDrafts } from './planned-draft.js';
 import type { PlanOrgView, PlanTotals } from './plans.schemas.js';
 
 export interface PlanRow {
@@ -17,7 +17,7 @@ export interface PlanRow {
   readonly totals: PlanTotals;
   readonly orgs: readonly PlanOrgView[];
   readonly errors: readonly { pointer: string; detail: string }[];
-  readonly drafts: readonly PlannedDraft[];
+  readonly drafts: PlannedDrafts;
   readonly createdById: string;
   readonly createdByName: string;
   readonly createdAt: Date;
@@ -37,7 +37,7 @@ const planOf = (r: Selectable<Plan>): PlanRow => ({
   // After apply, `result` holds the per-org view with each org's result.
   orgs: (r.result ?? r.orgs) as PlanOrgView[],
   errors: r.errors as PlanRow['errors'],
-  drafts: r.drafts as PlannedDraft[],
+  drafts: r.drafts as PlannedDrafts,
   createdById: r.created_by_id,
   createdByName: r.created_by_name,
   createdAt: r.created_at,
@@ -51,7 +51,8 @@ export type NewPlan = Omit<PlanRow, 'state' | 'appliedById' | 'appliedByName' | 
 
 export const plansRepository = {
   async insert(tx: Tx, plan: NewPlan): Promise<PlanRow> {
-    const row = await tx
+    // Only the creation time comes back: a large plan is megabytes of JSON, not worth reading again.
+    const { created_at } = await tx
       .insertInto('plans')
       .values({
         id: plan.id,
@@ -66,9 +67,16 @@ export const plansRepository = {
         created_by_name: plan.createdByName,
         expires_at: plan.expiresAt,
       })
-      .returningAll()
+      .returning('created_at')
       .executeTakeFirstOrThrow();
-    return planOf(row);
+    return {
+      ...plan,
+      state: 'planned',
+      createdAt: created_at,
+      appliedById: null,
+      appliedByName: null,
+      appliedAt: null,
+    };
   },
 
   /** The tenant's plan, unless it has expired. */
@@ -97,26 +105,34 @@ export const plansRepository = {
     return row && planOf(row);
   },
 
+  /** Marks the claimed plan applied with each org's result; what apply needed is no longer kept. */
   async finish(
     tx: Tx,
-    id: string,
+    plan: PlanRow,
     applied: { orgs: readonly PlanOrgView[]; byId: string; byName: string; at: Date },
   ): Promise<PlanRow> {
-    const row = await tx
+    const drafts = { secrets: [], reports: [], orgs: [] };
+    await tx
       .updateTable('plans')
       .set({
         state: 'applied',
         result: JSON.stringify(applied.orgs),
-        // What apply needed is no longer kept: the sealed secrets go with it.
-        drafts: JSON.stringify([]),
+        drafts: JSON.stringify(drafts),
         applied_by_id: applied.byId,
         applied_by_name: applied.byName,
         applied_at: applied.at,
       })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return planOf(row);
+      .where('id', '=', plan.id)
+      .execute();
+    return {
+      ...plan,
+      state: 'applied',
+      orgs: applied.orgs,
+      drafts,
+      appliedById: applied.byId,
+      appliedByName: applied.byName,
+      appliedAt: applied.at,
+    };
   },
 
   /** Deletes the tenant's expired plans. */

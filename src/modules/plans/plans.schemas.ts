@@ -129,7 +129,10 @@ export const PlanOrgView = Type.Object({
   baseVersion: Nullable(Type.Integer({ description: 'The org’s newest version when planned (0: none)' })),
   changes: Type.Array(FieldChangeView, { description: 'Field by field against the newest version' }),
   summary: Type.Array(Type.String()),
-  validation: Nullable(ValidationReportView),
+  validation: Nullable(ValidationReportView, {
+    description:
+      '`blocked`: the whole validation report; `draft`: its status and the checks that did not pass',
+  }),
   errors: Type.Array(PointerError, { description: 'Why the action is `error`: pointers into the request' }),
   result: Type.Optional(
     Type.Object({

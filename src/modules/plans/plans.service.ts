@@ -19,7 +19,7 @@ export interface PlansServiceDeps {
   readonly db: Db;
   readonly change: ChangeRunner;
   readonly orgs: Pick<OrgsService, 'select'>;
-  readonly secrets: Pick<SecretsService, 'fingerprint' | 'sealSecret' | 'openSecret'>;
+  readonly secrets: Pick<SecretsService, 'fingerprint' | 'sealTenantSecret' | 'openTenantSecret'>;
   readonly validator: Pick<SsoValidator, 'validate'>;
   readonly versions: Pick<SsoVersionsService, 'persistDraft' | 'approveInTx'>;
   readonly allowHttp: boolean;
