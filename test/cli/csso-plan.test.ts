@@ -224,6 +224,12 @@ describe('csso plan refuses a bad file before calling the service', () => {
     );
   });
 
+  test('apply -f - (the document on stdin) needs --yes: stdin cannot also answer the confirmation', async () => {
+    const run = await csso(['apply', '-f', '-'], { input: document('{org.slug}-cognigy') });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('add --yes');
+  });
+
   test('a missing environment variable exits 1 naming it', async () => {
     const file = await writeDocument('sso.yaml', document('{org.slug}-cognigy'));
     const run = await runCsso(home, ['apply', '--yes', '-f', file]);

@@ -5,6 +5,7 @@
  * with field pointers (exit 1).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -40,6 +41,21 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => stopCssoWorld(world));
+
+describe('csso as the package’s bin', () => {
+  test('`npx csso` in the clone runs the built tool (package.json bin), offline', () => {
+    const run = spawnSync('npx', ['--no-install', 'csso', '--version'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_offline: 'true' },
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
+  });
+});
 
 describe('csso login and logout', () => {
   test('login checks the key (GET /v1/me) and keeps URL and key in a file of mode 0600 in a folder of 0700', async () => {

@@ -20,9 +20,12 @@ export class Output {
     readonly stderr: Writer,
   ) {}
 
-  /** From now on `value` is printed as {@link REDACTED}. */
+  /**
+   * From now on `value` is printed as {@link REDACTED}. Values shorter than 4 characters are not
+   * hidden: replacing every `a` of the output would hide nothing worth hiding and garble the rest.
+   */
   hide(value: string): void {
-    if (value.length > 0) this.#secrets.add(value);
+    if (value.length >= 4) this.#secrets.add(value);
   }
 
   redact(text: string): string {

@@ -50,6 +50,11 @@ export function registerApply(program: Command, context: Context): void {
       if ((id === undefined) === (options.file === undefined)) {
         throw new CliError('name a plan id or a file (-f), one of the two');
       }
+      if (options.file === '-' && !options.yes) {
+        throw new CliError(
+          'a document read from stdin leaves no stdin to answer the confirmation: add --yes',
+        );
+      }
       let plan: Plan;
       let client: ApiClient;
       let locate: LoadedDocument['locate'] | undefined;
