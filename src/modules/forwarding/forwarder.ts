@@ -10,16 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
-import { systemContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { CognigyClient } from '../cognigy/cognigy-client.js';
 import type { CognigyTargetCredentials } from '../cognigy/cognigy-request.js';
 import { createJobLoop } from '../jobs/job-loop.js';
-import { deploymentEvent } from './deployment-audit.js';
 import { type ClaimedDeployment, deploymentsRepository as deployments } from './deployments.repository.js';
 import { createForwardCall, type ForwardableVersion } from './forward-call.js';
 import type { ForwardingMetrics } from './forwarding-metrics.js';
 import { keyedLimiter } from './keyed-limiter.js';
+import { reclaimExpiredDeployments } from './reclaim.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { createSettlementWriter } from './settlement-writer.js';
 
@@ -61,43 +60,7 @@ export function createForwarder(deps: ForwarderDeps) {
     abortSignal: () => loop.signal,
   });
 
-  // The deployments whose worker died or hung mid-call get an attempt of unknown outcome (the call
-  // may have reached Cognigy), go back to pending or, where a newer version waits, are superseded
-  // with their audit event: one change.
-  async function reclaim(): Promise<void> {
-    const reclaimed = await change(systemContext('forwarding'), async (tx, trail) => {
-      const rows = await deployments.reclaimExpired(tx, worker);
-      const superseded = rows.filter((r) => r.state === 'superseded');
-      if (superseded.length === 0)
-        trail.unchanged(); // the attempts are the record of a retry
-      else {
-        await trail.recordAll(
-          superseded.map((s) => ({
-            ...deploymentEvent(s),
-            action: 'deployment.superseded' as const,
-            diff: {
-              before: { state: 'in_flight', version: s.versionNumber, leaseOwner: s.leaseOwner },
-              after: {
-                state: 'superseded',
-                version: s.versionNumber,
-                reason: 'lease expired during a call of unknown outcome; a newer version is waiting',
-              },
-            },
-          })),
-        );
-      }
-      return rows;
-    });
-    if (reclaimed.length > 0) {
-      logger.warn(
-        {
-          worker,
-          deployments: reclaimed.map((r) => ({ id: r.id, leaseOwner: r.leaseOwner, state: r.state })),
-        },
-        'forwarding: reclaimed deployments whose lease expired (outcome of their call unknown)',
-      );
-    }
-  }
+  const reclaim = () => reclaimExpiredDeployments({ change, logger, worker });
 
   // A slot is held from the claim until the call has its answer; the outcome is then written (in a
   // batch, see settle) after the slot is free, so the next call does not wait for that write

@@ -31,8 +31,8 @@ let globex: { id: string; slug: string };
 let dir: string;
 
 const get = (url: string, key: string) => t.app.inject({ method: 'GET', url, headers: bearer(key) });
-const verifyScript = (file: string) =>
-  spawnSync(process.execPath, ['scripts/verify-audit-export.mjs', file], { encoding: 'utf8' });
+const verifyScript = (file: string, ...flags: string[]) =>
+  spawnSync(process.execPath, ['scripts/verify-audit-export.mjs', ...flags, file], { encoding: 'utf8' });
 
 beforeAll(async () => {
   t = await createTestApp({}, 'auditquery');
@@ -164,6 +164,49 @@ describe('GET /v1/audit-events/export', () => {
     // Two events of acme, then this export's own event (recorded before the rows are read).
     expect(rows.length).toBe(4);
     expect(rows[3]).toContain(',audit.exported,');
+  });
+
+  test('the offline check names the seq of a removed, repeated or swapped middle line of an unfiltered export', async () => {
+    const ndjson = await get('/v1/audit-events/export?format=ndjson', auditor.token);
+    const lines = ndjson.body.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    const file = join(dir, 'edited.ndjson');
+    const check = async (edited: string[], ...flags: string[]) => {
+      await writeFile(file, `${edited.join('\n')}\n`);
+      return verifyScript(file, ...flags);
+    };
+    const whole = await check(lines);
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(whole.stdout).toContain('each chain whole from seq 1');
+
+    const removed = await check([...lines.slice(0, 2), ...lines.slice(3)]);
+    expect(removed.status).toBe(1);
+    expect(removed.stderr).toMatch(/seq 4 .*: seq 3 is missing before it/);
+
+    const repeated = await check([...lines.slice(0, 3), lines[2] as string, ...lines.slice(3)]);
+    expect(repeated.status).toBe(1);
+    expect(repeated.stderr).toMatch(/seq 3 .*: seq 3 appears twice/);
+
+    const swapped = await check([
+      ...lines.slice(0, 2),
+      lines[3] as string,
+      lines[2] as string,
+      ...lines.slice(4),
+    ]);
+    expect(swapped.status).toBe(1);
+    expect(swapped.stderr).toMatch(/seq 4 .*: seq 3 is missing before it/);
+
+    const headless = await check(lines.slice(1));
+    expect(headless.status).toBe(1);
+    expect(headless.stderr).toMatch(/seq 2 .*: seq 1 is missing before it/);
+
+    // Filtered: a gap is allowed (and said to prove nothing); order and repeats are still checked.
+    const gap = await check([...lines.slice(0, 2), ...lines.slice(3)], '--filtered');
+    expect(gap.status, gap.stderr).toBe(0);
+    expect(gap.stdout).toMatch(/1 gap\(s\) between exported events cannot be told from the filter/);
+    const filteredSwap = await check([lines[1] as string, lines[0] as string], '--filtered');
+    expect(filteredSwap.status).toBe(1);
+    expect(filteredSwap.stderr).toMatch(/seq 1 .*: seq 1 comes after seq 2/);
   });
 
   test('streams 100,000 events with a flat heap, and the export verifies offline', async () => {
