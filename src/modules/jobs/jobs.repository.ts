@@ -78,12 +78,12 @@ export const jobsRepository = {
   /**
    * Enqueueing, as a statement for another repository's CTE: one job of `queue` per key that `keys`
    * (a query of one text column) yields, so that a change writes its rows and their jobs in one
-   * statement (the webhooks' outbox). Returns `id`.
+   * statement (the webhooks' outbox). The keys must be new (ids made by the same statement): unlike
+   * `enqueue`, a key already there is an error, not skipped. Returns `id`.
    */
   enqueueSql: (queue: unknown, keys: RawBuilder<unknown>, maxAttempts: unknown) =>
     sql`INSERT INTO jobs (id, queue, key, max_attempts)
         SELECT gen_random_uuid(), ${queue}, k.key, ${maxAttempts} FROM (${keys}) AS k(key)
-        ON CONFLICT (queue, key) DO NOTHING
         RETURNING id`,
 
   /**
