@@ -20,7 +20,7 @@ import type { Tx } from '../src/db/client.js';
 import { inTransaction } from '../src/db/transaction.js';
 import type { AuditRecord } from '../src/modules/audit/audit-event.js';
 import { eventOf } from '../src/modules/webhooks/webhook-events.js';
-import { dataOf } from '../src/modules/webhooks/webhook-outbox.js';
+import { dataOf, outboxEventOf } from '../src/modules/webhooks/webhook-outbox.js';
 import { webhooksRepository } from '../src/modules/webhooks/webhooks.repository.js';
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
 import { type CpuSplit, cpuMeter } from './support/cpu.js';
@@ -124,14 +124,7 @@ try {
   const outboxEvent = (r: AuditRecord) => {
     const e = eventOf(r);
     if (!e) throw new Error('not an event');
-    return {
-      id: uuidv7(),
-      tenantId: e.tenantId,
-      orgId: e.orgId,
-      type: e.type,
-      data: dataOf(e),
-      summary: e.summary,
-    };
+    return outboxEventOf(e);
   };
   // Every shape writes a row (as a change does), so that each pays the commit's WAL flush.
   const write = (t: Tx, tenantId: string) =>

@@ -19,6 +19,8 @@ import { Org } from './views/Org.js';
 import { Orgs } from './views/Orgs.js';
 import { SignIn } from './views/SignIn.js';
 import { Version } from './views/Version.js';
+import { Webhook, Webhooks } from './views/Webhooks.js';
+import { mayReadWebhooks } from './webhooks.js';
 
 function App() {
   const [signedIn, setSignedIn] = useState(() => session.key() !== null);
@@ -68,7 +70,12 @@ function App() {
 
 function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void }) {
   const route = useRoute();
-  const section = route.name === 'audit' || route.name === 'attention' ? route.name : 'orgs';
+  const section =
+    route.name === 'audit' || route.name === 'attention'
+      ? route.name
+      : route.name === 'webhooks' || route.name === 'webhook'
+        ? 'webhooks'
+        : 'orgs';
   return (
     <>
       <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
@@ -86,6 +93,11 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
           <a href={href.audit()} aria-current={section === 'audit' ? 'page' : undefined}>
             Audit trail
           </a>
+          {mayReadWebhooks(caller.me.roles) && (
+            <a href={href.webhooks()} aria-current={section === 'webhooks' ? 'page' : undefined}>
+              Webhooks
+            </a>
+          )}
         </nav>
         <span class="who">
           {caller.me.name} · {caller.me.roles.join(', ')} · {caller.tenant.name}
@@ -117,6 +129,10 @@ function View({ route }: { route: Route }) {
       return <Audit filters={route.filters} />;
     case 'attention':
       return <Attention filters={route.filters} />;
+    case 'webhooks':
+      return <Webhooks />;
+    case 'webhook':
+      return <Webhook id={route.id} />;
     case 'notFound':
       return (
         <>

@@ -12,6 +12,8 @@ export type Route =
   | { readonly name: 'deployment'; readonly org: string; readonly id: string }
   | { readonly name: 'audit'; readonly filters: URLSearchParams }
   | { readonly name: 'attention'; readonly filters: URLSearchParams }
+  | { readonly name: 'webhooks' }
+  | { readonly name: 'webhook'; readonly id: string }
   | { readonly name: 'notFound' };
 
 const e = encodeURIComponent;
@@ -31,6 +33,8 @@ export const href = {
   deployment: (org: string, id: string) => `#/orgs/${e(org)}/deployments/${e(id)}`,
   audit: (filters: Record<string, string> = {}) => withFilters('#/audit', filters),
   attention: (filters: Record<string, string> = {}) => withFilters('#/attention', filters),
+  webhooks: () => '#/webhooks',
+  webhook: (id: string) => `#/webhooks/${e(id)}`,
 };
 
 export function parseRoute(hash: string): Route {
@@ -41,6 +45,8 @@ export function parseRoute(hash: string): Route {
   if (first === 'audit' && parts.length === 1) return { name: 'audit', filters: new URLSearchParams(query) };
   if (first === 'attention' && parts.length === 1)
     return { name: 'attention', filters: new URLSearchParams(query) };
+  if (first === 'webhooks' && parts.length === 1) return { name: 'webhooks' };
+  if (first === 'webhooks' && parts.length === 2 && org !== undefined) return { name: 'webhook', id: org };
   if (first !== 'orgs' || org === undefined) return { name: 'notFound' };
   if (parts.length === 2) return { name: 'org', org };
   const number = Number(id);

@@ -7,6 +7,7 @@ import type { AuditEventView, VerifyView } from '../../src/modules/audit/audit.s
 import type { FindingView } from '../../src/modules/findings/findings.schemas.js';
 import type { DeploymentDetailView } from '../../src/modules/forwarding/deployments.schemas.js';
 import type { DiffView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
+import type { SentView } from '../../src/modules/webhooks/webhooks.schemas.js';
 
 export type { ApiKeyView } from '../../src/modules/api-keys/api-keys.schemas.js';
 export type { FindingView } from '../../src/modules/findings/findings.schemas.js';
@@ -16,11 +17,13 @@ export type { OrgView } from '../../src/modules/orgs/orgs.schemas.js';
 export type { SsoStateView } from '../../src/modules/sso-versions/sso-state.schemas.js';
 export type { VersionView } from '../../src/modules/sso-versions/sso-versions.schemas.js';
 export type { TenantView } from '../../src/modules/tenants/tenants.schemas.js';
+export type { DeliveryView, WebhookView } from '../../src/modules/webhooks/webhooks.schemas.js';
 
 export type AuditEvent = Static<typeof AuditEventView>;
 export type Verification = Static<typeof VerifyView>;
 export type DeploymentDetail = Static<typeof DeploymentDetailView>;
 export type Diff = Static<typeof DiffView>;
+export type Sent = Static<typeof SentView>;
 
 export interface Page<T> {
   readonly items: T[];

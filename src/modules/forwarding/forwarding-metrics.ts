@@ -4,13 +4,11 @@
  * status class, and the duration of calls to Cognigy. Labels are bounded: never an org or a URL.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { statusClass } from '../../lib/http-status.js';
 
 export interface ForwardingMetrics {
   attempt(outcome: string, status: number | null, durationMs: number): void;
 }
-
-export const statusClass = (status: number | null) =>
-  status === null ? 'none' : `${Math.floor(status / 100)}xx`;
 
 export function createForwardingMetrics(
   registry: Registry,

@@ -50,6 +50,16 @@ export interface NewJob {
   readonly maxAttempts?: number;
 }
 
+/** A job finished: no lease, no error. */
+const DONE = {
+  state: 'done',
+  lease_owner: null,
+  lease_expires_at: null,
+  last_error: null,
+  finished_at: sql<Date>`now()`,
+  updated_at: sql<Date>`now()`,
+} as const;
+
 const leaseUntil = (seconds: number) =>
   sql<Date>`now() + make_interval(secs => ${seconds}::double precision)`;
 
@@ -147,14 +157,7 @@ export const jobsRepository = {
   async complete(db: Db, p: { id: string; worker: string }): Promise<boolean> {
     const r = await db
       .updateTable('jobs')
-      .set({
-        state: 'done',
-        lease_owner: null,
-        lease_expires_at: null,
-        last_error: null,
-        finished_at: sql<Date>`now()`,
-        updated_at: sql<Date>`now()`,
-      })
+      .set(DONE)
       .where('id', '=', p.id)
       .where('state', '=', sql.lit('running'))
       .where('lease_owner', '=', p.worker)
@@ -170,14 +173,7 @@ export const jobsRepository = {
     if (p.ids.length === 0) return new Set();
     const rows = await db
       .updateTable('jobs')
-      .set({
-        state: 'done',
-        lease_owner: null,
-        lease_expires_at: null,
-        last_error: null,
-        finished_at: sql<Date>`now()`,
-        updated_at: sql<Date>`now()`,
-      })
+      .set(DONE)
       .where('id', '=', sql<string>`any(${[...p.ids]}::uuid[])`)
       .where('state', '=', sql.lit('running'))
       .where('lease_owner', '=', p.worker)

@@ -4,12 +4,11 @@
  * the undelivered deliveries and the age of the oldest. Labels are bounded: never a tenant or a URL.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { statusClass } from '../../lib/http-status.js';
 
 export interface WebhookMetrics {
   attempt(outcome: 'delivered' | 'retryable' | 'failed', status: number | null, durationMs: number): void;
 }
-
-const statusClass = (status: number | null) => (status === null ? 'none' : `${Math.floor(status / 100)}xx`);
 
 export function createWebhookMetrics(
   registry: Registry,

@@ -17,19 +17,21 @@ export function dataOf(e: WebhookEventDraft): Record<string, unknown> {
   return { tenant: { id: e.tenantId }, resource: e.resource, ...e.details };
 }
 
+/** An event as the outbox statement takes it, with a new id. */
+export const outboxEventOf = (e: WebhookEventDraft): OutboxEvent => ({
+  id: uuidv7(),
+  tenantId: e.tenantId,
+  orgId: e.orgId,
+  type: e.type,
+  data: dataOf(e),
+  summary: e.summary,
+});
+
 export function createWebhookOutbox(deps: { readonly onEnqueued?: () => void }): ChangeOutbox {
   return async (tx: Tx, records: readonly AuditRecord[]) => {
     const drafts = eventsOf(records);
     if (drafts.length === 0) return undefined;
-    const events: OutboxEvent[] = drafts.map((e) => ({
-      id: uuidv7(),
-      tenantId: e.tenantId,
-      orgId: e.orgId,
-      type: e.type,
-      data: dataOf(e),
-      summary: e.summary,
-    }));
-    const deliveries = await repo.enqueue(tx, events);
+    const deliveries = await repo.enqueue(tx, drafts.map(outboxEventOf));
     return deliveries > 0 ? deps.onEnqueued : undefined;
   };
 }

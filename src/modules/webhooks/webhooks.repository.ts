@@ -41,6 +41,9 @@ export interface EndpointRow {
   readonly createdById: string | null;
 }
 
+/** What an admin sets of an endpoint. */
+type EndpointSettings = Pick<EndpointRow, 'url' | 'description' | 'eventTypes' | 'enabled'>;
+
 const endpointOf = (r: Selectable<WebhookEndpoint>): EndpointRow => ({
   id: r.id,
   tenantId: r.tenant_id,
@@ -310,17 +313,10 @@ const DELIVERY_COLUMNS = [
 export const webhooksRepository = {
   async insertEndpoint(
     tx: Tx,
-    row: {
-      id: string;
-      tenantId: string;
-      url: string;
-      description: string;
-      eventTypes: readonly string[];
-      enabled: boolean;
-      secretSealed: string;
-      secretFingerprint: string;
-      createdById: string | null;
-    },
+    row: Pick<
+      EndpointRow,
+      'id' | 'tenantId' | 'createdById' | keyof EndpointSettings | 'secretSealed' | 'secretFingerprint'
+    >,
   ): Promise<EndpointRow> {
     const r = await tx
       .insertInto('webhook_endpoints')
@@ -371,19 +367,9 @@ export const webhooksRepository = {
   async updateEndpoint(
     tx: Tx,
     id: string,
-    set: Partial<{
-      url: string;
-      description: string;
-      eventTypes: readonly string[];
-      enabled: boolean;
-      secretSealed: string;
-      secretFingerprint: string;
-      previousSecretSealed: string | null;
-      previousSecretFingerprint: string | null;
-      previousSecretExpiresAt: Date | null;
-      failingSince: Date | null;
-      disabledReason: string | null;
-    }>,
+    set: Partial<
+      Omit<EndpointRow, 'id' | 'tenantId' | 'revision' | 'createdAt' | 'updatedAt' | 'createdById'>
+    >,
   ): Promise<EndpointRow> {
     const r = await tx
       .updateTable('webhook_endpoints')

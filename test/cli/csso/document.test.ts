@@ -1,5 +1,5 @@
 /** Reading a desired-state file: YAML or JSON, syntax errors with line and column, secrets from the environment. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -139,6 +139,22 @@ describe('parseDesiredState', () => {
     expect(loaded.locate('/body/document/entries/0/note')).toBe('sso.yaml:4:5');
     expect(loaded.locate('/entries/1/sso/idpAdditionalScope')).toBe('sso.yaml:11:5');
     expect(loaded.locate('not a pointer')).toBeUndefined();
+  });
+});
+
+describe('the README’s example', () => {
+  test('is a document csso reads, its secret taken from the environment', async () => {
+    const readme = await readFile(join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Command-line tool: csso'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(example).toBeDefined();
+    const text = (example as string).replace(/^ {2}/gm, '');
+    const loaded = parseDesiredState(text, 'README.md', { EU_CLIENT_SECRET: 'from-the-environment' });
+    expect(loaded.document.entries).toHaveLength(2);
+    expect(loaded.document.entries[0]).toMatchObject({
+      selector: 'env=prod,region=eu',
+      sso: { idpClientId: '{org.slug}-cognigy', idpClientSecret: 'from-the-environment' },
+    });
   });
 });
 

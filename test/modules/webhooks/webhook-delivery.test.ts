@@ -33,6 +33,15 @@ const ping = async (id: string) => {
   expect(res.statusCode, res.body).toBe(202);
   return res.json() as { deliveryId: string; eventId: string };
 };
+const rotate = async (id: string) => {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/v1/webhooks/${id}/rotate-secret`,
+    headers: bearer(tenant.adminKey),
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json() as { secret: string; webhook: { secret: Record<string, unknown> } };
+};
 const deliveryOf = async (endpointId: string, deliveryId: string) =>
   (await deliveriesOf(t, tenant.adminKey, endpointId)).find((d) => d.id === deliveryId);
 const settled = (endpointId: string, deliveryId: string) => async () => {
@@ -83,13 +92,7 @@ describe('signatures', () => {
   test('after a rotation both the old and the new secret verify (two signatures) during the overlap', async () => {
     const r = await receiver();
     const hook = await addEndpoint(t, tenant.adminKey, r);
-    const rotated = await t.app.inject({
-      method: 'POST',
-      url: `/v1/webhooks/${hook.id}/rotate-secret`,
-      headers: bearer(tenant.adminKey),
-    });
-    expect(rotated.statusCode, rotated.body).toBe(200);
-    const { secret: fresh, webhook } = rotated.json();
+    const { secret: fresh, webhook } = await rotate(hook.id);
     expect(fresh).toMatch(/^whsec_/);
     expect(fresh).not.toBe(hook.secret);
     expect(webhook.secret).toMatchObject({
@@ -114,12 +117,7 @@ describe('signatures', () => {
   test('once the overlap is over only the new secret signs', async () => {
     const r = await receiver();
     const hook = await addEndpoint(t, tenant.adminKey, r);
-    const rotated = await t.app.inject({
-      method: 'POST',
-      url: `/v1/webhooks/${hook.id}/rotate-secret`,
-      headers: bearer(tenant.adminKey),
-    });
-    const fresh = rotated.json().secret as string;
+    const fresh = (await rotate(hook.id)).secret;
     await t.database.db
       .updateTable('webhook_endpoints')
       .set({ previous_secret_expires_at: new Date(Date.now() - 1000) })
