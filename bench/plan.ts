@@ -10,7 +10,7 @@
  *   npm run bench:plan            (ORGS=1000; BENCH_DATABASE_URL to use a server)
  */
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
-import { machine } from './support/environment.js';
+import { machine, timed } from './support/environment.js';
 import { loopbackOutbound } from './support/loopback-outbound.js';
 import { startManyIssuersProcess } from './support/many-issuers-process.js';
 import { writeSection } from './support/report.js';
@@ -25,12 +25,6 @@ const bench = await startBenchApp('plan', {
   outbound: loopbackOutbound(),
 });
 const call = bench.call;
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const started = performance.now();
-  const value = await fn();
-  return { value, seconds: (performance.now() - started) / 1000 };
-}
 
 const sum = (list: number[]) => list.reduce((a, b) => a + b, 0);
 

@@ -7,7 +7,7 @@
  *   npm run bench:bulk            (ORGS=1000; BENCH_DATABASE_URL to use a server)
  */
 import { PLATFORM_KEY, startBenchApp } from './support/app.js';
-import { machine, ms } from './support/environment.js';
+import { machine, ms, timed } from './support/environment.js';
 import { startBenchIdp } from './support/idp.js';
 import { loopbackOutbound } from './support/loopback-outbound.js';
 import { writeSection } from './support/report.js';
@@ -23,12 +23,6 @@ const bench = await startBenchApp('bulk', {
   outbound: loopbackOutbound(),
 });
 const call = bench.call;
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const started = performance.now();
-  const value = await fn();
-  return { value, seconds: (performance.now() - started) / 1000 };
-}
 
 try {
   const created = await call('POST', '/v1/tenants', PLATFORM_KEY, { slug: 'bench', name: 'Bench' });

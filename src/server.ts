@@ -87,6 +87,10 @@ try {
     await loadApplicationModules();
   const platformKey = await ensurePlatformKey(runtime.database.db, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
+  // Loaded here, not at the top: kysely is not needed before the database is up (start time).
+  const { auditPowersWarning, auditTrailPowers } = await import('./modules/audit/audit-powers.js');
+  const auditWarning = auditPowersWarning(await auditTrailPowers(runtime.database.db));
+  if (auditWarning) logger.warn({ issue: 'audit_trail_rewritable' }, auditWarning);
   container = createContainer({ ...runtime, keyring });
   app = await buildApp(container);
 
@@ -101,6 +105,7 @@ try {
     `  API docs:  ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
     `  Database:  ${runtime.embedded ? `embedded PostgreSQL under ${config.dataDir}` : 'DATABASE_URL'}`,
   ];
+  if (auditWarning) lines.push('', `  WARNING: ${auditWarning}`);
   if (platformKey.generatedToken) {
     lines.push(
       '',

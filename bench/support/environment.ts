@@ -98,3 +98,10 @@ export async function latency(fn: () => Promise<unknown>, runs = 100, warmup = 1
 }
 
 export const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+/** Runs `fn` and says how long it took, in seconds. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const started = performance.now();
+  const value = await fn();
+  return { value, seconds: (performance.now() - started) / 1000 };
+}
