@@ -222,6 +222,16 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
       async () => (await api('GET', '/v1/orgs/fabrikam/sso', admin)).lastError?.number === 1,
     );
 
+    // A webhook endpoint with one delivery waiting (no worker runs here); its signing secret must
+    // never reach the browser either.
+    const hook = await api('POST', '/v1/webhooks', admin, {
+      url: 'https://hooks.example.invalid/e2e',
+      description: 'on-call tool',
+      eventTypes: ['deployment.failed', 'finding.opened'],
+    });
+    SECRETS.push(hook.secret);
+    await api('POST', `/v1/webhooks/${hook.webhook.id}/test`, admin);
+
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     await mkdir(ARTIFACTS, { recursive: true });
   }, 120_000);
@@ -507,6 +517,19 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
     await page.goBack();
     await attention.getByRole('link', { name: 'fabrikam' }).click();
     await page.getByRole('heading', { name: 'Fabrikam Inc', level: 1 }).waitFor();
+
+    // Webhooks: the reviewer (an auditor) reads the endpoints and their deliveries; sending needs an admin.
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'https://hooks.example.invalid/e2e' }).click();
+    await page.getByRole('heading', { name: 'https://hooks.example.invalid/e2e', level: 1 }).waitFor();
+    const hookDeliveries = page.getByRole('region', { name: 'Recent deliveries' });
+    await hookDeliveries.getByText('webhook.test').waitFor();
+    expect(await page.getByRole('button', { name: 'Send a test event' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Send a test event' }).getAttribute('title')).toMatch(
+      /admin role/,
+    );
+    await capture(page, '10-webhooks');
 
     // No secret reached the browser, no key in any address, nothing the page complained about.
     const received = await Promise.all(bodies);

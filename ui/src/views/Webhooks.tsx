@@ -213,7 +213,7 @@ export function Webhook({ id }: { id: string }) {
                           class="secondary"
                           disabled={blocked !== null}
                           title={blocked ?? undefined}
-                          aria-label={`Send event ${shortId(d.eventId)} again`}
+                          aria-label={`Send again: event ${shortId(d.eventId)}`}
                           onClick={() =>
                             send(`/v1/webhooks/${seg(w.id)}/deliveries/${seg(d.id)}/redeliver`, 'Sent again')
                           }
