@@ -224,3 +224,20 @@ describe('the network policy at delivery', () => {
     },
   );
 });
+
+describe('metrics', () => {
+  test('/metrics counts attempts by outcome and shows the queue depth and the oldest undelivered delivery', async () => {
+    const r = await receiver();
+    const hook = await addEndpoint(t, tenant.adminKey, r);
+    r.alwaysFail({ kind: 'status', status: 503 });
+    await ping(hook.id);
+    await waitFor('a failed attempt', () => r.received.length >= 1);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/webhook_deliveries_total\{outcome="delivered",status_class="2xx"\} [1-9]/);
+    expect(metrics).toMatch(/webhook_deliveries_total\{outcome="retryable",status_class="5xx"\} [1-9]/);
+    expect(metrics).toMatch(/webhook_delivery_duration_seconds_count\{status_class="2xx"\} [1-9]/);
+    expect(metrics).toMatch(/^webhook_queue_depth [1-9]/m);
+    expect(Number(/^webhook_oldest_undelivered_seconds (\S+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    r.alwaysFail(undefined);
+  });
+});
