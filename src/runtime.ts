@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import type { Database } from './db/client.js';
 import { resolveDatabaseSource } from './db/database-source.js';
-import { type MigrationFile, migrate, readMigrations } from './db/migrator.js';
+import { type MigrationFile, readMigrations } from './db/migrator.js';
 import { createLogger } from './lib/logger.js';
 
 export interface Runtime {
@@ -65,7 +65,10 @@ export async function startRuntime(
   });
   try {
     const migrations = await readMigrations();
-    if (options.migrate) await migrate(database.pool, logger, migrations);
+    if (options.migrate) {
+      const { migrateAsOwner } = await import('./db/migrate-as-owner.js');
+      await migrateAsOwner(database.pool, source.migrationUrl, logger, migrations);
+    }
     return {
       config,
       logger,

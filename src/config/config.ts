@@ -24,6 +24,11 @@ export interface Config {
   readonly dataDir: string;
   /** Absent: an embedded PostgreSQL is started under `dataDir` (never in production). */
   readonly databaseUrl: string | undefined;
+  /**
+   * The role that owns the schema and runs the migrations (issue 21); absent: DATABASE_URL migrates.
+   * Only with DATABASE_URL: the embedded database sets up both roles itself.
+   */
+  readonly migrationDatabaseUrl: string | undefined;
   readonly dbPoolMax: number;
   /** Keyring spec `id:base64key,…`; absent outside production: generated once into `dataDir`. */
   readonly encryptionKeys: string | undefined;
@@ -177,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       LOG_LEVEL: str({ choices: logLevels, default: 'info' }),
       DATA_DIR: str({ default: './.data' }),
       DATABASE_URL: postgresUrl({ default: undefined }),
+      MIGRATION_DATABASE_URL: postgresUrl({ default: undefined }),
       DB_POOL_MAX: num({ default: 10 }),
       ENCRYPTION_KEYS: keyringSpec({ default: undefined }),
       BOOTSTRAP_ADMIN_KEY: bootstrapKey({ default: undefined }),
@@ -291,6 +297,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ) {
     problems.push('PLAN_TTL_SECONDS must be a whole number from 60 to 604800 (7 days)');
   }
+  if (cleaned.MIGRATION_DATABASE_URL && !cleaned.DATABASE_URL) {
+    problems.push(
+      'MIGRATION_DATABASE_URL needs DATABASE_URL (the role the service runs as); without both, the embedded database sets up its two roles itself',
+    );
+  }
   const isProduction = cleaned.NODE_ENV === 'production';
   if (isProduction) {
     if (!cleaned.DATABASE_URL) problems.push('DATABASE_URL is required in production (NODE_ENV=production)');
@@ -313,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: cleaned.LOG_LEVEL as LogLevel,
     dataDir: cleaned.DATA_DIR,
     databaseUrl: cleaned.DATABASE_URL,
+    migrationDatabaseUrl: cleaned.MIGRATION_DATABASE_URL,
     dbPoolMax: cleaned.DB_POOL_MAX,
     encryptionKeys: cleaned.ENCRYPTION_KEYS,
     bootstrapAdminKey: cleaned.BOOTSTRAP_ADMIN_KEY,

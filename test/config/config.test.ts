@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       dataDir: './.data',
       databaseUrl: undefined,
+      migrationDatabaseUrl: undefined,
       dbPoolMax: 10,
       encryptionKeys: undefined,
       bootstrapAdminKey: undefined,
@@ -96,6 +97,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       DATA_DIR: '/var/lib/sso',
       DATABASE_URL: 'postgresql://sso:pw@db:5432/sso',
+      MIGRATION_DATABASE_URL: 'postgresql://sso_owner:pw2@db:5432/sso',
       DB_POOL_MAX: '3',
       ENCRYPTION_KEYS: GOOD_KEYS,
       BOOTSTRAP_ADMIN_KEY: 'b'.repeat(32),
@@ -148,6 +150,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       dataDir: '/var/lib/sso',
       databaseUrl: 'postgresql://sso:pw@db:5432/sso',
+      migrationDatabaseUrl: 'postgresql://sso_owner:pw2@db:5432/sso',
       dbPoolMax: 3,
       encryptionKeys: GOOD_KEYS,
       bootstrapAdminKey: 'b'.repeat(32),
@@ -211,6 +214,23 @@ describe('loadConfig', () => {
 
   it('refuses a DATABASE_URL that is not PostgreSQL', () => {
     expectRefused({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
+  });
+
+  it('refuses a MIGRATION_DATABASE_URL that is not PostgreSQL, without echoing it', () => {
+    const error = expectRefused(
+      { DATABASE_URL: 'postgresql://h/d', MIGRATION_DATABASE_URL: 'mysql://owner:s3cret@h/d' },
+      'MIGRATION_DATABASE_URL',
+    );
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it('refuses MIGRATION_DATABASE_URL without DATABASE_URL (the embedded database has its own two roles)', () => {
+    const error = expectRefused(
+      { MIGRATION_DATABASE_URL: 'postgresql://owner:s3cret@h/d' },
+      'MIGRATION_DATABASE_URL',
+    );
+    expect(error.problems[0]).toMatch(/needs DATABASE_URL/);
+    expect(error.message).not.toContain('s3cret');
   });
 
   it('refuses a DATABASE_URL that is not a URL without echoing it', () => {

@@ -7,11 +7,12 @@ import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { type Container, type ContainerInput, createContainer } from '../../src/container.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
-import { migrate, readMigrations } from '../../src/db/migrator.js';
+import { migrateAsOwner } from '../../src/db/migrate-as-owner.js';
+import { readMigrations } from '../../src/db/migrator.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ensurePlatformKey } from '../../src/modules/auth/platform-key.js';
 import { parseKeyringSpec } from '../../src/modules/crypto/keyring.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database.js';
 
 export const TEST_KEYRING = `test-1:${Buffer.alloc(32, 1).toString('base64')}`;
 export const PLATFORM_KEY = 'platform-admin-key-for-tests-0123456789abcdef';
@@ -27,15 +28,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** With `{ roles: true }` the app runs as a runtime role and an owner role migrates (database.ts). */
 export async function createTestApp(
   env: Record<string, string> = {},
   label = 'app',
   overrides: Pick<ContainerInput, 'outbound'> = {},
+  databaseOptions: TestDatabaseOptions = {},
 ): Promise<TestApp> {
-  const testDb = await createTestDatabase(label);
+  const testDb = await createTestDatabase(label, databaseOptions);
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: testDb.url,
+    ...(testDb.migrationUrl ? { MIGRATION_DATABASE_URL: testDb.migrationUrl } : {}),
     ENCRYPTION_KEYS: TEST_KEYRING,
     BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
     LOG_LEVEL: 'debug',
@@ -46,7 +50,7 @@ export async function createTestApp(
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const database = openDatabase({ url: testDb.url, poolMax: config.dbPoolMax });
   const migrations = await readMigrations();
-  await migrate(database.pool, logger, migrations);
+  await migrateAsOwner(database.pool, testDb.migrationUrl, logger, migrations);
   await ensurePlatformKey(database.db, config.bootstrapAdminKey);
   const keyring = parseKeyringSpec(config.encryptionKeys as string);
   const container = createContainer({ config, logger, database, keyring, migrations, ...overrides });

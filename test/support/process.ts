@@ -28,6 +28,7 @@ const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'DATA_DIR',
   'DATABASE_URL',
+  'MIGRATION_DATABASE_URL',
   'DB_POOL_MAX',
   'ENCRYPTION_KEYS',
   'BOOTSTRAP_ADMIN_KEY',
@@ -96,6 +97,14 @@ export interface ServiceProcess {
   exitStatus(): Exit | null;
 }
 
+/** The arguments of `npm start` after `node` (package.json), e.g. the heap flags and dist/src/server.js. */
+function npmStartArgs(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
+  const [node, ...args] = (scripts.start as string).split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start does not start with node: ${scripts.start}`);
+  return args;
+}
+
 const running = new Set<ServiceProcess>();
 const tempDirs = new Set<string>();
 
@@ -118,7 +127,11 @@ export async function makeTempDir(label: string): Promise<string> {
  */
 export async function spawnService(
   env: Record<string, string>,
-  options: { ownProcessGroup?: boolean } = {},
+  options: {
+    ownProcessGroup?: boolean;
+    /** Run the built service (dist/, `npm run build` first) exactly as `npm start` does. */
+    built?: boolean;
+  } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -129,12 +142,16 @@ export async function spawnService(
   let err = '';
   let status: Exit | null = null;
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: PROJECT_ROOT,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.ownProcessGroup ?? false,
-  });
+  const child = spawn(
+    process.execPath,
+    options.built ? npmStartArgs() : ['--import', 'tsx', 'src/server.ts'],
+    {
+      cwd: PROJECT_ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.ownProcessGroup ?? false,
+    },
+  );
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
   });
@@ -259,12 +276,22 @@ export function embeddedCluster(dataDir: string): { pid: number; port: number; a
   return { pid, port: Number(lines[3]), alive: Number.isInteger(pid) && pid > 0 && isAlive(pid) };
 }
 
-/** A superuser connection string to the embedded cluster a service started under `dataDir`. */
-export function embeddedDatabaseUrl(dataDir: string): string {
+/** The password file of each role of the embedded database (src/db/embedded-roles.ts). */
+const PASSWORD_FILES = {
+  postgres: 'postgres-password',
+  sso_owner: 'postgres-owner-password',
+  sso_runtime: 'postgres-runtime-password',
+} as const;
+
+/**
+ * A connection string to the embedded cluster a service started under `dataDir`: as its superuser
+ * (default), or as the owner or the runtime role.
+ */
+export function embeddedDatabaseUrl(dataDir: string, role: keyof typeof PASSWORD_FILES = 'postgres'): string {
   const cluster = embeddedCluster(dataDir);
   if (!cluster?.alive) throw new Error(`no embedded PostgreSQL runs under ${dataDir}`);
-  const password = readFileSync(join(dataDir, 'postgres-password'), 'utf8').trim();
-  return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${cluster.port}/postgres`;
+  const password = readFileSync(join(dataDir, PASSWORD_FILES[role]), 'utf8').trim();
+  return `postgresql://${role}:${encodeURIComponent(password)}@127.0.0.1:${cluster.port}/postgres`;
 }
 
 /** Stops a cluster whose service could not stop it (immediate shutdown, then SIGKILL). */
