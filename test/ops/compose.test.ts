@@ -4,11 +4,13 @@
  * instruction. Each check names the promise it keeps (README, "Docker Compose").
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose's ${...} syntax
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/config.js';
+import { createTestDatabase } from '../support/database.js';
 import { PROJECT_ROOT } from '../support/process.js';
 
 const read = (file: string) => readFileSync(join(PROJECT_ROOT, file), 'utf8');
@@ -114,6 +116,11 @@ const SECRETS = {
   ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
   BOOTSTRAP_ADMIN_KEY: 'a-bootstrap-admin-key-of-more-than-32-characters',
 };
+
+const INIT_SCRIPT = 'ops/postgres/10-runtime-role.sql';
+/** The role the init script creates (its one CREATE ROLE). */
+const initScriptRole = () => /CREATE ROLE (\w+)/.exec(read(INIT_SCRIPT))?.[1];
+const hasPsql = () => spawnSync('psql', ['--version']).status === 0;
 
 const rawCompose = () => parseYaml(read('docker-compose.yml')) as ComposeFile;
 const compose = (env: Record<string, string | undefined> = SECRETS) =>
@@ -274,20 +281,63 @@ describe('docker-compose.yml', () => {
     expect((dependsOn as Record<string, { condition?: string }>).postgres?.condition).toBe('service_healthy');
   });
 
-  it('points DATABASE_URL at the postgres service with its user, password and database', () => {
-    for (const password of [undefined, 'another-password']) {
-      const { services } = compose({ ...SECRETS, POSTGRES_PASSWORD: password });
+  it('runs the service as the runtime role made by the init script, and migrates as the container’s superuser', () => {
+    for (const passwords of [{}, { POSTGRES_PASSWORD: 'owner-password', SSO_APP_PASSWORD: 'app-password' }]) {
+      const { services } = compose({ ...SECRETS, ...passwords });
       const pgEnv = environmentOf(services.postgres as ComposeService);
-      const url = new URL(environmentOf(services.sso as ComposeService).DATABASE_URL as string);
-      expect(url.protocol).toMatch(/^postgres(ql)?:$/);
-      expect(url.hostname).toBe('postgres');
-      expect(url.port === '' || url.port === '5432').toBe(true);
-      expect(decodeURIComponent(url.username)).toBe(pgEnv.POSTGRES_USER ?? 'postgres');
-      expect(decodeURIComponent(url.password)).toBe(pgEnv.POSTGRES_PASSWORD);
-      expect(url.pathname.slice(1)).toBe(pgEnv.POSTGRES_DB ?? pgEnv.POSTGRES_USER ?? 'postgres');
-      if (password) expect(url.password).toBe(password);
+      const ssoEnv = environmentOf(services.sso as ComposeService);
+      const runtime = new URL(ssoEnv.DATABASE_URL as string);
+      const owner = new URL(ssoEnv.MIGRATION_DATABASE_URL as string);
+      for (const url of [runtime, owner]) {
+        expect(url.protocol).toMatch(/^postgres(ql)?:$/);
+        expect(url.hostname).toBe('postgres');
+        expect(url.port === '' || url.port === '5432').toBe(true);
+        expect(url.pathname.slice(1)).toBe(pgEnv.POSTGRES_DB ?? pgEnv.POSTGRES_USER ?? 'postgres');
+      }
+      // The owner: the superuser the image creates, which owns the database it creates.
+      expect(decodeURIComponent(owner.username)).toBe(pgEnv.POSTGRES_USER ?? 'postgres');
+      expect(decodeURIComponent(owner.password)).toBe(pgEnv.POSTGRES_PASSWORD);
+      // The runtime role: the one the init script makes, with the password it is given.
+      expect(decodeURIComponent(runtime.username)).toBe(initScriptRole());
+      expect(decodeURIComponent(runtime.password)).toBe(pgEnv.SSO_APP_PASSWORD);
+      if ('SSO_APP_PASSWORD' in passwords) expect(runtime.password).toBe(passwords.SSO_APP_PASSWORD);
+      if ('POSTGRES_PASSWORD' in passwords) expect(owner.password).toBe(passwords.POSTGRES_PASSWORD);
     }
   });
+
+  it('mounts the init script of the repository into docker-entrypoint-initdb.d, read-only', () => {
+    const postgres = compose().services.postgres as ComposeService;
+    const mounts = (postgres.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':') : []));
+    const init = mounts.find(([, target]) => target?.startsWith('/docker-entrypoint-initdb.d/'));
+    expect(init, 'a mount into /docker-entrypoint-initdb.d').toBeDefined();
+    const [source = '', target = '', mode] = init as string[];
+    expect(target).toMatch(/\.sql$/); // the image runs *.sql files with psql
+    expect(source).toBe(`./${INIT_SCRIPT}`);
+    expect(existsSync(join(PROJECT_ROOT, INIT_SCRIPT))).toBe(true);
+    expect(mode).toBe('ro');
+  });
+
+  it.skipIf(!hasPsql())(
+    'makes the runtime role with psql as the image does — a login role, not a superuser — and may run again',
+    async () => {
+      const testDb = await createTestDatabase('compose');
+      try {
+        const script = join(PROJECT_ROOT, INIT_SCRIPT);
+        // In a transaction rolled back at the end: roles are cluster-wide, and the server shared.
+        const input = `BEGIN;\n\\i ${script}\n\\i ${script}\nSELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = '${initScriptRole()}';\nROLLBACK;\n`;
+        const run = spawnSync('psql', ['-X', '-q', '-tA', '-d', testDb.adminUrl], {
+          input,
+          encoding: 'utf8',
+          env: { ...process.env, SSO_APP_PASSWORD: 'app-password' },
+        });
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        expect(run.stdout.trim().split('\n').at(-1)).toBe('t|f|f|f');
+      } finally {
+        await testDb.drop();
+      }
+    },
+  );
 
   it('gives the service a production configuration that the service itself accepts', () => {
     const sso = compose().services.sso as ComposeService;
@@ -298,6 +348,7 @@ describe('docker-compose.yml', () => {
     expect(config.isProduction).toBe(true);
     expect(config.host).toBe('0.0.0.0');
     expect(config.databaseUrl).toBe(env.DATABASE_URL);
+    expect(config.migrationDatabaseUrl).toBe(env.MIGRATION_DATABASE_URL);
     expect(config.encryptionKeys).toBe(SECRETS.ENCRYPTION_KEYS);
     expect(config.bootstrapAdminKey).toBe(SECRETS.BOOTSTRAP_ADMIN_KEY);
   });
