@@ -31,7 +31,11 @@ function hashOf(e) {
     seq: e.seq,
     tenantId: e.tenantId,
     occurredAt: e.occurredAt,
-    actor: { type: e.actor.type, id: e.actor.id, name: e.actor.name },
+    // A person's identity is hashed only for a person (events of keys and the system never had it).
+    actor:
+      e.actor.type === 'person'
+        ? { type: e.actor.type, id: e.actor.id, name: e.actor.name, person: e.actor.person }
+        : { type: e.actor.type, id: e.actor.id, name: e.actor.name },
     action: e.action,
     target: { type: e.target.type, id: e.target.id },
     orgId: e.orgId,

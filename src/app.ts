@@ -10,6 +10,10 @@ import type { Container } from './container.js';
 import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { cookiePolicyOf } from './modules/auth/session-cookie.js';
+import { consoleLoginRoutes } from './modules/console-login/console-login.routes.js';
+import { consoleSessionsRoutes } from './modules/console-sessions/console-sessions.routes.js';
+import { consoleSignInRoutes } from './modules/console-sign-in/console-sign-in.routes.js';
 import { discoveryRoutes } from './modules/discovery/discovery.routes.js';
 import { findingsRoutes } from './modules/findings/findings.routes.js';
 import { deploymentsRoutes } from './modules/forwarding/deployments.routes.js';
@@ -72,8 +76,12 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   installErrorHandling(app);
   app.addSchema(ProblemSchema);
   installRouteConventions(app);
+  const sessionCookiePolicy = cookiePolicyOf(container.config.publicUrl);
   installAuth(app, {
     authenticator: container.authenticator,
+    sessions: container.consoleSessions,
+    cookie: sessionCookiePolicy,
+    publicOrigin: new URL(container.config.publicUrl).origin,
     failureLimit: container.config.authFailures.limit,
     failureWindowSeconds: container.config.authFailures.windowSeconds,
   });
@@ -104,6 +112,15 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   await app.register(findingsRoutes, { findings: container.findings });
   await app.register(watchRoutes, { watch: container.watch, findings: container.findings });
   await app.register(webhooksRoutes, { webhooks: container.webhooks });
+  await app.register(consoleLoginRoutes, { consoleLogin: container.consoleLogin });
+  await app.register(consoleSessionsRoutes, { sessions: container.consoleSessions });
+  // Console sign-in's pages and sign-out (before the UI's catch-all /ui/* route is matched).
+  await app.register(consoleSignInRoutes, {
+    signIn: container.signIn,
+    sessions: container.consoleSessions,
+    cookie: sessionCookiePolicy,
+    publicUrl: container.config.publicUrl,
+  });
   // The web UI (static files; it calls the routes above with the signed-in key).
   await app.register(uiRoutes);
 

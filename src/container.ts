@@ -12,6 +12,9 @@ import { createAuditService } from './modules/audit/audit.service.js';
 import { createChangeRunner } from './modules/audit/audited-change.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import { createCognigyClient } from './modules/cognigy/cognigy-client.js';
+import { createConsoleLoginService } from './modules/console-login/console-login.service.js';
+import { createConsoleSessionsService } from './modules/console-sessions/sessions.service.js';
+import { createSignInService } from './modules/console-sign-in/sign-in.service.js';
 import type { Keyring } from './modules/crypto/keyring.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
 import { createFindingsService } from './modules/findings/findings.service.js';
@@ -248,6 +251,32 @@ export function createContainer(input: ContainerInput) {
     onEnqueued: () => webhookJobs.poke(),
   });
 
+  // Console sign-in (issue 20): the tenant's own IdP for its people, checked like an SSO version.
+  const consoleLogin = createConsoleLoginService({
+    db,
+    change,
+    secrets,
+    discovery,
+    orgs,
+    publicUrl: config.publicUrl,
+  });
+
+  const consoleSessions = createConsoleSessionsService({
+    db,
+    change,
+    idleMs: config.consoleSessions.idleMs,
+    maxMs: config.consoleSessions.maxMs,
+  });
+  const signIn = createSignInService({
+    db,
+    change,
+    secrets,
+    sessions: consoleSessions,
+    fetch: outbound,
+    allowHttp: config.outbound.allowHttp,
+    publicUrl: config.publicUrl,
+  });
+
   return {
     config,
     logger,
@@ -276,6 +305,9 @@ export function createContainer(input: ContainerInput) {
     webhooks,
     webhookJobs,
     webhookOutbound,
+    consoleLogin,
+    consoleSessions,
+    signIn,
   };
 }
 

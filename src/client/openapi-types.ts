@@ -119,7 +119,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The API key making this call: its id, name, roles and org scope
+         * The caller (API key or console session person): id, name, roles and org scope
          * @description Roles: admin, editor, approver, auditor.
          */
         get: operations["getMe"];
@@ -939,6 +939,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the tenant’s people sign in to the console (configured: false when off)
+         * @description The redirect URI to register at the IdP and the login URL are always filled. The client secret is shown only as a fingerprint.
+         *
+         *     Roles: admin (a key without org scope).
+         */
+        get: operations["getConsoleLogin"];
+        /**
+         * Set up or change console sign-in with the tenant’s own IdP
+         * @description The issuer is validated through discovery (the checks of an SSO version, with a credential probe of the client id and secret) before anything is saved: a failing report answers 422 with the report. The client secret is write-only.
+         *
+         *     Roles: admin (a key without org scope).
+         */
+        put: operations["putConsoleLogin"];
+        post?: never;
+        /**
+         * Turn console sign-in with the IdP off; ends the tenant’s console sessions
+         * @description Roles: admin (a key without org scope).
+         */
+        delete: operations["deleteConsoleLogin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console-login/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sign-in ways a tenant offers (for the sign-in page; needs no key)
+         * @description An unknown tenant answers like a tenant without console sign-in.
+         *
+         *     No authentication.
+         */
+        get: operations["getConsoleLoginOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console session of the cookie: the person, tenant, roles and anti-CSRF token
+         * @description 401 without a valid session cookie (also when the call is made with an API key).
+         *
+         *     Roles: admin, editor, approver, auditor.
+         */
+        get: operations["getSession"];
+        put?: never;
+        post?: never;
+        /**
+         * Sign out: end the console session of the cookie (needs X-CSRF-Token)
+         * @description Clears the cookie. The UI then sends the browser to endSessionUrl (the IdP’s sign-out) or to the login page.
+         *
+         *     Roles: admin, editor, approver, auditor.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant’s live console sessions, newest first
+         * @description Roles: admin (a key without org scope).
+         */
+        get: operations["listConsoleSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a console session of the tenant (its cookie stops working at once)
+         * @description Roles: admin (a key without org scope).
+         */
+        delete: operations["endConsoleSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1499,11 +1621,25 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description API key id (the `actor.id` of the audit events this key causes)
+                         * @description The actor id of the audit events the caller causes: the API key id, or the person id
                          * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
                          */
                         id: string;
                         name: string;
+                        /** @description The API key id; null in a console session */
+                        keyId: string | null;
+                        /** @description The person of a console session; null for an API key */
+                        person: {
+                            /**
+                             * @description UUID
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            issuer: string;
+                            subject: string;
+                            email: string | null;
+                            name: string | null;
+                        } | null;
                         /**
                          * @description Tenant id
                          * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
@@ -2326,7 +2462,7 @@ export interface operations {
                 /** @description Org id or slug */
                 org?: string;
                 /**
-                 * @description API key id of the actor
+                 * @description Id of the actor: an API key id or a person id
                  * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
                  */
                 actor?: string;
@@ -2366,9 +2502,19 @@ export interface operations {
                             /** Format: date-time */
                             occurredAt: string;
                             actor: {
-                                type: "api_key" | "system";
+                                type: "api_key" | "system" | "person";
+                                /** @description The API key id, or the person id */
                                 id: string | null;
                                 name: string;
+                                /** @description Only when the actor is a person signed in to the console */
+                                person?: {
+                                    issuer: string;
+                                    subject: string;
+                                    email: string | null;
+                                    name: string | null;
+                                    /** @description The roles of the session the person acted in */
+                                    roles: string[];
+                                };
                             };
                             /** @example org.created */
                             action: string;
@@ -2423,7 +2569,7 @@ export interface operations {
                 /** @description Org id or slug */
                 org?: string;
                 /**
-                 * @description API key id of the actor
+                 * @description Id of the actor: an API key id or a person id
                  * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
                  */
                 actor?: string;
@@ -6115,6 +6261,552 @@ export interface operations {
                         eventId: string;
                     };
                 };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false: console sign-in with the IdP is off for this tenant */
+                        configured: boolean;
+                        issuer: string | null;
+                        clientId: string | null;
+                        clientSecretFingerprint: string | null;
+                        idTokenSignedResponseAlg: ("RS256" | "RS384" | "RS512" | "HS256" | "HS384" | "HS512") | null;
+                        groupsClaim: string | null;
+                        roleMappings: {
+                            group: string;
+                            roles: ("admin" | "editor" | "approver" | "auditor")[];
+                            orgScope: string[] | null;
+                        }[];
+                        allowedEmailDomains: string[];
+                        apiKeySignInAllowed: boolean;
+                        /** @description Register this redirect URI for the client at the IdP */
+                        redirectUri: string;
+                        /** @description Where the tenant’s people sign in */
+                        loginUrl: string;
+                        validation: {
+                            status: "pass" | "warn" | "fail";
+                            /** Format: date-time */
+                            checkedAt: string;
+                            /** @description Every check with a sentence a person understands */
+                            checks: {
+                                name: string;
+                                status: "pass" | "warn" | "fail" | "skip";
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            discovery: {
+                                issuer: {
+                                    /** @description As sent */
+                                    requested: string;
+                                    /** @description The document’s issuer, exactly: the value to forward */
+                                    discovered: string | null;
+                                };
+                                metadata: {
+                                    issuer: string | null;
+                                    authorization_endpoint: string | null;
+                                    token_endpoint: string | null;
+                                    jwks_uri: string | null;
+                                    userinfo_endpoint: string | null;
+                                    end_session_endpoint: string | null;
+                                    response_types_supported: string[] | null;
+                                    id_token_signing_alg_values_supported: string[] | null;
+                                    token_endpoint_auth_methods_supported: string[] | null;
+                                    scopes_supported: string[] | null;
+                                } | null;
+                                evidence: {
+                                    /** @description SHA-256 (hex) of the discovery document as received */
+                                    documentSha256: string;
+                                    jwksKeyIds: string[];
+                                } | null;
+                                /** Format: date-time */
+                                checkedAt: string;
+                                durationMs: number;
+                                /** @description The discovery document came from the cache */
+                                cached: boolean;
+                            } | null;
+                        } | null;
+                        updatedAt: string | null;
+                        etag: string | null;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putConsoleLogin: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; stale → 409 */
+                "if-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The OIDC issuer of the tenant’s own identity provider (validated through discovery at save) */
+                    issuer: string;
+                    clientId: string;
+                    /** @description Write-only; stored encrypted, shown only as a fingerprint. Omit it to keep the stored one (required the first time). */
+                    clientSecret?: string;
+                    /** @description The only algorithm an ID token may be signed with (default RS256) */
+                    idTokenSignedResponseAlg?: "RS256" | "RS384" | "RS512" | "HS256" | "HS384" | "HS512";
+                    /** @description The ID token claim that lists the person’s groups (default groups) */
+                    groupsClaim?: string;
+                    /** @description Group → roles (and optionally org scope). A person gets the union of their groups’ roles. */
+                    roleMappings: {
+                        /** @description A value of the groups claim, compared exactly */
+                        group: string;
+                        roles: ("admin" | "editor" | "approver" | "auditor")[];
+                        /** @description null: every org of the tenant. Otherwise the orgs (ids or slugs) the group may act on. */
+                        orgScope: string[] | null;
+                    }[];
+                    /** @description Empty: any email. Otherwise the person’s email must end in one of these domains. */
+                    allowedEmailDomains?: string[];
+                    /** @description Whether the console still offers sign-in with an API key (default true) */
+                    apiKeySignInAllowed?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false: console sign-in with the IdP is off for this tenant */
+                        configured: boolean;
+                        issuer: string | null;
+                        clientId: string | null;
+                        clientSecretFingerprint: string | null;
+                        idTokenSignedResponseAlg: ("RS256" | "RS384" | "RS512" | "HS256" | "HS384" | "HS512") | null;
+                        groupsClaim: string | null;
+                        roleMappings: {
+                            group: string;
+                            roles: ("admin" | "editor" | "approver" | "auditor")[];
+                            orgScope: string[] | null;
+                        }[];
+                        allowedEmailDomains: string[];
+                        apiKeySignInAllowed: boolean;
+                        /** @description Register this redirect URI for the client at the IdP */
+                        redirectUri: string;
+                        /** @description Where the tenant’s people sign in */
+                        loginUrl: string;
+                        validation: {
+                            status: "pass" | "warn" | "fail";
+                            /** Format: date-time */
+                            checkedAt: string;
+                            /** @description Every check with a sentence a person understands */
+                            checks: {
+                                name: string;
+                                status: "pass" | "warn" | "fail" | "skip";
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            discovery: {
+                                issuer: {
+                                    /** @description As sent */
+                                    requested: string;
+                                    /** @description The document’s issuer, exactly: the value to forward */
+                                    discovered: string | null;
+                                };
+                                metadata: {
+                                    issuer: string | null;
+                                    authorization_endpoint: string | null;
+                                    token_endpoint: string | null;
+                                    jwks_uri: string | null;
+                                    userinfo_endpoint: string | null;
+                                    end_session_endpoint: string | null;
+                                    response_types_supported: string[] | null;
+                                    id_token_signing_alg_values_supported: string[] | null;
+                                    token_endpoint_auth_methods_supported: string[] | null;
+                                    scopes_supported: string[] | null;
+                                } | null;
+                                evidence: {
+                                    /** @description SHA-256 (hex) of the discovery document as received */
+                                    documentSha256: string;
+                                    jwksKeyIds: string[];
+                                } | null;
+                                /** Format: date-time */
+                                checkedAt: string;
+                                durationMs: number;
+                                /** @description The discovery document came from the cache */
+                                cached: boolean;
+                            } | null;
+                        } | null;
+                        updatedAt: string | null;
+                        etag: string | null;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteConsoleLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Turned off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleLoginOptions: {
+        parameters: {
+            query: {
+                /** @description Tenant slug */
+                tenant: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ssoAvailable: boolean;
+                        loginUrl: string | null;
+                        apiKeySignInAllowed: boolean;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        person: {
+                            /**
+                             * @description The person’s id: the actor id of what they do
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            issuer: string;
+                            subject: string;
+                            email: string | null;
+                            name: string | null;
+                        };
+                        tenant: {
+                            /**
+                             * @description UUID
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            slug: string;
+                            name: string;
+                        };
+                        roles: ("admin" | "editor" | "approver" | "auditor")[];
+                        /** @description null: every org of the tenant */
+                        orgScope: string[] | null;
+                        /** @description Send it as X-CSRF-Token with every request that changes something */
+                        csrfToken: string;
+                        /** Format: date-time */
+                        idleExpiresAt: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Where to send the browser to sign out at the IdP too (null: it has no end-session endpoint) */
+                        endSessionUrl: string | null;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listConsoleSessions: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200) */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of console sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description The session’s public id (never its secret)
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            person: {
+                                /**
+                                 * @description The person’s id: the actor id of what they do
+                                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                                 */
+                                id: string;
+                                issuer: string;
+                                subject: string;
+                                email: string | null;
+                                name: string | null;
+                            };
+                            roles: ("admin" | "editor" | "approver" | "auditor")[];
+                            /** @description null: every org of the tenant */
+                            orgScope: string[] | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastSeenAt: string;
+                            /** Format: date-time */
+                            idleExpiresAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            sourceIp: string | null;
+                            userAgent: string | null;
+                            /** @description The session making this call */
+                            current: boolean;
+                        }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endConsoleSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Session id
+                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Problem details (RFC 9457) */
             "4XX": {

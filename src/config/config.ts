@@ -86,6 +86,13 @@ export interface Config {
     readonly backoffBaseMs: number;
     readonly backoffMaxMs: number;
   };
+  /**
+   * The origin browsers use to reach the service (issue 20): the console's redirect URI, the origin
+   * state-changing cookie requests must come from, and whether the session cookie is Secure.
+   */
+  readonly publicUrl: string;
+  /** Console sessions (issue 20): ended after this much inactivity, and at the latest after the lifetime. */
+  readonly consoleSessions: { readonly idleMs: number; readonly maxMs: number };
   /** The watch (issue 17): how often each kind of round runs. */
   readonly watch: {
     readonly discoveryIntervalMs: number;
@@ -132,6 +139,35 @@ const bootstrapKey = makeValidator<string>((input) => {
     throw new Error('must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
   }
   return input;
+});
+
+/** Hosts where a plain-http PUBLIC_URL (a cookie without Secure) is acceptable: this machine only. */
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** `PUBLIC_URL`: an origin (scheme, host, optional port; nothing after), https unless local. */
+const publicUrl = makeValidator<string>((input) => {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new Error('must be the origin browsers use, like https://sso.example.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('must start with https://');
+  if (
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
+    throw new Error('must be an origin only (scheme, host and port), like https://sso.example.com');
+  }
+  if (url.protocol === 'http:' && !LOCAL_HOSTS.has(url.hostname)) {
+    throw new Error(
+      'must be https:// unless the host is localhost, 127.0.0.1 or [::1] (the session cookie is Secure elsewhere)',
+    );
+  }
+  return url.origin;
 });
 
 const allowlist = makeValidator<OutboundAllowlist>((input) => parseAllowlist(input));
@@ -226,6 +262,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       WATCH_PROBE_INTERVAL_SECONDS: num({ default: 24 * 3600 }),
       WATCH_CONCURRENCY: num({ default: 1 }),
       WATCH_SHARE_PERCENT: num({ default: 25 }),
+      PUBLIC_URL: publicUrl({ default: undefined }),
+      CONSOLE_SESSION_IDLE_MINUTES: num({ default: 30 }),
+      CONSOLE_SESSION_MAX_HOURS: num({ default: 12 }),
     },
     {
       reporter: ({ errors }) => {
@@ -273,6 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['WATCH_DELIVERY_STUCK_SECONDS', cleaned.WATCH_DELIVERY_STUCK_SECONDS],
     ['WATCH_PROBE_INTERVAL_SECONDS', cleaned.WATCH_PROBE_INTERVAL_SECONDS],
     ['WATCH_CONCURRENCY', cleaned.WATCH_CONCURRENCY],
+    ['CONSOLE_SESSION_IDLE_MINUTES', cleaned.CONSOLE_SESSION_IDLE_MINUTES],
+    ['CONSOLE_SESSION_MAX_HOURS', cleaned.CONSOLE_SESSION_MAX_HOURS],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
@@ -301,6 +342,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(
       'MIGRATION_DATABASE_URL needs DATABASE_URL (the role the service runs as); without both, the embedded database sets up its two roles itself',
     );
+  }
+  if (cleaned.CONSOLE_SESSION_IDLE_MINUTES > cleaned.CONSOLE_SESSION_MAX_HOURS * 60) {
+    problems.push('CONSOLE_SESSION_IDLE_MINUTES must not exceed CONSOLE_SESSION_MAX_HOURS (in minutes)');
   }
   const isProduction = cleaned.NODE_ENV === 'production';
   if (isProduction) {
@@ -377,6 +421,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretOverlapMs: cleaned.WEBHOOK_SECRET_OVERLAP_SECONDS * 1000,
       backoffBaseMs: cleaned.WEBHOOK_BACKOFF_BASE_MS,
       backoffMaxMs: cleaned.WEBHOOK_BACKOFF_MAX_MS,
+    }),
+    publicUrl: cleaned.PUBLIC_URL ?? `http://localhost:${cleaned.PORT}`,
+    consoleSessions: Object.freeze({
+      idleMs: cleaned.CONSOLE_SESSION_IDLE_MINUTES * 60_000,
+      maxMs: cleaned.CONSOLE_SESSION_MAX_HOURS * 3_600_000,
     }),
     watch: Object.freeze({
       discoveryIntervalMs: cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS * 1000,

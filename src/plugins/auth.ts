@@ -1,22 +1,33 @@
 /**
  * Authentication and route-level authorization. Keys come as `Authorization: Bearer <key>` or
- * `X-API-Key: <key>`. Failed attempts are counted per source address; past the limit, requests
- * from that address get 429 with Retry-After before any key is looked at.
+ * `X-API-Key: <key>`; people in the console come with the session cookie (issue 20). A key wins:
+ * with a key header the cookie is not looked at. A state-changing request authenticated by the
+ * cookie must pass the CSRF checks (auth/csrf.ts). Failed attempts are counted per
+ * source address; past the limit, requests from that address get 429 with Retry-After before any
+ * key or cookie is looked at.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../lib/errors.js';
 import type { Authenticator } from '../modules/auth/authenticator.js';
+import type { SessionAuthenticator } from '../modules/auth/console-session.js';
+import { changesState, csrfRefusal } from '../modules/auth/csrf.js';
 import {
+  type Principal,
   requirePlatformPrincipal,
   requireRole,
   requireTenantPrincipal,
   requireUnscoped,
 } from '../modules/auth/principal.js';
+import { type CookiePolicy, sessionTokenFrom } from '../modules/auth/session-cookie.js';
 import type { Access } from './types.js';
 
 export interface AuthOptions {
   readonly authenticator: Authenticator;
+  readonly sessions: SessionAuthenticator;
+  readonly cookie: CookiePolicy;
+  /** PUBLIC_URL's origin: where state-changing cookie requests must come from. */
+  readonly publicOrigin: string;
   readonly failureLimit: number;
   readonly failureWindowSeconds: number;
 }
@@ -52,6 +63,48 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     );
 
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('consoleSession', undefined);
+
+  async function countFailure(request: FastifyRequest) {
+    try {
+      await failures.consume(request.ip);
+    } catch (res) {
+      if (res instanceof RateLimiterRes) throw tooMany(res);
+      throw res;
+    }
+  }
+
+  /** The person of the session cookie, when the request has no key header. */
+  async function sessionPrincipal(request: FastifyRequest, token: string) {
+    const found = await options.sessions.authenticate(token);
+    if (!found) {
+      await countFailure(request);
+      request.log.info({ reason: 'unknown, ended or expired console session' }, 'authentication failed');
+      throw new UnauthorizedError(
+        'AUTH_UNAUTHENTICATED',
+        'The console session has ended or is not valid: sign in again',
+      );
+    }
+    if (changesState(request.method)) {
+      const header = (name: string) => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      const refusal = csrfRefusal({
+        origin: header('origin'),
+        secFetchSite: header('sec-fetch-site'),
+        presentedToken: header('x-csrf-token'),
+        sessionToken: token,
+        publicOrigin: options.publicOrigin,
+      });
+      if (refusal) {
+        request.log.info({ reason: refusal }, 'csrf check failed');
+        throw new ForbiddenError('CSRF_REJECTED', `Refused: ${refusal}. Nothing was changed.`);
+      }
+    }
+    request.consoleSession = found;
+    return found.principal;
+  }
 
   app.addHook('onRequest', async (request) => {
     const access: Access | undefined = request.routeOptions.config?.access;
@@ -61,18 +114,19 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     if (blocked && blocked.consumedPoints > options.failureLimit) throw tooMany(blocked);
 
     const token = presentedKey(request);
-    if (token === undefined)
-      throw unauthorized('Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
-    const principal = token === '' ? undefined : await options.authenticator.authenticate(token);
-    if (!principal) {
-      try {
-        await failures.consume(request.ip);
-      } catch (res) {
-        if (res instanceof RateLimiterRes) throw tooMany(res);
-        throw res;
+    let principal: Principal | undefined;
+    if (token === undefined) {
+      const sessionToken = sessionTokenFrom(options.cookie, request.headers.cookie);
+      if (sessionToken === undefined)
+        throw unauthorized('Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+      principal = await sessionPrincipal(request, sessionToken);
+    } else {
+      principal = token === '' ? undefined : await options.authenticator.authenticate(token);
+      if (!principal) {
+        await countFailure(request);
+        request.log.info({ reason: 'unknown, revoked or expired key' }, 'authentication failed');
+        throw unauthorized('The API key is not valid');
       }
-      request.log.info({ reason: 'unknown, revoked or expired key' }, 'authentication failed');
-      throw unauthorized('The API key is not valid');
     }
     request.principal = principal;
 

@@ -50,6 +50,11 @@ export async function installSwagger(app: FastifyInstance): Promise<void> {
           description:
             'Signed webhooks (Standard Webhooks) of review, deployment and finding events, with every delivery',
         },
+        {
+          name: 'console sign-in',
+          description:
+            'People sign in to the console with the tenant’s own IdP: settings, sessions, sign-out',
+        },
         { name: 'audit', description: 'The tamper-evident audit trail: query, export, verify' },
         { name: 'health', description: 'Liveness, readiness, metrics' },
       ],

@@ -1,4 +1,6 @@
 /** What routes declare and requests carry, added to Fastify's own types. */
+
+import type { AuthenticatedSession } from '../modules/auth/console-session.js';
 import type { Principal, Role } from '../modules/auth/principal.js';
 
 /**
@@ -13,5 +15,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** Set when the caller is a person authenticated by the console session cookie. */
+    consoleSession: AuthenticatedSession | undefined;
   }
 }

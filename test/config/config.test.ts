@@ -86,6 +86,8 @@ describe('loadConfig', () => {
         concurrency: 1,
         share: 0.25,
       },
+      publicUrl: 'http://localhost:3000',
+      consoleSessions: { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 },
     });
   });
 
@@ -134,6 +136,9 @@ describe('loadConfig', () => {
       WATCH_PROBE_INTERVAL_SECONDS: '7200',
       WATCH_CONCURRENCY: '4',
       WATCH_SHARE_PERCENT: '10',
+      PUBLIC_URL: 'https://sso.example.com',
+      CONSOLE_SESSION_IDLE_MINUTES: '15',
+      CONSOLE_SESSION_MAX_HOURS: '8',
       WEBHOOK_CONCURRENCY: '7',
       WEBHOOK_TIMEOUT_MS: '900',
       WEBHOOK_RETRY_SECONDS: '600',
@@ -196,6 +201,8 @@ describe('loadConfig', () => {
         concurrency: 4,
         share: 0.1,
       },
+      publicUrl: 'https://sso.example.com',
+      consoleSessions: { idleMs: 15 * 60_000, maxMs: 8 * 3_600_000 },
     });
   });
 
@@ -288,6 +295,45 @@ describe('loadConfig', () => {
   ])('refuses the OUTBOUND_ALLOWLIST entry %j naming OUTBOUND_ALLOWLIST and the entry', (entry) => {
     const error = expectRefused({ OUTBOUND_ALLOWLIST: `ok.example.com,${entry}` }, 'OUTBOUND_ALLOWLIST');
     expect(error.problems[0]).toContain(entry.toLowerCase());
+  });
+
+  it('defaults PUBLIC_URL to http://localhost:<PORT> and keeps only the origin of one given', () => {
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://SSO.example.com:8443/' }).publicUrl).toBe(
+      'https://sso.example.com:8443',
+    );
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).publicUrl).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ PUBLIC_URL: 'http://[::1]:3000' }).publicUrl).toBe('http://[::1]:3000');
+  });
+
+  it('refuses a plain-http PUBLIC_URL other than localhost (the session cookie would not be Secure)', () => {
+    expect(() => loadConfig({ PUBLIC_URL: 'http://sso.example.com' })).toThrow(
+      /PUBLIC_URL .*must be https:\/\/ unless the host is localhost/,
+    );
+  });
+
+  it('refuses a PUBLIC_URL with a path, a query or credentials, and one that is not a URL', () => {
+    for (const bad of [
+      'https://sso.example.com/console',
+      'https://sso.example.com/?a=1',
+      'https://u:p@sso.example.com',
+      'sso.example.com',
+      'ftp://sso.example.com',
+    ]) {
+      expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/PUBLIC_URL/);
+    }
+  });
+
+  it('refuses console session times that are not positive whole numbers, or an idle timeout past the lifetime', () => {
+    expect(() => loadConfig({ CONSOLE_SESSION_IDLE_MINUTES: '0' })).toThrow(
+      /CONSOLE_SESSION_IDLE_MINUTES must be a positive whole number/,
+    );
+    expect(() => loadConfig({ CONSOLE_SESSION_MAX_HOURS: '1.5' })).toThrow(
+      /CONSOLE_SESSION_MAX_HOURS must be a positive whole number/,
+    );
+    expect(() => loadConfig({ CONSOLE_SESSION_IDLE_MINUTES: '121', CONSOLE_SESSION_MAX_HOURS: '2' })).toThrow(
+      /CONSOLE_SESSION_IDLE_MINUTES must not exceed CONSOLE_SESSION_MAX_HOURS/,
+    );
   });
 
   it('refuses OUTBOUND_ALLOW_HTTP=maybe', () => {

@@ -606,6 +606,7 @@ describe('Kysely on the migrated database', () => {
     const webhookEndpointId = randomUUID();
     const webhookEventId = randomUUID();
     const webhookDeliveryId = randomUUID();
+    const personId = randomUUID();
 
     // One row per model, in an order that satisfies the foreign keys. Every value differs from the
     // field's default (and timestamps carry milliseconds, the precision of timestamptz(3)).
@@ -692,9 +693,11 @@ describe('Kysely on the migrated database', () => {
         seq: 4,
         tenantId,
         occurredAt: at('2026-01-13T00:00:00.123Z'),
-        actorType: 'api_key',
+        actorType: 'person',
         actorId: keyId,
-        actorName: 'schema key',
+        actorName: 'ada@example.com',
+        actorPerson:
+          '{"issuer":"https://idp.example/","subject":"s1","email":"ada@example.com","name":"Ada","roles":["editor"]}',
         action: 'org.updated',
         targetType: 'org',
         targetId: orgId,
@@ -911,6 +914,57 @@ describe('Kysely on the migrated database', () => {
         lastRound: 'discovery:2026-01-17T00:00:00.000Z',
         lastCheckedAt: at('2026-01-17T00:00:03.891Z'),
         lastOutcome: { reachable: false, reason: 'timeout' },
+      },
+      ConsoleLogin: {
+        tenantId,
+        issuer: 'https://idp.example/',
+        clientId: 'console',
+        clientSecretSealed: 'v1.sealed-console-secret',
+        clientSecretFingerprint: `hmac-sha256:${'e'.repeat(32)}`,
+        idTokenAlg: 'ES256',
+        groupsClaim: 'roles',
+        roleMappings: [{ group: 'g', roles: ['auditor'], orgScope: null }],
+        allowedEmailDomains: ['example.com'],
+        apiKeySignInAllowed: false,
+        validation: { status: 'pass', checks: [] },
+        revision: 3,
+        createdAt: at('2026-01-18T00:00:01.111Z'),
+        updatedAt: at('2026-01-18T00:00:02.222Z'),
+      },
+      ConsoleSignInAttempt: {
+        stateHash: Buffer.from([9, 8, 7]),
+        tenantId,
+        codeVerifier: 'verifier',
+        nonce: 'nonce',
+        returnTo: '/ui/audit',
+        createdAt: at('2026-01-18T00:00:03.333Z'),
+        expiresAt: at('2026-01-18T00:10:03.333Z'),
+      },
+      Person: {
+        id: personId,
+        tenantId,
+        issuer: 'https://idp.example/',
+        subject: 's1',
+        email: 'ada@example.com',
+        name: 'Ada',
+        firstSeenAt: at('2026-01-18T00:00:04.444Z'),
+        lastSeenAt: at('2026-01-18T00:00:05.555Z'),
+      },
+      ConsoleSession: {
+        id: randomUUID(),
+        tenantId,
+        personId,
+        tokenHash: Buffer.from([1, 2, 3]),
+        roles: ['auditor'],
+        orgScope: [orgId],
+        createdAt: at('2026-01-18T00:00:06.666Z'),
+        lastSeenAt: at('2026-01-18T00:00:07.777Z'),
+        idleExpiresAt: at('2026-01-18T00:30:07.777Z'),
+        expiresAt: at('2026-01-18T12:00:06.666Z'),
+        endedAt: at('2026-01-18T00:00:08.888Z'),
+        endedReason: 'signed_out',
+        sourceIp: '203.0.113.9',
+        userAgent: 'schema-agreement/1.0',
       },
     };
 

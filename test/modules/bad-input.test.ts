@@ -108,6 +108,19 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
   { method: 'POST', path: '/v1/webhooks/{id}/rotate-secret' },
   { method: 'POST', path: '/v1/webhooks/{id}/test' },
   { method: 'POST', path: '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver' },
+  {
+    method: 'PUT',
+    path: '/v1/console-login',
+    valid: () => ({
+      issuer: 'https://idp.example.com',
+      clientId: 'console',
+      clientSecret: 'console-secret',
+      roleMappings: [{ group: 'auditors', roles: ['auditor'], orgScope: null }],
+    }),
+  },
+  { method: 'DELETE', path: '/v1/console-login' },
+  { method: 'DELETE', path: '/v1/console-sessions/{id}' },
+  { method: 'DELETE', path: '/v1/session' },
 ];
 
 const LIST_ROUTES = [
@@ -116,6 +129,7 @@ const LIST_ROUTES = [
   { url: '/v1/orgs', platform: false, timeCursor: false },
   { url: '/v1/findings', platform: false, timeCursor: false },
   { url: '/v1/webhooks', platform: false, timeCursor: true },
+  { url: '/v1/console-sessions', platform: false, timeCursor: true },
 ] as const;
 
 const name = (r: WriteRoute) => `${r.method} ${r.path}`;
@@ -549,11 +563,13 @@ describe('bad query strings', () => {
 
 describe('bad headers', () => {
   // Settings put whole (PUT …/watch: one boolean, idempotent), revocation and webhook endpoints
-  // (configuration of one admin's integration, no concurrent editors to reconcile) take no If-Match.
+  // (configuration of one admin's integration, no concurrent editors to reconcile) take no If-Match;
+  // nor do ending console sessions and turning console sign-in off (nothing to reconcile).
   const conditional = WRITE_ROUTES.filter(
     (r) =>
       r.method !== 'POST' &&
       r.path !== '/v1/api-keys/{id}' &&
+      !(r.method === 'DELETE' && /^\/v1\/(console-login|console-sessions\/\{id\}|session)$/.test(r.path)) &&
       r.path !== '/v1/orgs/{org}/watch' &&
       !r.path.startsWith('/v1/webhooks'),
   );

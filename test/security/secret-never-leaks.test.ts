@@ -20,7 +20,9 @@ const SECRET = 'COGNIGY-SECRET-d3adb33f-7h15-15-n07-f0r-y0ur-3y35';
 const SECOND_SECRET = 'COGNIGY-SECRET-second-0f-7w0-c0ff33c0ff33';
 /** An OIDC client secret of an SSO version. */
 const CLIENT_SECRET = 'OIDC-CLIENT-SECRET-5ecr3t-c1i3n7-n07-y0ur5-42';
-const SECRETS = [SECRET, SECOND_SECRET, CLIENT_SECRET];
+/** The client secret of a tenant's console sign-in (issue 20). */
+const CONSOLE_SECRET = 'CONSOLE-CLIENT-SECRET-c0n5013-n07-y0ur5-77';
+const SECRETS = [SECRET, SECOND_SECRET, CLIENT_SECRET, CONSOLE_SECRET];
 const encodings = (s: string) => [
   s,
   Buffer.from(s).toString('base64'),
@@ -270,6 +272,27 @@ describe('a Cognigy API key given to the service', () => {
     await call('GET', '/v1/orgs', SECRET);
     await call('GET', '/v1/orgs', undefined, undefined, { 'x-api-key': SECRET });
     await call('GET', `/v1/orgs?q=${encodeURIComponent(SECRET)}`, admin);
+
+    // Console sign-in (issue 20): settings refused by validation (the IdP does not answer), the
+    // settings, sessions and sign-out routes without a session.
+    await call('PUT', '/v1/console-login', admin, {
+      issuer: 'http://127.0.0.1:9',
+      clientId: 'console',
+      clientSecret: CONSOLE_SECRET,
+      roleMappings: [{ group: 'auditors', roles: ['auditor'], orgScope: null }],
+    });
+    await call('PUT', '/v1/console-login', admin, {
+      issuer: 'x',
+      clientSecret: CONSOLE_SECRET,
+      extra: CONSOLE_SECRET,
+    });
+    await call('GET', '/v1/console-login', admin);
+    await call('GET', `/v1/console-login/options?tenant=${tenant.slug}`, undefined);
+    await call('DELETE', '/v1/console-login', admin);
+    await call('GET', '/v1/console-sessions', admin);
+    await call('DELETE', `/v1/console-sessions/${org.id}`, admin);
+    await call('GET', '/v1/session', admin);
+    await call('DELETE', '/v1/session', admin);
 
     // Webhooks: the signing secret is in the answers that create or rotate it (and an idempotent
     // replay of the creation), and nowhere else: not in later answers, deliveries, logs or rows.

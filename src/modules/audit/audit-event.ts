@@ -4,17 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../lib/canonical-json.js';
+import type { Actor } from '../../lib/request-context.js';
 
 export type { AuditAction, AuditEntry, AuditEntryOf } from './audit-actions.js';
 
 export const PLATFORM_CHAIN = 'platform';
 export const GENESIS_HASH = '0'.repeat(64);
 
-export interface AuditActor {
-  readonly type: 'api_key' | 'system';
-  readonly id: string | null;
-  readonly name: string;
-}
+/** `person` only for a person (issue 20); events of keys and the system have none. */
+export type AuditActor = Actor;
 
 /** An event as stored and exported. */
 export interface AuditRecord {
@@ -51,14 +49,16 @@ export function hashOf(event: Omit<AuditRecord, 'hash'>): string {
  * fields are written by `JSON.stringify` with their keys already in canonical order (for strings,
  * numbers and null it writes what `canonicalJson` writes, and it too leaves out undefined); only
  * `diff`, which is free-form, goes through `canonicalJson`. A test pins this to the generic form.
+ * A person's identity (`actor.person`) is in the material only when the actor is a person, so the
+ * material of every other event is byte for byte what it was before people existed.
  */
 export function hashMaterial(event: Omit<AuditRecord, 'hash'>): string {
   const { actor, target, diff } = event;
-  const head = JSON.stringify({
-    action: event.action,
-    actor: { id: actor.id, name: actor.name, type: actor.type },
-    chain: event.chain,
-  });
+  const actorJson =
+    actor.type === 'person' && actor.person !== undefined
+      ? `{"id":${JSON.stringify(actor.id)},"name":${JSON.stringify(actor.name)},"person":${canonicalJson(actor.person)},"type":"person"}`
+      : JSON.stringify({ id: actor.id, name: actor.name, type: actor.type });
+  const head = `{"action":${JSON.stringify(event.action)},"actor":${actorJson},"chain":${JSON.stringify(event.chain)}}`;
   const tail = JSON.stringify({
     id: event.id,
     occurredAt: event.occurredAt,

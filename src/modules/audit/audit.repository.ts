@@ -30,6 +30,7 @@ const COLUMNS = [
   'actor_type',
   'actor_id',
   'actor_name',
+  'actor_person',
   'action',
   'target_type',
   'target_id',
@@ -54,7 +55,15 @@ export function recordOf(row: AuditRow): AuditRecord {
     seq: row.seq,
     tenantId: row.tenant_id,
     occurredAt: row.occurred_at.toISOString(),
-    actor: { type: row.actor_type as AuditActor['type'], id: row.actor_id, name: row.actor_name },
+    actor:
+      row.actor_person === null
+        ? { type: row.actor_type as AuditActor['type'], id: row.actor_id, name: row.actor_name }
+        : {
+            type: row.actor_type as AuditActor['type'],
+            id: row.actor_id,
+            name: row.actor_name,
+            person: JSON.parse(row.actor_person),
+          },
     action: row.action,
     target: { type: row.target_type, id: row.target_id },
     orgId: row.org_id,
@@ -107,7 +116,8 @@ const LINE =
   ` ',"tenantId":' || ${json('tenant_id')} ||` +
   ` ',"occurredAt":"' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||` +
   ` '","actor":{"type":' || ${json('actor_type')} || ',"id":' || ${json('actor_id')} ||` +
-  ` ',"name":' || ${json('actor_name')} || '},"action":' || ${json('action')} ||` +
+  ` ',"name":' || ${json('actor_name')} || COALESCE(',"person":' || actor_person, '') ||` +
+  ` '},"action":' || ${json('action')} ||` +
   ` ',"target":{"type":' || ${json('target_type')} || ',"id":' || ${json('target_id')} ||` +
   ` '},"orgId":' || ${json('org_id')} || ',"requestId":' || ${json('request_id')} ||` +
   ` ',"sourceIp":' || ${json('source_ip')} || ',"userAgent":' || ${json('user_agent')} ||` +
@@ -205,6 +215,8 @@ export const auditRepository = {
           actor_type: record.actor.type,
           actor_id: record.actor.id,
           actor_name: record.actor.name,
+          // The exact JSON text of the person (JSON.stringify's, which the export line repeats).
+          actor_person: record.actor.person === undefined ? null : JSON.stringify(record.actor.person),
           action: record.action,
           target_type: record.target.type,
           target_id: record.target.id,

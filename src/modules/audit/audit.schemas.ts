@@ -11,9 +11,21 @@ export const AuditEventView = Type.Object({
   tenantId: Type.Union([Uuid(), Type.Null()]),
   occurredAt: Timestamp,
   actor: Type.Object({
-    type: Type.Union([Type.Literal('api_key'), Type.Literal('system')]),
-    id: Type.Union([Uuid(), Type.Null()]),
+    type: Type.Union([Type.Literal('api_key'), Type.Literal('system'), Type.Literal('person')]),
+    id: Type.Union([Uuid(), Type.Null()], { description: 'The API key id, or the person id' }),
     name: Type.String(),
+    person: Type.Optional(
+      Type.Object(
+        {
+          issuer: Type.String(),
+          subject: Type.String(),
+          email: Nullable(Type.String()),
+          name: Nullable(Type.String()),
+          roles: Type.Array(Type.String(), { description: 'The roles of the session the person acted in' }),
+        },
+        { description: 'Only when the actor is a person signed in to the console' },
+      ),
+    ),
   }),
   action: Type.String({ examples: ['org.created'] }),
   target: Type.Object({ type: Type.String(), id: Type.String() }),
@@ -38,7 +50,7 @@ export const AuditFilterQuery = {
       description: 'Org id or slug',
     }),
   ),
-  actor: Type.Optional(Uuid('API key id of the actor')),
+  actor: Type.Optional(Uuid('Id of the actor: an API key id or a person id')),
   action: Type.Optional(
     Type.String({
       pattern: '^[a-z_]+(\\.[a-z_]*)?$',

@@ -12,10 +12,29 @@ export interface PlatformPrincipal {
   readonly keyName: string;
 }
 
+/** The person behind a console session (issue 20), with the session they act in. */
+export interface SessionPerson {
+  /** The person's stable id (people.id): the same in every session of theirs. */
+  readonly id: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly email: string | null;
+  readonly name: string | null;
+  /** The public id of the session (console_sessions.id), never its secret. */
+  readonly sessionId: string;
+}
+
 export interface TenantPrincipal {
   readonly kind: 'tenant';
+  /**
+   * The actor's id: the API key's, or in a console session the person's (so that created_by_id,
+   * the audit actor and four eyes compare people across their sessions).
+   */
   readonly keyId: string;
+  /** The key's name, or the person's email (or name). */
   readonly keyName: string;
+  /** Set when the caller is a person in a console session rather than an API key. */
+  readonly person?: SessionPerson;
   readonly tenantId: string;
   readonly roles: readonly Role[];
   /** null: every org of the tenant. */

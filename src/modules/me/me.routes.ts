@@ -14,7 +14,7 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId: 'getMe',
         tags: ['tenant'],
-        summary: 'The API key making this call: its id, name, roles and org scope',
+        summary: 'The caller (API key or console session person): id, name, roles and org scope',
         response: { 200: MeView },
       },
     },
@@ -23,6 +23,16 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         id: principal.keyId,
         name: principal.keyName,
+        keyId: principal.person ? null : principal.keyId,
+        person: principal.person
+          ? {
+              id: principal.person.id,
+              issuer: principal.person.issuer,
+              subject: principal.person.subject,
+              email: principal.person.email,
+              name: principal.person.name,
+            }
+          : null,
         tenantId: principal.tenantId,
         roles: [...principal.roles],
         orgScope: principal.orgScope === null ? null : [...principal.orgScope],

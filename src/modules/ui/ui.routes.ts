@@ -24,7 +24,7 @@ export const UI_CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS = {
+export const UI_SECURITY_HEADERS = {
   'content-security-policy': UI_CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -58,7 +58,7 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, options
   if (built) await app.register(fastifyStatic, { root, serve: false });
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(UI_SECURITY_HEADERS);
     return payload;
   });
 

@@ -500,6 +500,12 @@ describe('the audit event of each change', () => {
       'POST /v1/webhooks/{id}/rotate-secret',
       'POST /v1/webhooks/{id}/test',
       'POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+      // console sign-in (issue 20): each change and its event, and the refusals that change
+      // nothing, in test/modules/console-sign-in/console-login.test.ts and sessions.test.ts
+      'PUT /v1/console-login',
+      'DELETE /v1/console-login',
+      'DELETE /v1/console-sessions/{id}',
+      'DELETE /v1/session',
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)

@@ -174,17 +174,25 @@ describe('the platform key and tenant keys do not cross', () => {
   /** Every documented operation that is not the platform's own, from the OpenAPI document. */
   function tenantOperations(): Array<{ method: string; url: string }> {
     const paths = (t.app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
-    return Object.entries(paths)
-      .filter(([path]) => path.startsWith('/v1/') && !path.startsWith('/v1/tenants'))
-      .flatMap(([path, ops]) =>
-        Object.keys(ops).map((method) => ({
-          method: method.toUpperCase(),
-          url: path
-            .replace('{org}', orgId)
-            .replace('{id}', tenant.adminKeyId)
-            .replace(/\{[^}]+\}/g, '1'),
-        })),
-      );
+    return (
+      Object.entries(paths)
+        // /v1/console-login/options is public: the sign-in page asks it before anyone signs in.
+        .filter(
+          ([path]) =>
+            path.startsWith('/v1/') &&
+            !path.startsWith('/v1/tenants') &&
+            path !== '/v1/console-login/options',
+        )
+        .flatMap(([path, ops]) =>
+          Object.keys(ops).map((method) => ({
+            method: method.toUpperCase(),
+            url: path
+              .replace('{org}', orgId)
+              .replace('{id}', tenant.adminKeyId)
+              .replace(/\{[^}]+\}/g, '1'),
+          })),
+        )
+    );
   }
 
   test('the platform key is 403 on every tenant route', async () => {

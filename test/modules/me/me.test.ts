@@ -33,6 +33,8 @@ describe('GET /v1/me', () => {
     expect(res.json()).toEqual({
       id: tenant.adminKeyId,
       name: 'first admin',
+      keyId: tenant.adminKeyId,
+      person: null,
       tenantId: tenant.id,
       roles: ['admin'],
       orgScope: null,
