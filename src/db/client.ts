@@ -122,7 +122,10 @@ export function openDatabase(options: DatabaseOptions): Database {
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy(); // ends the pool
+      await db.destroy(); // ends the pool, once Kysely has used it
+      // A process that used the pool alone (npm run db:migrate) waited out the idle timeout (30 s)
+      // before it could exit: Kysely ends only a pool it has taken a connection from.
+      if (!pool.ending && !pool.ended) await pool.end();
     },
   };
 }

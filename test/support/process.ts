@@ -119,6 +119,13 @@ export async function makeTempDir(label: string): Promise<string> {
   return dir;
 }
 
+/** The runner's environment without any of the service's configuration, and `env` on top. */
+export function serviceEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of CONFIG_VARIABLES) delete childEnv[name];
+  return Object.assign(childEnv, env);
+}
+
 /**
  * Starts the service with exactly `env` as its configuration (nothing of the runner's own
  * configuration leaks in) on a free port, listening on 127.0.0.1. With `ownProcessGroup` it leads a
@@ -134,9 +141,7 @@ export async function spawnService(
   } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of CONFIG_VARIABLES) delete childEnv[name];
-  Object.assign(childEnv, { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
+  const childEnv = serviceEnvironment({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
 
   let out = '';
   let err = '';
