@@ -327,7 +327,13 @@ function expectNo5xx(res: LightMyRequestResponse, what: string) {
 
 beforeAll(async () => {
   // Fuzzed issuers can be public addresses: this test must never send them a request.
-  t = await createTestApp({ AUTH_FAILURE_LIMIT: '1000000' }, 'property', { outbound: refuseAllOutbound() });
+  // As the service's runtime role (issue 21): every route works with only its privileges.
+  t = await createTestApp(
+    { AUTH_FAILURE_LIMIT: '1000000' },
+    'property',
+    { outbound: refuseAllOutbound() },
+    { roles: true },
+  );
   tenant = await createTenant(t.app);
   org = await createOrg(t.app, tenant.adminKey, 'fuzz-target', { env: 'prod' });
   keyId = (await createKey(t.app, tenant.adminKey, ['editor'])).id;

@@ -312,7 +312,8 @@ async function expectUnchanged<T>(work: () => Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  t = await createTestApp({}, 'tenancy');
+  // As the service's runtime role (issue 21): every route works with only its privileges.
+  t = await createTestApp({}, 'tenancy', {}, { roles: true });
   tenantA = await createTenant(t.app);
   tenantB = await createTenant(t.app);
   alpha = await createOrg(t.app, tenantA.adminKey, 'alpha', { env: 'prod' });

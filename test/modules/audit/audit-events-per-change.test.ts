@@ -22,7 +22,8 @@ let tenant: TenantFixture;
 let auditor: { id: string; token: string };
 
 beforeAll(async () => {
-  t = await createTestApp({}, 'auditchange');
+  // As the service's runtime role (issue 21): every route works with only its privileges.
+  t = await createTestApp({}, 'auditchange', {}, { roles: true });
   tenant = await createTenant(t.app);
   auditor = await createKey(t.app, tenant.adminKey, ['auditor']);
 });
