@@ -50,6 +50,15 @@ SELECT statement FROM (
    WHERE $1 <> current_user AND held IS DISTINCT FROM wanted
 ) AS changes ORDER BY relname, step`;
 
+/** Objects of the schema that the current role neither owns (directly or as a member) nor, as superuser, may grant on. */
+const NOT_OURS = `
+SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner
+  FROM pg_class c
+ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND NOT pg_has_role(current_user, c.relowner, 'USAGE')
+   AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+ ORDER BY 1`;
+
 /**
  * Applies the rule above for `runtimeRole` to the current schema, in one transaction. Run it as the
  * objects' owner (or a superuser), inside the migrator's advisory lock: two GRANTs on one table at
@@ -58,6 +67,15 @@ SELECT statement FROM (
 export async function applyRuntimeGrants(client: pg.ClientBase, runtimeRole: string): Promise<void> {
   const { rows } = await client.query<{ statement: string }>(RUNTIME_GRANTS, [runtimeRole]);
   if (rows.length === 0) return;
+  // Only an owner can grant: anyone else's GRANT and REVOKE merely warn ("no privileges were
+  // granted"), which would leave the runtime role without what it needs, or with more.
+  const foreign = await client.query<{ name: string; owner: string }>(NOT_OURS);
+  if (foreign.rows.length > 0) {
+    const list = foreign.rows.map((r) => `${r.name} (owned by ${r.owner})`).join(', ');
+    throw new Error(
+      `The migrating role cannot set the runtime role's privileges on ${list}: make it their owner (README, "Running against your own PostgreSQL")`,
+    );
+  }
   await client.query('BEGIN');
   try {
     for (const { statement } of rows) await client.query(statement);

@@ -139,6 +139,17 @@ describe('a server with an owner role and a runtime role', () => {
     expect(await migrationRecords(testDb.adminUrl)).toEqual(records);
   });
 
+  it('refuses, naming it, a table the owner role does not own (its GRANT would only warn)', async () => {
+    await withClient(testDb.adminUrl, (client) => client.query('CREATE TABLE stray_table (id int)'));
+    try {
+      await expect(
+        migrateAsOwner(runtime.pool, testDb.migrationUrl, logger, [...migrations, ...later]),
+      ).rejects.toThrow(/cannot set the runtime role's privileges on stray_table \(owned by \w+\)/);
+    } finally {
+      await withClient(testDb.adminUrl, (client) => client.query('DROP TABLE stray_table'));
+    }
+  });
+
   it('takes back a privilege granted by hand beyond the rule', async () => {
     await withClient(testDb.migrationUrl as string, (client) =>
       client.query(`GRANT UPDATE, DELETE, TRUNCATE ON audit_events TO "${new URL(testDb.url).username}"`),
