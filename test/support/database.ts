@@ -57,7 +57,10 @@ export async function createTestDatabase(
   if (roles) {
     for (const role of [roles.owner, roles.runtime])
       await client.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${roles.password}'`);
+    // As the README's "Running against your own PostgreSQL" does it.
     await client.query(`CREATE DATABASE "${name}" OWNER "${roles.owner}"`);
+    await client.query(`REVOKE ALL ON DATABASE "${name}" FROM PUBLIC`);
+    await client.query(`GRANT CONNECT ON DATABASE "${name}" TO "${roles.runtime}"`);
   } else {
     await client.query(`CREATE DATABASE "${name}"`);
   }
