@@ -21,9 +21,8 @@ import {
   waitForReady,
 } from '../support/process.js';
 import { withClient } from '../support/rollout.js';
-import { expectAuditTablesClosed } from '../support/runtime-role.js';
+import { AUDIT_WARNING, expectAuditTablesClosed } from '../support/runtime-role.js';
 
-const WARNING = /WARNING: The database role "([^"]+)" (is a superuser|owns the audit_events table)/;
 const KEYS = { ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, NODE_ENV: 'production' };
 let testDb: TestDatabase;
 
@@ -72,7 +71,7 @@ it('db:migrate as the owner, then npm start as the runtime role: no warning, and
   await waitForReady(service, 60_000);
   await waitForBanner(service);
   expect(service.stderr(), tail(service)).toContain('Database:  DATABASE_URL');
-  expect(service.stderr(), tail(service)).not.toMatch(WARNING);
+  expect(service.stderr(), tail(service)).not.toMatch(AUDIT_WARNING);
   const exit = await stopService(service, 'SIGTERM', 15_000);
   expect({ code: exit.code, signal: exit.signal }, tail(service)).toEqual({ code: 0, signal: null });
 }, 120_000);
@@ -87,7 +86,7 @@ it('with one role for both (no MIGRATION_DATABASE_URL), that role owns the table
     const service = await spawnService(env, { built: true });
     await waitForReady(service, 60_000);
     await waitForBanner(service);
-    expect(WARNING.exec(service.stderr())?.slice(1), tail(service)).toEqual([
+    expect(AUDIT_WARNING.exec(service.stderr())?.slice(1), tail(service)).toEqual([
       owner(oneRole.migrationUrl as string),
       'owns the audit_events table',
     ]);

@@ -10,6 +10,10 @@ import { samlDraft } from '../modules/sso-versions/sso-support.js';
 import { bearer, createKey, createOrg, createTenant } from './app.js';
 import type { FakeCognigy } from './fake-cognigy.js';
 
+/** The start banner's audit warning (audit-powers.ts): the role, and why it can rewrite the trail. */
+export const AUDIT_WARNING =
+  /WARNING: The database role "([^"]+)" (is a superuser|owns the audit_events table)/;
+
 /** Every statement that would let a role rewrite `table`, each of which must be refused. */
 export const rewritingStatements = (table: string, column: string) => [
   `UPDATE "${table}" SET "${column}" = "${column}"`,
