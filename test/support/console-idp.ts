@@ -29,6 +29,8 @@ export interface ConsoleIdp {
   nextAccount: string;
   /** When set, the provider's JWKS is replaced by these keys (ID tokens then fail their signature check). */
   jwksOverride: unknown;
+  /** Every answer of the token endpoint (so tests can look for the tokens where they must not be). */
+  readonly tokenAnswers: string[];
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startConsoleIdp(
     accounts,
     nextAccount: '',
     jwksOverride: undefined,
+    tokenAnswers: [],
     close: () => server.close(),
   };
   const providerHandler = provider.callback();
@@ -105,6 +108,13 @@ export async function startConsoleIdp(
         { mergeWithLastSubmission: false },
       );
       return;
+    }
+    if (path === '/token') {
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        if (args[0] !== undefined && typeof args[0] !== 'function') idp.tokenAnswers.push(String(args[0]));
+        return end(...args);
+      }) as ServerResponse['end'];
     }
     return providerHandler(req, res);
   };

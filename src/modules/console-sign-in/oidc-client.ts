@@ -1,10 +1,11 @@
 /**
  * openid-client's view of a tenant's console IdP: discovered through the outbound network policy
  * (every request — discovery, JWKS, token — goes through it), with the ID token's signing algorithm
- * pinned to the one the settings name (oauth4webapi refuses a token signed with any other).
+ * pinned to the one the settings name (oauth4webapi refuses a token signed with any other) and its
+ * signature verified against the IdP's JWKS.
  */
 import * as oidc from 'openid-client';
-import type { IdTokenAlg } from '../discovery/oidc-options.js';
+import { type IdTokenAlg, isHmacAlg } from '../discovery/oidc-options.js';
 import type { OutboundFetch } from '../outbound/outbound-fetch.js';
 
 export interface ConsoleClientSettings {
@@ -45,7 +46,14 @@ export async function consoleClient(
     oidc.ClientSecretBasic(s.clientSecret),
     {
       [oidc.customFetch]: viaPolicy,
-      ...(deps.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
+      execute: [
+        // openid-client trusts an ID token from the token endpoint on TLS alone; the console also
+        // verifies its signature with the IdP's published keys (a token altered on the way, or
+        // signed with a key the IdP does not publish, is refused). Only for asymmetric algorithms:
+        // an HS* token is signed with the client secret, which the token endpoint's TLS already binds.
+        ...(isHmacAlg(s.idTokenAlg) ? [] : [oidc.enableNonRepudiationChecks]),
+        ...(deps.allowHttp ? [oidc.allowInsecureRequests] : []),
+      ],
     },
   );
 }

@@ -4,7 +4,7 @@
  * A person gets the union of the roles of their groups; their org scope is the union of those
  * groups' scopes, or every org when any of their groups is not limited to orgs.
  */
-import type { Role } from '../auth/principal.js';
+import { type Role, TENANT_ROLES } from '../auth/principal.js';
 import type { StoredRoleMapping } from '../console-login/console-login.repository.js';
 
 export type Grant =
@@ -47,7 +47,9 @@ export function grantOf(
   }
   const groups = new Set(groupsOf(claims, settings.groupsClaim));
   const matched = settings.roleMappings.filter((m) => groups.has(m.group));
-  const roles = [...new Set(matched.flatMap((m) => m.roles))];
+  const granted = new Set(matched.flatMap((m) => m.roles));
+  // In the one order of TENANT_ROLES, whatever the order of the mappings.
+  const roles = TENANT_ROLES.filter((r) => granted.has(r));
   if (roles.length === 0) {
     return {
       ok: false,

@@ -23,11 +23,26 @@ const event: fc.Arbitrary<Omit<AuditRecord, 'hash'>> = fc.record({
   seq: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   tenantId: orNull(fc.uuid()),
   occurredAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-  actor: fc.record({
-    type: fc.constantFrom('api_key' as const, 'system' as const),
-    id: orNull(fc.uuid()),
-    name: text,
-  }),
+  // Keys and the system, as every event before issue 20; and people, whose identity is hashed too.
+  actor: fc.oneof(
+    fc.record({
+      type: fc.constantFrom('api_key' as const, 'system' as const),
+      id: orNull(fc.uuid()),
+      name: text,
+    }),
+    fc.record({
+      type: fc.constant('person' as const),
+      id: fc.uuid(),
+      name: text,
+      person: fc.record({
+        issuer: text,
+        subject: text,
+        email: orNull(text),
+        name: orNull(text),
+        roles: fc.array(fc.constantFrom('admin', 'editor', 'approver', 'auditor'), { maxLength: 4 }),
+      }),
+    }),
+  ),
   action: text,
   target: fc.record({ type: text, id: text }),
   orgId: orNull(fc.uuid()),
@@ -42,6 +57,31 @@ const event: fc.Arbitrary<Omit<AuditRecord, 'hash'>> = fc.record({
 });
 
 describe('hash material', () => {
+  test('of an event of a key or the system is what it was before people could sign in', () => {
+    // A fixed event of an API key, hashed with the definition as it stood before issue 20.
+    const e: Omit<AuditRecord, 'hash'> = {
+      id: '0195f3a0-0000-7000-8000-000000000001',
+      chain: '0195f3a0-0000-7000-8000-00000000000a',
+      seq: 7,
+      tenantId: '0195f3a0-0000-7000-8000-00000000000a',
+      occurredAt: '2026-11-26T22:10:51.979Z',
+      actor: { type: 'api_key', id: '0195f3a0-0000-7000-8000-00000000000b', name: 'first admin' },
+      action: 'org.created',
+      target: { type: 'org', id: '0195f3a0-0000-7000-8000-00000000000c' },
+      orgId: '0195f3a0-0000-7000-8000-00000000000c',
+      requestId: 'req-1',
+      sourceIp: '127.0.0.1',
+      userAgent: 'curl/8',
+      outcome: 'success',
+      diff: { after: { slug: 'acme', name: 'Acme' } },
+      prevHash: '0'.repeat(64),
+    };
+    expect(hashMaterial(e)).toBe(
+      '{"action":"org.created","actor":{"id":"0195f3a0-0000-7000-8000-00000000000b","name":"first admin","type":"api_key"},"chain":"0195f3a0-0000-7000-8000-00000000000a","diff":{"after":{"name":"Acme","slug":"acme"}},"id":"0195f3a0-0000-7000-8000-000000000001","occurredAt":"2026-11-26T22:10:51.979Z","orgId":"0195f3a0-0000-7000-8000-00000000000c","outcome":"success","prevHash":"0000000000000000000000000000000000000000000000000000000000000000","requestId":"req-1","seq":7,"sourceIp":"127.0.0.1","target":{"id":"0195f3a0-0000-7000-8000-00000000000c","type":"org"},"tenantId":"0195f3a0-0000-7000-8000-00000000000a","userAgent":"curl/8","v":1}',
+    );
+    expect(hashMaterial(e)).not.toContain('person');
+  });
+
   test('is the canonical JSON of the event, byte for byte, for any event', () => {
     fc.assert(
       fc.property(event, (e) => {

@@ -3,7 +3,9 @@
  * the session cookie, and every refusal — each with a clear answer and nothing signed in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chainOf } from '../../support/audit.js';
 import { signIn } from '../../support/console-idp.js';
+import { DEFAULT_SNAPSHOT_OPTIONS, snapshotDatabase } from '../../support/db-snapshot.js';
 import { type ConsoleWorld, createConsoleWorld } from './console-world.js';
 
 let w: ConsoleWorld;
@@ -36,5 +38,244 @@ describe('signing in', () => {
       orgScope: null,
     });
     expect(me.json().csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+/** A refused sign-in creates no session and no person; the attempt it used is gone; it is audited. */
+const UNCHANGED = {
+  ...DEFAULT_SNAPSHOT_OPTIONS,
+  ignoreTables: [
+    ...(DEFAULT_SNAPSHOT_OPTIONS.ignoreTables ?? []),
+    'audit_events',
+    'console_sign_in_attempts',
+  ],
+};
+
+async function refusedEvents() {
+  const all = await w.t.database.pool.query<{
+    diff: { after: { reason: string } };
+    tenant_id: string | null;
+  }>(
+    "SELECT diff, tenant_id FROM audit_events WHERE action = 'console_sign_in.refused' ORDER BY occurred_at, seq",
+  );
+  return all.rows;
+}
+
+async function expectRefused(
+  run: () => Promise<{ callback: { statusCode: number; body: string; headers: Record<string, unknown> } }>,
+  status: number,
+  reason: string,
+  sentence: RegExp,
+) {
+  const before = await snapshotDatabase(w.t.database.pool, UNCHANGED);
+  const refusalsBefore = (await refusedEvents()).length;
+  const { callback } = await run();
+  expect(callback.statusCode, callback.body).toBe(status);
+  expect(callback.headers['set-cookie']).toBeUndefined();
+  expect(String(callback.headers['content-type'])).toMatch(/^text\/html/);
+  expect(callback.body).toMatch(sentence);
+  expect(callback.body).toContain('<h1>Sign-in refused</h1>');
+  expect(await snapshotDatabase(w.t.database.pool, UNCHANGED)).toEqual(before);
+  const refusals = await refusedEvents();
+  expect(refusals).toHaveLength(refusalsBefore + 1);
+  expect(refusals.at(-1)?.diff.after.reason).toBe(reason);
+}
+
+describe('refused sign-ins: a clear page, no cookie, no session, an audit event', () => {
+  it('refuses an ID token that does not verify (the provider signs with another key than it publishes)', async () => {
+    w.idp.jwksOverride = w.idp.strangerJwks;
+    try {
+      await expectRefused(
+        () => signIn(w.t.app, w.idp, w.tenant.slug, 'ada'),
+        403,
+        'token_checks_failed',
+        /did not pass the checks/,
+      );
+    } finally {
+      w.idp.jwksOverride = undefined;
+    }
+  });
+
+  it('refuses an ID token signed with another algorithm than the settings expect', async () => {
+    // The IdP signs RS256; the tenant's settings now expect RS384 (as if the IdP had been switched).
+    const pool = w.t.database.pool;
+    await pool.query("UPDATE console_logins SET id_token_alg = 'RS384' WHERE tenant_id = $1", [w.tenant.id]);
+    try {
+      await expectRefused(
+        () => signIn(w.t.app, w.idp, w.tenant.slug, 'ada'),
+        403,
+        'token_checks_failed',
+        /did not pass the checks/,
+      );
+    } finally {
+      await pool.query("UPDATE console_logins SET id_token_alg = 'RS256' WHERE tenant_id = $1", [
+        w.tenant.id,
+      ]);
+    }
+  });
+
+  it('refuses an ID token with another nonce than the one sent', async () => {
+    await expectRefused(
+      () =>
+        signIn(w.t.app, w.idp, w.tenant.slug, 'ada', {
+          alterAuthorizationUrl: (url) => url.searchParams.set('nonce', 'a-nonce-this-service-never-sent'),
+        }),
+      403,
+      'token_checks_failed',
+      /did not pass the checks/,
+    );
+  });
+
+  it('refuses a replayed state: the second use of a callback URL signs nobody in', async () => {
+    const first = await signIn(w.t.app, w.idp, w.tenant.slug, 'ada');
+    expect(first.callback.statusCode).toBe(303);
+    const replay = () =>
+      w.t.app
+        .inject({ method: 'GET', url: `${first.callbackUrl.pathname}${first.callbackUrl.search}` })
+        .then((callback) => ({ callback }));
+    await expectRefused(replay, 400, 'state_unknown', /already used/);
+  });
+
+  it('refuses a callback without state, and one with a state it never issued', async () => {
+    const callback = (query: string) => () =>
+      w.t.app.inject({ method: 'GET', url: `/ui/auth/callback${query}` }).then((res) => ({ callback: res }));
+    await expectRefused(callback('?code=abc'), 400, 'state_missing', /no state/);
+    await expectRefused(callback('?code=abc&state=made-up'), 400, 'state_unknown', /start again/);
+    await expectRefused(callback(''), 400, 'state_missing', /no state/);
+  });
+
+  it('refuses a person with no mapped group, and one whose email domain is not allowed', async () => {
+    await expectRefused(
+      () => signIn(w.t.app, w.idp, w.tenant.slug, 'nora'),
+      403,
+      'no_mapped_role',
+      /None of your groups/,
+    );
+    await expectRefused(
+      () => signIn(w.t.app, w.idp, w.tenant.slug, 'olga'),
+      403,
+      'email_domain_not_allowed',
+      /not in a domain/,
+    );
+  });
+
+  it('refuses when the IdP answers with an error instead of a code', async () => {
+    const start = await w.t.app.inject({ method: 'GET', url: `/ui/login/${w.tenant.slug}` });
+    const state = new URL(String(start.headers.location)).searchParams.get('state');
+    await expectRefused(
+      () =>
+        w.t.app
+          .inject({ method: 'GET', url: `/ui/auth/callback?error=access_denied&state=${state}` })
+          .then((callback) => ({ callback })),
+      403,
+      'idp_error',
+      /did not sign you in \(access_denied\)/,
+    );
+  });
+});
+
+describe('returnTo', () => {
+  it.each([
+    'https://evil.example/ui/',
+    '//evil.example/ui/',
+    '/\\evil.example/',
+    '/ui/\\..\\evil',
+    'javascript:alert(1)',
+    '/v1/orgs',
+    '/ui/../v1/orgs',
+    '/ui/%0d%0aSet-Cookie:x=1',
+    ' /ui/',
+  ])('ignores %j and sends the browser to /ui/', async (returnTo) => {
+    const out = await signIn(w.t.app, w.idp, w.tenant.slug, 'ada', { returnTo });
+    expect(out.callback.statusCode).toBe(303);
+    const location = String(out.callback.headers.location);
+    expect(location === '/ui/' || location === '/ui/%0d%0aSet-Cookie:x=1').toBe(true);
+    expect(new URL(location, 'http://localhost:3000').origin).toBe('http://localhost:3000');
+    expect(out.callback.headers['set-cookie']).toMatch(
+      /^csso_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
+  });
+
+  it('keeps a local console path with its query', async () => {
+    const out = await signIn(w.t.app, w.idp, w.tenant.slug, 'ada', {
+      returnTo: '/ui/orgs/acme-eu?tab=versions',
+    });
+    expect(out.callback.headers.location).toBe('/ui/orgs/acme-eu?tab=versions');
+  });
+});
+
+describe('the pages', () => {
+  it('asks for the tenant (a form allowed to submit to this origin only), then moves on without a redirect', async () => {
+    const form = await w.t.app.inject({ method: 'GET', url: '/ui/login?returnTo=/ui/audit' });
+    expect(form.statusCode).toBe(200);
+    expect(form.headers['content-security-policy']).toContain("form-action 'self'");
+    expect(form.body).toMatch(/<html lang="en">[\s\S]*<title>[^<]+<\/title>[\s\S]*<label for="tenant">/);
+    expect(form.body.match(/<h1>/g)).toHaveLength(1);
+    const next = await w.t.app.inject({
+      method: 'GET',
+      url: `/ui/login?tenant=${w.tenant.slug}&returnTo=/ui/audit`,
+    });
+    expect(next.statusCode).toBe(200);
+    expect(next.headers['content-security-policy']).toContain("form-action 'none'");
+    expect(next.body).toContain(`url=/ui/login/${w.tenant.slug}?returnTo=%2Fui%2Faudit`);
+    const start = await w.t.app.inject({
+      method: 'GET',
+      url: `/ui/login/${w.tenant.slug}?returnTo=/ui/audit`,
+    });
+    expect(start.statusCode).toBe(303);
+    expect(String(start.headers.location)).toMatch(new RegExp(`^${w.idp.issuer}/auth\\?`));
+  });
+
+  it('says an unknown tenant has no console sign-in (404 page), like a tenant without it', async () => {
+    for (const url of ['/ui/login/no-such-tenant', '/ui/login/NOT_A_SLUG', `/ui/login/${'a'.repeat(150)}`]) {
+      const res = await w.t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body).toContain('Console sign-in is not available');
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    }
+    const bad = await w.t.app.inject({ method: 'GET', url: '/ui/login?tenant=%3Cscript%3E' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).not.toContain('<script>');
+  });
+});
+
+describe('secrets of the flow', () => {
+  it('puts the session id, the code and the tokens in no URL after the callback, no log line, no API answer and no audit event', async () => {
+    const answers: string[] = [];
+    const out = await signIn(w.t.app, w.idp, w.tenant.slug, 'alma');
+    const code = out.callbackUrl.searchParams.get('code') as string;
+    const state = out.callbackUrl.searchParams.get('state') as string;
+    const sessionId = (out.cookie as string).split('=')[1] as string;
+    const tokens = w.idp.tokenAnswers.map((a) => JSON.parse(a) as Record<string, string>).at(-1) as Record<
+      string,
+      string
+    >;
+    expect(tokens.id_token).toBeTruthy();
+    expect(tokens.access_token).toBeTruthy();
+    const secrets = [code, state, sessionId, tokens.id_token, tokens.access_token] as string[];
+    // where the browser ends
+    const after = String(out.callback.headers.location);
+    // what the API answers in that session
+    const cookie = out.cookie as string;
+    for (const url of [
+      '/v1/session',
+      '/v1/me',
+      '/v1/console-sessions',
+      '/v1/audit-events?limit=200',
+      '/v1/audit-events/export?format=ndjson',
+      '/v1/console-login',
+    ]) {
+      const res = await w.t.app.inject({ method: 'GET', url, headers: { cookie } });
+      expect(res.statusCode, url).toBe(200);
+      answers.push(`${JSON.stringify(res.headers)} ${res.body}`);
+    }
+    const trail = JSON.stringify(await chainOf(w.t.database.pool, w.tenant.id));
+    for (const secret of secrets) {
+      expect(after.includes(secret)).toBe(false);
+      for (const a of answers) expect(a.includes(secret), 'an API answer').toBe(false);
+      for (const line of w.t.logs)
+        expect(line.includes(secret), `log line: ${line.slice(0, 200)}`).toBe(false);
+      expect(trail.includes(secret), 'the audit trail').toBe(false);
+    }
   });
 });
