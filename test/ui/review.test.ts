@@ -53,7 +53,7 @@ describe('reviewRules', () => {
   test('names the roles of a key without the approver role', () => {
     const rules = reviewRules(input({ roles: ['auditor', 'editor'] }));
     expect(rules.approve.reason).toBe(
-      'Approving and rejecting need the approver role; this key has: auditor, editor.',
+      'Approving and rejecting need the approver role; your roles: auditor, editor.',
     );
     expect(rules.reject.allowed).toBe(false);
   });

@@ -1,6 +1,6 @@
 /**
- * The REST API, as this tab's key may call it. Errors arrive as RFC 9457 problems and are thrown as
- * ApiError with the problem's own sentence, which the views show as it is.
+ * The REST API, as this tab's key or the person's session may call it. Errors arrive as RFC 9457
+ * problems and are thrown as ApiError with the problem's own sentence, which the views show as it is.
  */
 import { session } from './session.js';
 
@@ -20,7 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when the API says the key is not (or no longer) valid. */
+/** Called when the API says the key or the session is not (or no longer) valid. */
 let onUnauthorized: () => void = () => undefined;
 export function whenUnauthorized(handler: () => void): void {
   onUnauthorized = handler;
@@ -37,24 +37,40 @@ export function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-/** One request with the given key (default: the tab's). Resolves to the raw response when it is 2xx. */
+/** Methods that change something: in a session they carry the anti-CSRF token. */
+const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * One request with the given key (default: the tab's key, or else the session cookie). Resolves to
+ * the raw response when it is 2xx. `probe`: a 401 is the answer looked for, not a lost sign-in.
+ */
 export async function request(
   path: string,
-  init: { method?: string; body?: unknown; key?: string } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    key?: string;
+    probe?: boolean;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Response> {
+  const method = init.method ?? 'GET';
   const key = init.key ?? session.key();
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   if (key) headers.authorization = `Bearer ${key}`;
+  const csrf = key ? null : session.csrfToken();
+  if (csrf && CHANGES.has(method)) headers['x-csrf-token'] = csrf;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   // A retried click must not approve twice: every POST carries its own idempotency key.
-  if (init.method === 'POST') headers['idempotency-key'] = crypto.randomUUID();
+  if (method === 'POST') headers['idempotency-key'] = crypto.randomUUID();
   let response: Response;
   try {
     response = await fetch(path, {
-      method: init.method ?? 'GET',
+      method,
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      credentials: 'omit',
+      // The session cookie goes with requests without a key only (a key wins at the API anyway).
+      credentials: key ? 'omit' : 'same-origin',
       cache: 'no-store',
     });
   } catch {
@@ -67,7 +83,7 @@ export async function request(
   } catch {
     // Not JSON: keep the status line.
   }
-  if (response.status === 401 && init.key === undefined) onUnauthorized();
+  if (response.status === 401 && init.key === undefined && !init.probe) onUnauthorized();
   throw new ApiError(problem);
 }
 
@@ -81,3 +97,13 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
 
 /** Path segment of an org, version or deployment reference. */
 export const seg = (value: string | number) => encodeURIComponent(String(value));
+
+export async function sendJson<T>(
+  method: 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<T | null> {
+  const response = await request(path, { method, body, headers });
+  return response.status === 204 ? null : (response.json() as Promise<T>);
+}

@@ -1,11 +1,15 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { MeView, TenantView } from './types.js';
+import type { MeView, SessionView, TenantView } from './types.js';
 
-/** Who is signed in: the key (GET /v1/me) and its tenant's settings (GET /v1/tenant). */
+/**
+ * Who is signed in: the key or the person (GET /v1/me) and its tenant's settings (GET /v1/tenant);
+ * for a person's session also GET /v1/session (the person, the session's tenant, its expiry).
+ */
 export interface Caller {
   readonly me: MeView;
   readonly tenant: TenantView;
+  readonly session: SessionView | null;
 }
 
 export const CallerContext = createContext<Caller | null>(null);

@@ -42,7 +42,7 @@ export function reviewRules({ version, me, settings, latestApproved }: ReviewInp
   const deny = (reason: string): ActionRule => ({ allowed: false, reason });
   const failed = version.validation?.status === 'fail';
   if (!me.roles.includes('approver')) {
-    const reason = `Approving and rejecting need the approver role; this key has: ${me.roles.join(', ')}.`;
+    const reason = `Approving and rejecting need the approver role; your roles: ${me.roles.join(', ')}.`;
     return { approve: { ...deny(reason), needsOverride: false }, reject: deny(reason) };
   }
   if (version.review.state !== 'draft') {

@@ -14,6 +14,8 @@ export type Route =
   | { readonly name: 'attention'; readonly filters: URLSearchParams }
   | { readonly name: 'webhooks' }
   | { readonly name: 'webhook'; readonly id: string }
+  | { readonly name: 'consoleSignIn' }
+  | { readonly name: 'sessions' }
   | { readonly name: 'notFound' };
 
 const e = encodeURIComponent;
@@ -35,6 +37,8 @@ export const href = {
   attention: (filters: Record<string, string> = {}) => withFilters('#/attention', filters),
   webhooks: () => '#/webhooks',
   webhook: (id: string) => `#/webhooks/${e(id)}`,
+  consoleSignIn: () => '#/console-sign-in',
+  sessions: () => '#/sessions',
 };
 
 export function parseRoute(hash: string): Route {
@@ -46,6 +50,8 @@ export function parseRoute(hash: string): Route {
   if (first === 'attention' && parts.length === 1)
     return { name: 'attention', filters: new URLSearchParams(query) };
   if (first === 'webhooks' && parts.length === 1) return { name: 'webhooks' };
+  if (first === 'console-sign-in' && parts.length === 1) return { name: 'consoleSignIn' };
+  if (first === 'sessions' && parts.length === 1) return { name: 'sessions' };
   if (first === 'webhooks' && parts.length === 2 && org !== undefined) return { name: 'webhook', id: org };
   if (first !== 'orgs' || org === undefined) return { name: 'notFound' };
   if (parts.length === 2) return { name: 'org', org };

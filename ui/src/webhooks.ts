@@ -27,7 +27,7 @@ export function redeliverBlocked(
   delivery: Pick<DeliveryView, 'state'>,
 ): string | null {
   if (!mayManageWebhooks(roles))
-    return `Sending again needs the admin role; this key has: ${roles.join(', ')}.`;
+    return `Sending again needs the admin role; your roles: ${roles.join(', ')}.`;
   if (!endpoint.enabled) return 'The endpoint is disabled; enable it first.';
   if (delivery.state === 'pending') return 'This delivery is still being tried.';
   return null;

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, request, withQuery } from '../api.js';
 import { useCaller } from '../caller.js';
-import { Actor, Badge, DataTable, ErrorNote, Loading, shortId, Time } from '../components/common.js';
+import { Badge, DataTable, ErrorNote, Loading, shortId, Time } from '../components/common.js';
 import { MoreButton } from '../components/more.js';
 import { useLoad, usePaged, useViewTitle } from '../hooks.js';
 import { href, navigate } from '../router.js';
@@ -23,7 +23,16 @@ const KNOWN_ACTIONS = [
   'deployment.succeeded',
   'deployment.failed',
   'audit.exported',
+  'console_login.',
+  'console_sign_in.',
+  'console_sign_in.succeeded',
+  'console_sign_in.refused',
+  'console_sign_out',
+  'console_session.ended',
 ];
+
+/** The person behind an event of a console session (absent for API keys and the system). */
+const personOf = (actor: AuditEvent['actor']) => actor.person;
 
 /** `YYYY-MM-DDTHH:mm` in local time (what a datetime-local input shows) ↔ an ISO instant. */
 const toLocalInput = (iso: string) => {
@@ -41,9 +50,7 @@ export function Audit({ filters: params }: { filters: URLSearchParams }) {
     return (
       <>
         <h1 tabIndex={-1}>Audit trail</h1>
-        <p class="why">
-          The audit trail needs the auditor or admin role; this key has: {me.roles.join(', ')}.
-        </p>
+        <p class="why">The audit trail needs the auditor or admin role; your roles: {me.roles.join(', ')}.</p>
       </>
     );
   }
@@ -67,6 +74,15 @@ function AuditTrail({ filters }: { filters: Filters }) {
     FILTERS.map((f) => filters[f]),
   );
   const slugOf = new Map((orgs.data?.items ?? []).map((o) => [o.id, o.slug]));
+  // The actors to pick from: the tenant's keys, the people seen in the events loaded, and the one
+  // the address names (a person's id reached through a link).
+  const keyIds = new Set((keys.data?.items ?? []).map((k) => k.id));
+  const people = new Map<string, string>();
+  for (const e of events.items) {
+    if (e.actor.type === 'person' && e.actor.id) people.set(e.actor.id, e.actor.name);
+  }
+  if (form.actor && !keyIds.has(form.actor) && !people.has(form.actor))
+    people.set(form.actor, shortId(form.actor));
   const set = (name: keyof Filters) => (e: { currentTarget: { value: string } }) =>
     setForm({ ...form, [name]: e.currentTarget.value });
 
@@ -102,9 +118,19 @@ function AuditTrail({ filters }: { filters: Filters }) {
                   {k.name} ({k.roles.join(', ')})
                 </option>
               ))}
+              {[...people].map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name} (person)
+                </option>
+              ))}
             </select>
           ) : (
-            <input id="audit-actor" placeholder="API key id" value={form.actor} onInput={set('actor')} />
+            <input
+              id="audit-actor"
+              placeholder="API key or person id"
+              value={form.actor}
+              onInput={set('actor')}
+            />
           )}
         </div>
         <div class="field">
@@ -148,7 +174,18 @@ function AuditTrail({ filters }: { filters: Filters }) {
               <Time iso={e.occurredAt} />
             </td>
             <td>
-              {e.actor.type === 'system' ? <span class="muted">system</span> : <Actor actor={e.actor} />}
+              {e.actor.type === 'system' || !e.actor.id ? (
+                <span class="muted">system</span>
+              ) : (
+                // The name filters the trail to this actor: a person's id is found no other way.
+                <a
+                  href={href.audit({ ...filters, actor: e.actor.id })}
+                  title={`Only events by ${e.actor.name}`}
+                >
+                  {e.actor.name}
+                </a>
+              )}
+              {personOf(e.actor) && <div class="hint">person · {personOf(e.actor)?.roles.join(', ')}</div>}
             </td>
             <td>
               <code>{e.action}</code>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { getJson, postJson, seg } from '../api.js';
 import { useCaller } from '../caller.js';
+import { Checks } from '../components/checks.js';
 import { Actor, Badge, ErrorNote, Loading, SecretRef, Section, Time, Value } from '../components/common.js';
 import { useLoad, useViewTitle } from '../hooks.js';
 import { reviewRules } from '../review.js';
@@ -113,8 +114,6 @@ function Content({ v }: { v: VersionView }) {
   );
 }
 
-const CHECK_ICONS: Record<string, string> = { pass: '✓', warn: '!', fail: '✗', skip: '–' };
-
 function Checklist({ v }: { v: VersionView }) {
   const report = v.validation;
   if (!report) return <p class="muted">Not validated.</p>;
@@ -124,21 +123,7 @@ function Checklist({ v }: { v: VersionView }) {
         <Badge status={report.status} label={`Overall: ${report.status}`} /> checked{' '}
         <Time iso={report.checkedAt} /> by <Actor actor={report.checkedBy} />
       </p>
-      <ul class="checklist">
-        {report.checks.map((check) => (
-          <li key={check.name} class={`check check-${check.status}`}>
-            <span class="check-icon" aria-hidden="true">
-              {CHECK_ICONS[check.status] ?? '?'}
-            </span>
-            <span class="check-body">
-              <span class="check-name">
-                <code>{check.name}</code> <Badge status={check.status} />
-              </span>
-              <span class="check-message">{check.message}</span>
-            </span>
-          </li>
-        ))}
-      </ul>
+      <Checks checks={report.checks} />
     </>
   );
 }
@@ -152,8 +137,10 @@ function Review({
   latestApproved: number | null;
   onChange: () => void;
 }) {
-  const { me, tenant } = useCaller();
-  const rules = reviewRules({ version: v, me, settings: tenant.settings, latestApproved });
+  const { me, tenant, session } = useCaller();
+  // In a session the person is the actor (the drafts they created carry their person id).
+  const actor = { id: session?.person.id ?? me.id, roles: me.roles };
+  const rules = reviewRules({ version: v, me: actor, settings: tenant.settings, latestApproved });
   const [comment, setComment] = useState('');
   const [overrideReason, setOverrideReason] = useState('');
   const [busy, setBusy] = useState(false);
@@ -215,7 +202,13 @@ function Review({
           )}
         </dl>
       )}
-      {!reviewed && (
+      {!reviewed && !me.roles.includes('approver') && (
+        // No approver role: no buttons to stare at, only why (the API refuses the same).
+        <p id="approve-why" class="why">
+          {rules.approve.reason}
+        </p>
+      )}
+      {!reviewed && me.roles.includes('approver') && (
         <form class="stack review" onSubmit={(e) => e.preventDefault()}>
           <label for="review-comment">Comment</label>
           <textarea

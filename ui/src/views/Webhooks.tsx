@@ -21,7 +21,7 @@ export function Webhooks() {
       <>
         <h1 tabIndex={-1}>Webhooks</h1>
         <p class="error" role="alert">
-          Webhooks need the admin or auditor role; this key has: {me.roles.join(', ')}.
+          Webhooks need the admin or auditor role; your roles: {me.roles.join(', ')}.
         </p>
       </>
     );
