@@ -36,7 +36,7 @@ export function tenantFormPage(returnTo: string, problem?: string): string {
     'Sign in to the console',
     `${problem ? `<p role="alert">${escapeHtml(problem)}</p>\n` : ''}<form method="get" action="/ui/login">
 <p><label for="tenant">Your organisation’s tenant (as in your login link)</label>
-<input id="tenant" name="tenant" type="text" required autocomplete="organization" pattern="[a-z0-9][a-z0-9-]{0,62}" aria-describedby="tenant-help"></p>
+<input id="tenant" name="tenant" type="text" required autocomplete="organization" pattern="[a-z0-9][a-z0-9\\-]{0,62}" aria-describedby="tenant-help"></p>
 <p id="tenant-help">Lowercase letters, digits and hyphens, e.g. acme-msp.</p>
 <input type="hidden" name="returnTo" value="${escapeHtml(returnTo)}">
 <p><button type="submit">Continue</button></p>
