@@ -18,11 +18,10 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { builtUiDir } from '../../src/modules/ui/ui.routes.js';
 import {
@@ -34,12 +33,16 @@ import {
 } from '../modules/discovery/idp-servers.js';
 import { samlMaterial } from '../modules/sso-versions/sso-support.js';
 import { bearer, createTenant, createTestApp, type TestApp } from '../support/app.js';
+import {
+  type AxeResult,
+  axeSummary,
+  capture as captureView,
+  chromiumOrSkip,
+  launchChromium,
+  newPageRecord,
+  watchPage,
+} from '../support/browser.js';
 import { type FakeCognigy, startFakeCognigy } from '../support/fake-cognigy.js';
-import { PROJECT_ROOT } from '../support/process.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts', 'ui');
 
 const COGNIGY_API_KEY = 'COGNIGY-UI-E2E-KEY-9f8e7d6c5b4a3210fedc';
 const NEW_DECRYPTION_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -71,11 +74,7 @@ function certificateExpiringIn(days: number): string {
   }
 }
 
-if (!HAS_CHROMIUM) {
-  const message = `web UI end-to-end test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (process.env.CI) throw new Error(`${message}; CI must run it (.ci/run installs chromium)`);
-  console.warn(message);
-}
+const HAS_CHROMIUM = chromiumOrSkip('web UI end-to-end test');
 
 describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
   let t: TestApp;
@@ -85,10 +84,9 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
   let base: string;
   const keys = {} as Record<'admin' | 'author' | 'approver' | 'reviewer', { id: string; token: string }>;
   /** Every response body the browser received, and every problem the page reported. */
-  const bodies: Promise<string>[] = [];
-  const pageProblems: string[] = [];
-  const visitedUrls: string[] = [];
-  const axeResults: Array<{ view: string; violations: number; serious: string[] }> = [];
+  const record = newPageRecord();
+  const { bodies, problems: pageProblems, visitedUrls } = record;
+  const axeResults: AxeResult[] = [];
 
   const api = async (
     method: 'GET' | 'POST' | 'PUT' | 'PATCH',
@@ -232,8 +230,7 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
     SECRETS.push(hook.secret);
     await api('POST', `/v1/webhooks/${hook.webhook.id}/test`, admin);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -249,43 +246,12 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
       acceptDownloads: true,
     });
     const page = await context.newPage();
-    page.on('response', (response) => {
-      bodies.push(
-        response.body().then(
-          (b) => b.toString('utf8'),
-          () => '',
-        ),
-      );
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageProblems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-    page.on('framenavigated', (frame) => visitedUrls.push(frame.url()));
-    // Runs in the browser (its DOM types are not this file's): report every CSP violation.
-    await page.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (e) =>
-        console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
-    });
+    await watchPage(page, record);
     return page;
   }
 
-  const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
   /** Screenshot and axe check of the view on screen. */
-  async function capture(page: Page, view: string) {
-    await page.screenshot({ path: join(ARTIFACTS, `${view}.png`), fullPage: true });
-    // Evaluated through the DevTools protocol, as @axe-core/playwright does: the page's CSP does not apply.
-    await page.evaluate(await axeSource);
-    const result = await page.evaluate<{
-      violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
-    }>("axe.run(document, { resultTypes: ['violations'] })");
-    const serious = result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    axeResults.push({ view, violations: result.violations.length, serious });
-    expect(serious, `axe on ${view}`).toEqual([]);
-  }
+  const capture = (page: Page, view: string) => captureView(page, view, axeResults);
 
   async function signIn(page: Page, token: string) {
     await page.goto(`${base}/ui/`);
@@ -542,9 +508,7 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
     }
     expect(pageProblems.filter((p) => !p.includes('401'))).toEqual([]);
     console.info(
-      `web UI e2e: ${Date.now() - started} ms in the browser, ${received.length} responses checked, axe: ${axeResults
-        .map((r) => `${r.view} ${r.violations} violations (${r.serious.length} serious)`)
-        .join('; ')}`,
+      `web UI e2e: ${Date.now() - started} ms in the browser, ${received.length} responses checked, axe: ${axeSummary(axeResults)}`,
     );
   }, 120_000);
 });
