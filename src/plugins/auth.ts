@@ -11,7 +11,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../lib/errors.js';
 import type { Authenticator } from '../modules/auth/authenticator.js';
 import type { SessionAuthenticator } from '../modules/auth/console-session.js';
-import { changesState, csrfRefusal } from '../modules/auth/csrf.js';
+import { changesState, csrfHeaders, csrfRefusal } from '../modules/auth/csrf.js';
 import {
   type Principal,
   requirePlatformPrincipal,
@@ -86,14 +86,8 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       );
     }
     if (changesState(request.method)) {
-      const header = (name: string) => {
-        const value = request.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      };
       const refusal = csrfRefusal({
-        origin: header('origin'),
-        secFetchSite: header('sec-fetch-site'),
-        presentedToken: header('x-csrf-token'),
+        ...csrfHeaders(request.headers),
         sessionToken: token,
         publicOrigin: options.publicOrigin,
       });

@@ -11,6 +11,21 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const changesState = (method: string) => !SAFE_METHODS.has(method.toUpperCase());
 
+/** A request's headers as Node gives them. */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+const first = (headers: RequestHeaders, name: string) => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/** The Origin, Sec-Fetch-Site and X-CSRF-Token of a request's headers. */
+export const csrfHeaders = (headers: RequestHeaders) => ({
+  origin: first(headers, 'origin'),
+  secFetchSite: first(headers, 'sec-fetch-site'),
+  presentedToken: first(headers, 'x-csrf-token'),
+});
+
 export interface CsrfInput {
   readonly origin: string | undefined;
   readonly secFetchSite: string | undefined;

@@ -10,7 +10,7 @@ import { Type } from 'typebox';
 import { UnauthorizedError } from '../../lib/errors.js';
 import { SLUG_PATTERN } from '../../lib/identifiers.js';
 import { changeContextOf } from '../../plugins/change-context.js';
-import { csrfRefusal } from '../auth/csrf.js';
+import { csrfHeaders, csrfRefusal } from '../auth/csrf.js';
 import {
   type CookiePolicy,
   clearedSessionCookie,
@@ -157,14 +157,9 @@ export const consoleSignInRoutes: FastifyPluginAsyncTypebox<ConsoleSignInRoutesO
             signedOutPage('/ui/login'),
           );
         }
-        const header = (name: string) => {
-          const value = request.headers[name];
-          return Array.isArray(value) ? value[0] : value;
-        };
         const refusal = csrfRefusal({
-          origin: header('origin'),
-          secFetchSite: header('sec-fetch-site'),
-          presentedToken: request.body.csrfToken,
+          ...csrfHeaders(request.headers),
+          presentedToken: request.body.csrfToken, // the form's field, not a header
           sessionToken: token,
           publicOrigin: new URL(publicUrl).origin,
         });

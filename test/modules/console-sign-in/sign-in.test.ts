@@ -82,8 +82,9 @@ async function expectRefused(
 }
 
 describe('refused sign-ins: a clear page, no cookie, no session, an audit event', () => {
-  it('refuses an ID token that does not verify (the provider signs with another key than it publishes)', async () => {
-    w.idp.jwksOverride = w.idp.strangerJwks;
+  /** Runs a sign-in of ada while `alter` holds (undone by what it returns), expecting the token checks to refuse it. */
+  async function refusedWhile(alter: () => Promise<() => Promise<void>>) {
+    const undo = await alter();
     try {
       await expectRefused(
         () => signIn(w.t.app, w.idp, w.tenant.slug, 'ada'),
@@ -92,26 +93,30 @@ describe('refused sign-ins: a clear page, no cookie, no session, an audit event'
         /did not pass the checks/,
       );
     } finally {
-      w.idp.jwksOverride = undefined;
+      await undo();
     }
+  }
+
+  it('refuses an ID token that does not verify (the provider signs with another key than it publishes)', async () => {
+    await refusedWhile(async () => {
+      w.idp.jwksOverride = w.idp.strangerJwks;
+      return async () => {
+        w.idp.jwksOverride = undefined;
+      };
+    });
   });
 
   it('refuses an ID token signed with another algorithm than the settings expect', async () => {
     // The IdP signs RS256; the tenant's settings now expect RS384 (as if the IdP had been switched).
-    const pool = w.t.database.pool;
-    await pool.query("UPDATE console_logins SET id_token_alg = 'RS384' WHERE tenant_id = $1", [w.tenant.id]);
-    try {
-      await expectRefused(
-        () => signIn(w.t.app, w.idp, w.tenant.slug, 'ada'),
-        403,
-        'token_checks_failed',
-        /did not pass the checks/,
-      );
-    } finally {
-      await pool.query("UPDATE console_logins SET id_token_alg = 'RS256' WHERE tenant_id = $1", [
+    const setAlg = (alg: string) =>
+      w.t.database.pool.query('UPDATE console_logins SET id_token_alg = $2 WHERE tenant_id = $1', [
         w.tenant.id,
+        alg,
       ]);
-    }
+    await refusedWhile(async () => {
+      await setAlg('RS384');
+      return async () => void (await setAlg('RS256'));
+    });
   });
 
   it('refuses an ID token with another nonce than the one sent', async () => {
