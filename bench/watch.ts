@@ -32,7 +32,12 @@ import pg from 'pg';
 import { periodStart } from '../src/modules/watch/watch.service.js';
 import { testCertificates } from '../test/support/tls.js';
 import { rssOf, rssSampler, spawnService, startFlags } from './msp/processes.js';
-import { BENCH_ENCRYPTION_KEYS, PLATFORM_KEY, startBenchApp } from './support/app.js';
+import {
+  BENCH_AUDIT_SIGNING_KEY,
+  BENCH_ENCRYPTION_KEYS,
+  PLATFORM_KEY,
+  startBenchApp,
+} from './support/app.js';
 import { cpuMsOf, postgresCpu, postgresCpuSince } from './support/cpu.js';
 import { eachLimited } from './support/each-limited.js';
 import { benchDatabase, machine, ms, percentile } from './support/environment.js';
@@ -173,6 +178,7 @@ const service = await spawnService(
     NODE_ENV: 'production',
     DATABASE_URL: world.databaseUrl,
     ENCRYPTION_KEYS: BENCH_ENCRYPTION_KEYS,
+    AUDIT_SIGNING_KEY: BENCH_AUDIT_SIGNING_KEY,
     BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
     LOG_LEVEL: 'info',
     OUTBOUND_ALLOWLIST: '127.0.0.1',

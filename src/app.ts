@@ -10,6 +10,7 @@ import type { Container } from './container.js';
 import { ProblemSchema } from './lib/problem.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { checkpointsRoutes } from './modules/audit-checkpoints/checkpoints.routes.js';
 import { cookiePolicyOf } from './modules/auth/session-cookie.js';
 import { consoleLoginRoutes } from './modules/console-login/console-login.routes.js';
 import { consoleSessionsRoutes } from './modules/console-sessions/console-sessions.routes.js';
@@ -103,7 +104,9 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     audit: container.audit,
     change: container.change,
     resolveOrg: (principal, ref) => container.orgs.find(principal, ref),
+    checkCheckpoints: (chain) => container.checkpoints.check(chain),
   });
+  await app.register(checkpointsRoutes, { checkpoints: container.checkpoints });
   await app.register(discoveryRoutes, { discovery: container.discovery });
   await app.register(ssoVersionsRoutes, { versions: container.ssoVersions });
   await app.register(ssoBulkRoutes, { bulk: container.ssoBulk });

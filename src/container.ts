@@ -10,12 +10,14 @@ import type { MigrationFile } from './db/migrator.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createChangeRunner } from './modules/audit/audited-change.js';
+import { createCheckpointsService } from './modules/audit-checkpoints/checkpoints.service.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
 import { createCognigyClient } from './modules/cognigy/cognigy-client.js';
 import { createConsoleLoginService } from './modules/console-login/console-login.service.js';
 import { createConsoleSessionsService } from './modules/console-sessions/sessions.service.js';
 import { createSignInService } from './modules/console-sign-in/sign-in.service.js';
 import type { Keyring } from './modules/crypto/keyring.js';
+import { generateSigningKey, parseSigningKey, type SigningKey } from './modules/crypto/signing-key.js';
 import { createDiscoveryValidator } from './modules/discovery/discovery-validator.js';
 import { createFindingsService } from './modules/findings/findings.service.js';
 import { createDeploymentHooks } from './modules/forwarding/deployment-hooks.js';
@@ -57,6 +59,11 @@ export interface ContainerInput {
   readonly database: Database;
   readonly keyring: Keyring;
   readonly migrations: readonly MigrationFile[];
+  /**
+   * The key that signs audit checkpoints (the server passes loadSigningKey's). Absent: AUDIT_SIGNING_KEY,
+   * or else a key of this container only (tests, the OpenAPI writer).
+   */
+  readonly signingKey?: SigningKey;
   /** Replaces the policy-checked outbound client (tests that must never reach another host). */
   readonly outbound?: OutboundClient;
 }
@@ -277,6 +284,20 @@ export function createContainer(input: ContainerInput) {
     publicUrl: config.publicUrl,
   });
 
+  // Signed checkpoints of the audit chains (issue 21), on the watch's job runner: one job per period.
+  const signingKey =
+    input.signingKey ??
+    (config.auditSigningKey ? parseSigningKey(config.auditSigningKey) : generateSigningKey().key);
+  const checkpoints = createCheckpointsService({
+    db,
+    change,
+    signingKey,
+    jobs,
+    intervalMs: config.auditCheckpointIntervalSeconds * 1000,
+    logger,
+    onWebhookEnqueued: () => webhookJobs.poke(),
+  });
+
   return {
     config,
     logger,
@@ -308,6 +329,7 @@ export function createContainer(input: ContainerInput) {
     consoleLogin,
     consoleSessions,
     signIn,
+    checkpoints,
   };
 }
 

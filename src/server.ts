@@ -15,6 +15,7 @@ type ApplicationModules = [
   typeof import('./container.js'),
   typeof import('./modules/auth/platform-key.js'),
   typeof import('./modules/crypto/keyring-source.js'),
+  typeof import('./modules/crypto/signing-key-source.js'),
 ];
 
 const config = configOrExit();
@@ -31,6 +32,7 @@ const loadApplicationModules = (): Promise<ApplicationModules> => {
       import('./container.js'),
       import('./modules/auth/platform-key.js'),
       import('./modules/crypto/keyring-source.js'),
+      import('./modules/crypto/signing-key-source.js'),
     ]);
     // Marked handled until it is awaited below, where a failure surfaces.
     applicationModules.catch(() => undefined);
@@ -63,6 +65,7 @@ closeWithGrace(
     if (err) logger.error({ err }, 'shutting down after an error');
     else logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down');
     container?.watch.stopSchedule();
+    container?.checkpoints.stopSchedule();
     await Promise.all([
       container?.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2)),
       container?.jobs.stop(Math.floor(config.shutdownTimeoutMs / 2)),
@@ -83,15 +86,16 @@ closeWithGrace(
 );
 
 try {
-  const [{ buildApp }, { createContainer }, { ensurePlatformKey }, { loadKeyring }] =
+  const [{ buildApp }, { createContainer }, { ensurePlatformKey }, { loadKeyring }, { loadSigningKey }] =
     await loadApplicationModules();
   const platformKey = await ensurePlatformKey(runtime.database.db, config.bootstrapAdminKey);
   const keyring = await loadKeyring(config, logger);
+  const signingKey = await loadSigningKey(config, logger);
   // Loaded here, not at the top: kysely is not needed before the database is up (start time).
   const { auditPowersWarning, auditTrailPowers } = await import('./modules/audit/audit-powers.js');
   const auditWarning = auditPowersWarning(await auditTrailPowers(runtime.database.db));
   if (auditWarning) logger.warn({ issue: 'audit_trail_rewritable' }, auditWarning);
-  container = createContainer({ ...runtime, keyring });
+  container = createContainer({ ...runtime, keyring, signingKey });
   app = await buildApp(container);
 
   await app.listen({ host: config.host, port: config.port });
@@ -119,7 +123,10 @@ try {
     container.jobs.start();
     container.webhookJobs.start();
     container.watch.startSchedule();
+    container.checkpoints.startSchedule();
   }
+  // The signing key's public half is recorded before the first checkpoint needs it (and the JWKS shows it).
+  await container.checkpoints.ensureKey();
   logger.info(
     { url, platformKey: platformKey.source, startMs: Math.round(performance.now()) },
     'service ready',

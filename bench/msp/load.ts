@@ -20,7 +20,12 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { startFakeCognigy } from '../../test/support/fake-cognigy.js';
 import { testCertificates } from '../../test/support/tls.js';
-import { BENCH_ENCRYPTION_KEYS, PLATFORM_KEY, startBenchApp } from '../support/app.js';
+import {
+  BENCH_AUDIT_SIGNING_KEY,
+  BENCH_ENCRYPTION_KEYS,
+  PLATFORM_KEY,
+  startBenchApp,
+} from '../support/app.js';
 import { cpuMsOf, postgresCpu, postgresCpuSince } from '../support/cpu.js';
 import { benchDatabase, machine, ms } from '../support/environment.js';
 import { startBenchIdp } from '../support/idp.js';
@@ -83,6 +88,7 @@ const service = await spawnService(
     NODE_ENV: 'production',
     DATABASE_URL: world.databaseUrl,
     ENCRYPTION_KEYS: BENCH_ENCRYPTION_KEYS,
+    AUDIT_SIGNING_KEY: BENCH_AUDIT_SIGNING_KEY,
     BOOTSTRAP_ADMIN_KEY: PLATFORM_KEY,
     // The default level: one JSON line per request, to /dev/null here, as a production service logs.
     LOG_LEVEL: 'info',

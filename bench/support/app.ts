@@ -16,6 +16,8 @@ import { type BenchDatabase, benchDatabase } from './environment.js';
 
 export const PLATFORM_KEY = 'bench-platform-admin-key-0123456789abcdefghij';
 export const BENCH_ENCRYPTION_KEYS = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
+/** The audit checkpoints' signing key of a production-mode bench service. */
+export const BENCH_AUDIT_SIGNING_KEY = Buffer.alloc(32, 8).toString('base64');
 
 // biome-ignore lint/suspicious/noExplicitAny: benchmarks read answers loosely, as res.json() does
 type Answer = any;

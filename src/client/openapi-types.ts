@@ -303,10 +303,60 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Recompute the tenant’s hash chain (optionally a range) and name the first event that does not match
-         * @description Roles: admin, auditor (a key without org scope).
+         * Recompute the tenant’s hash chain (optionally a range), name the first event that does not match, and check the chain against its signed checkpoints
+         * @description The platform admin key verifies the platform’s chain. Checkpoints are checked whatever the range: a chain that ends before a signed head (its newest events were removed), a signed head no longer in the chain, and a checkpoint whose signature does not hold (forged) each make `ok` false.
+         *
+         *     Roles: admin, auditor (a key without org scope); or the platform admin key.
          */
         get: operations["verifyAuditChain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed checkpoints of the caller’s chain, newest first (or all as NDJSON, oldest first)
+         * @description Roles: admin, auditor (a key without org scope); or the platform admin key.
+         */
+        get: operations["listAuditCheckpoints"];
+        put?: never;
+        /**
+         * Sign the chain’s head now (records audit.checkpointed, then signs the head that includes it)
+         * @description An auditor may call it: it changes no configuration, it adds a signed statement about the trail (e.g. right before an export). A tenant key signs its tenant’s chain, the platform key the platform’s.
+         *
+         *     Roles: admin, auditor (a key without org scope); or the platform admin key.
+         */
+        post: operations["createAuditCheckpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events/checkpoint-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that sign checkpoints, current and old (JWKS)
+         * @description Public: these are public keys. Save this document apart from the service (or pin it): the offline check and `npm run audit:verify --keys` trust the keys you give them, not the database.
+         *
+         *     No authentication.
+         */
+        get: operations["getAuditCheckpointKeys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2637,7 +2687,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The chain is intact and agrees with every signed checkpoint */
                         ok: boolean;
+                        /** @description The tenant id, or "platform" */
+                        chain: string;
                         /** @description Events recomputed */
                         checked: number;
                         firstMismatch: {
@@ -2650,8 +2703,212 @@ export interface operations {
                             reason: "hash" | "link" | "gap";
                             detail: string;
                         } | null;
+                        /** @description The chain checked against its signed checkpoints (README, "Signed checkpoints") */
+                        checkpoints: {
+                            /** @description Checkpoints of the chain looked at */
+                            checked: number;
+                            newestSigned: {
+                                seq: number;
+                                /** Format: date-time */
+                                signedAt: string;
+                                keyId: string;
+                            } | null;
+                            /** @description At most 20; problemCount says how many there were */
+                            problems: {
+                                /** @description truncated: the chain ends before a signed head (its newest events were removed); rewritten: the event at a signed seq has another hash; forged: a checkpoint whose signature does not verify with a known key */
+                                kind: "truncated" | "rewritten" | "forged";
+                                /**
+                                 * @description UUID
+                                 * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                                 */
+                                checkpointId: string;
+                                seq: number;
+                                /** @description A sentence naming the chain and, for truncation, the missing range */
+                                detail: string;
+                            }[];
+                            problemCount: number;
+                        };
                         /** Format: date-time */
                         verifiedAt: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditCheckpoints: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-200, default 50) */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description ndjson: every checkpoint of the chain, oldest first, one per line (the file the offline check and the CLI take); no limit or cursor */
+                format?: "json" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of checkpoints (JSON), or every checkpoint one per line (NDJSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * @description Checkpoint id (not signed)
+                             * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                             */
+                            id: string;
+                            /** @description The tenant id, or "platform" */
+                            chain: string;
+                            /** @description The seq of the chain’s head when signed */
+                            seq: number;
+                            /** @description The hash of the event at seq */
+                            hash: string;
+                            /** Format: date-time */
+                            signedAt: string;
+                            /** @description The signing key’s kid (its RFC 7638 thumbprint), in the JWKS */
+                            keyId: string;
+                            /** @description Ed25519 over the canonical bytes {"chain","hash","keyId","seq","signedAt","type":"audit-checkpoint","v":1} (README, "Signed checkpoints"), base64url */
+                            signature: string;
+                        }[];
+                        /** @description null on the last page */
+                        nextCursor: string | null;
+                    };
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response; another body → 422 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A signed statement of a chain’s head */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Checkpoint id (not signed)
+                         * @example 0190c0de-7a3b-7c11-9e5f-2a1b3c4d5e6f
+                         */
+                        id: string;
+                        /** @description The tenant id, or "platform" */
+                        chain: string;
+                        /** @description The seq of the chain’s head when signed */
+                        seq: number;
+                        /** @description The hash of the event at seq */
+                        hash: string;
+                        /** Format: date-time */
+                        signedAt: string;
+                        /** @description The signing key’s kid (its RFC 7638 thumbprint), in the JWKS */
+                        keyId: string;
+                        /** @description Ed25519 over the canonical bytes {"chain","hash","keyId","seq","signedAt","type":"audit-checkpoint","v":1} (README, "Signed checkpoints"), base64url */
+                        signature: string;
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditCheckpointKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every key that ever signed checkpoints (RFC 7517 JWKS, RFC 8037 Ed25519 keys) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @enum {string} */
+                            kty: "OKP";
+                            /** @enum {string} */
+                            crv: "Ed25519";
+                            /** @description The public key, base64url */
+                            x: string;
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "EdDSA";
+                            /** @enum {string} */
+                            use: "sig";
+                        }[];
                     };
                 };
             };
@@ -5657,7 +5914,7 @@ export interface operations {
                             url: string;
                             description: string;
                             /** @description Empty: every event type */
-                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                             enabled: boolean;
                             /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
                             disabledReason: string | null;
@@ -5721,7 +5978,7 @@ export interface operations {
                      */
                     url: string;
                     /** @description The event types sent to it; empty: all of them */
-                    eventTypes?: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                    eventTypes?: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                     /** @description What the endpoint is for */
                     description?: string;
                     /** @default true */
@@ -5746,7 +6003,7 @@ export interface operations {
                             url: string;
                             description: string;
                             /** @description Empty: every event type */
-                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                             enabled: boolean;
                             /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
                             disabledReason: string | null;
@@ -5821,7 +6078,7 @@ export interface operations {
                         url: string;
                         description: string;
                         /** @description Empty: every event type */
-                        eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                        eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                         enabled: boolean;
                         /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
                         disabledReason: string | null;
@@ -5927,7 +6184,7 @@ export interface operations {
                      */
                     url?: string;
                     /** @description The event types sent to it; empty: all of them */
-                    eventTypes?: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                    eventTypes?: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                     /** @description What the endpoint is for */
                     description?: string;
                     /** @description true re-enables an endpoint the service disabled */
@@ -5951,7 +6208,7 @@ export interface operations {
                         url: string;
                         description: string;
                         /** @description Empty: every event type */
-                        eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                        eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                         enabled: boolean;
                         /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
                         disabledReason: string | null;
@@ -6027,7 +6284,7 @@ export interface operations {
                             url: string;
                             description: string;
                             /** @description Empty: every event type */
-                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled")[];
+                            eventTypes: ("sso.version.drafted" | "sso.version.approved" | "sso.version.rejected" | "deployment.succeeded" | "deployment.failed" | "finding.opened" | "finding.resolved" | "webhook.disabled" | "audit.checkpoint")[];
                             enabled: boolean;
                             /** @description Why the service disabled it (it failed for too long); null when enabled or disabled by a person */
                             disabledReason: string | null;

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { bool, cleanEnv, EnvMissingError, makeValidator, num, port, str } from 'envalid';
 import { parseKeySpecEntries } from './keyring-spec.js';
+import { parseSigningKeySpec } from './signing-key-spec.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,6 +34,10 @@ export interface Config {
   /** Keyring spec `id:base64key,…`; absent outside production: generated once into `dataDir`. */
   readonly encryptionKeys: string | undefined;
   readonly bootstrapAdminKey: string | undefined;
+  /** The audit checkpoints' Ed25519 key (signing-key-spec.ts); absent outside production: generated into `dataDir`. */
+  readonly auditSigningKey: string | undefined;
+  /** Signed checkpoints of the audit chains that moved (issue 21): how often, in seconds. */
+  readonly auditCheckpointIntervalSeconds: number;
   readonly outbound: {
     readonly allowlist: OutboundAllowlist;
     readonly allowHttp: boolean;
@@ -134,6 +139,11 @@ const keyringSpec = makeValidator<string>((input) => {
   return input;
 });
 
+const signingKeySpec = makeValidator<string>((input) => {
+  parseSigningKeySpec(input); // throws with a sentence, never the key
+  return input;
+});
+
 const bootstrapKey = makeValidator<string>((input) => {
   if (input.length < 32 || /\s/.test(input)) {
     throw new Error('must be at least 32 characters without spaces (e.g. `openssl rand -base64 32`)');
@@ -222,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       DB_POOL_MAX: num({ default: 10 }),
       ENCRYPTION_KEYS: keyringSpec({ default: undefined }),
       BOOTSTRAP_ADMIN_KEY: bootstrapKey({ default: undefined }),
+      AUDIT_SIGNING_KEY: signingKeySpec({ default: undefined }),
+      AUDIT_CHECKPOINT_INTERVAL_SECONDS: num({ default: 300 }),
       OUTBOUND_ALLOWLIST: allowlist({ default: { hosts: [], cidrs: [] } }),
       OUTBOUND_ALLOW_HTTP: bool({ default: false }),
       OUTBOUND_TIMEOUT_MS: num({ default: 10_000 }),
@@ -314,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['WATCH_CONCURRENCY', cleaned.WATCH_CONCURRENCY],
     ['CONSOLE_SESSION_IDLE_MINUTES', cleaned.CONSOLE_SESSION_IDLE_MINUTES],
     ['CONSOLE_SESSION_MAX_HOURS', cleaned.CONSOLE_SESSION_MAX_HOURS],
+    ['AUDIT_CHECKPOINT_INTERVAL_SECONDS', cleaned.AUDIT_CHECKPOINT_INTERVAL_SECONDS],
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive whole number`);
@@ -354,6 +367,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'ENCRYPTION_KEYS is required in production (NODE_ENV=production): `id:base64-of-32-random-bytes`',
       );
     }
+    if (!cleaned.AUDIT_SIGNING_KEY) {
+      problems.push(
+        'AUDIT_SIGNING_KEY is required in production (NODE_ENV=production): the Ed25519 key that signs audit ' +
+          'checkpoints, e.g. `openssl rand -base64 32`',
+      );
+    }
     if (cleaned.OUTBOUND_ALLOW_HTTP) {
       problems.push('OUTBOUND_ALLOW_HTTP=true is for development and tests only, not production');
     }
@@ -372,6 +391,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: cleaned.DB_POOL_MAX,
     encryptionKeys: cleaned.ENCRYPTION_KEYS,
     bootstrapAdminKey: cleaned.BOOTSTRAP_ADMIN_KEY,
+    auditSigningKey: cleaned.AUDIT_SIGNING_KEY,
+    auditCheckpointIntervalSeconds: cleaned.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     outbound: Object.freeze({
       // frozen too: widening the allowlist at run time would widen the network policy (§8)
       allowlist: Object.freeze({

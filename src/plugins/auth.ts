@@ -126,6 +126,8 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
 
     if (access === 'platform') {
       requirePlatformPrincipal(principal);
+    } else if (access.platform && principal.kind === 'platform') {
+      // the route serves the platform key too (its own audit chain)
     } else {
       const tenantPrincipal = requireRole(principal, access.roles);
       if (access.unscoped) requireUnscoped(tenantPrincipal);

@@ -17,7 +17,8 @@ function describeAccess(access: Access): string {
   if (access === 'public') return 'No authentication.';
   if (access === 'platform') return 'Platform admin key only.';
   const roles = access.roles.join(', ');
-  return `Roles: ${roles}${access.unscoped ? ' (a key without org scope)' : ''}.`;
+  const platform = access.platform ? '; or the platform admin key' : '';
+  return `Roles: ${roles}${access.unscoped ? ' (a key without org scope)' : ''}${platform}.`;
 }
 
 const IdempotencyKeyHeader = Type.String({

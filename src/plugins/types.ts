@@ -5,9 +5,13 @@ import type { Principal, Role } from '../modules/auth/principal.js';
 
 /**
  * Who may call a route. `public`: anyone (health, docs). `platform`: the platform admin key only.
- * Otherwise a tenant key holding one of `roles`; `unscoped` also refuses org-scoped keys.
+ * Otherwise a tenant key holding one of `roles`; `unscoped` also refuses org-scoped keys; `platform`
+ * lets the platform admin key call it too (for the platform's own audit chain).
  */
-export type Access = 'public' | 'platform' | { readonly roles: readonly Role[]; readonly unscoped?: boolean };
+export type Access =
+  | 'public'
+  | 'platform'
+  | { readonly roles: readonly Role[]; readonly unscoped?: boolean; readonly platform?: boolean };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -3,6 +3,7 @@
  * variable (all of them at once), production refusals, a frozen result — and ENCRYPTION_KEYS never
  * echoed back in an error.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseAllowlist } from '../../src/config/config.js';
@@ -11,6 +12,7 @@ import { parseKeyringSpec } from '../../src/modules/crypto/keyring.js';
 const KEY_A = Buffer.alloc(32, 0xa1).toString('base64');
 const KEY_B = Buffer.alloc(32, 0xb2).toString('base64');
 const GOOD_KEYS = `k1:${KEY_A}`;
+const GOOD_SIGNING_KEY = Buffer.alloc(32, 5).toString('base64');
 
 /** The ConfigError that `env` produces (fails the test when loadConfig accepts it). */
 function configError(env: Record<string, string>): ConfigError {
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       dbPoolMax: 10,
       encryptionKeys: undefined,
       bootstrapAdminKey: undefined,
+      auditSigningKey: undefined,
+      auditCheckpointIntervalSeconds: 300,
       outbound: { allowlist: { hosts: [], cidrs: [] }, allowHttp: false, timeoutMs: 10_000 },
       discoveryCache: { ttlSeconds: 300, maxEntries: 1000 },
       trustProxy: false,
@@ -402,19 +406,75 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain(KEY_B);
   });
 
-  it('refuses production without DATABASE_URL and ENCRYPTION_KEYS, naming both', () => {
+  it('refuses production without DATABASE_URL, ENCRYPTION_KEYS and AUDIT_SIGNING_KEY, naming each', () => {
     const error = configError({ NODE_ENV: 'production' });
-    expect(error.problems).toHaveLength(2);
+    expect(error.problems).toHaveLength(3);
     expect(error.problems.some((p) => p.startsWith('DATABASE_URL'))).toBe(true);
     expect(error.problems.some((p) => p.startsWith('ENCRYPTION_KEYS'))).toBe(true);
+    expect(error.problems.some((p) => p.startsWith('AUDIT_SIGNING_KEY'))).toBe(true);
   });
 
   it('refuses production without ENCRYPTION_KEYS even when DATABASE_URL is set', () => {
-    expectRefused({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://h/d' }, 'ENCRYPTION_KEYS');
+    expectRefused(
+      { NODE_ENV: 'production', DATABASE_URL: 'postgresql://h/d', AUDIT_SIGNING_KEY: GOOD_SIGNING_KEY },
+      'ENCRYPTION_KEYS',
+    );
   });
 
   it('refuses production without DATABASE_URL even when ENCRYPTION_KEYS is set', () => {
-    expectRefused({ NODE_ENV: 'production', ENCRYPTION_KEYS: GOOD_KEYS }, 'DATABASE_URL');
+    expectRefused(
+      { NODE_ENV: 'production', ENCRYPTION_KEYS: GOOD_KEYS, AUDIT_SIGNING_KEY: GOOD_SIGNING_KEY },
+      'DATABASE_URL',
+    );
+  });
+
+  it('refuses production without AUDIT_SIGNING_KEY, saying what it is for', () => {
+    const error = configError({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://h/d',
+      ENCRYPTION_KEYS: GOOD_KEYS,
+    });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^AUDIT_SIGNING_KEY is required in production.*signs audit checkpoints/),
+    ]);
+  });
+
+  it.each([
+    ['base64 of 32 bytes', GOOD_SIGNING_KEY],
+    ['base64url of 32 bytes', Buffer.alloc(32, 6).toString('base64url')],
+    [
+      'a PKCS#8 PEM',
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    ],
+  ])('accepts AUDIT_SIGNING_KEY as %s', (_what, value) => {
+    expect(loadConfig({ AUDIT_SIGNING_KEY: value }).auditSigningKey).toBe(value);
+  });
+
+  it.each([
+    ['16 bytes', Buffer.alloc(16, 1).toString('base64'), 'must decode to 32 bytes (got 16)'],
+    ['not base64', 'not a key!', 'must be base64 of a 32-byte Ed25519 seed'],
+    [
+      'an RSA PEM',
+      generateKeyPairSync('rsa', { modulusLength: 1024 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
+      'must be an Ed25519 key',
+    ],
+    [
+      'a broken PEM',
+      '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+      'is not a readable PEM private key',
+    ],
+  ])('refuses AUDIT_SIGNING_KEY that is %s, without repeating it', (_what, value, message) => {
+    const error = configError({ AUDIT_SIGNING_KEY: value });
+    expect(error.problems).toEqual([expect.stringContaining(`AUDIT_SIGNING_KEY ${message}`)]);
+    expect(error.message).not.toContain(value);
+  });
+
+  it('takes AUDIT_CHECKPOINT_INTERVAL_SECONDS (default 300), a positive whole number', () => {
+    expect(loadConfig({}).auditCheckpointIntervalSeconds).toBe(300);
+    expect(loadConfig({ AUDIT_CHECKPOINT_INTERVAL_SECONDS: '60' }).auditCheckpointIntervalSeconds).toBe(60);
+    expectRefused({ AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0' }, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS');
   });
 
   it('refuses OUTBOUND_ALLOW_HTTP=true in production', () => {
@@ -423,6 +483,7 @@ describe('loadConfig', () => {
         NODE_ENV: 'production',
         DATABASE_URL: 'postgresql://h/d',
         ENCRYPTION_KEYS: GOOD_KEYS,
+        AUDIT_SIGNING_KEY: GOOD_SIGNING_KEY,
         OUTBOUND_ALLOW_HTTP: 'true',
       },
       'OUTBOUND_ALLOW_HTTP',
@@ -434,6 +495,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgresql://h/d',
       ENCRYPTION_KEYS: GOOD_KEYS,
+      AUDIT_SIGNING_KEY: GOOD_SIGNING_KEY,
     });
     expect(config.isProduction).toBe(true);
     expect(config.outbound.allowHttp).toBe(false);

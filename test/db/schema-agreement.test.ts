@@ -710,6 +710,20 @@ describe('Kysely on the migrated database', () => {
         prevHash: '0'.repeat(64),
         hash: 'a'.repeat(64),
       },
+      AuditSigningKey: {
+        kid: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+        publicKey: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+        createdAt: at('2026-01-13T00:00:01.123Z'),
+      },
+      AuditCheckpoint: {
+        id: randomUUID(),
+        chain: tenantId,
+        seq: 4,
+        hash: 'a'.repeat(64),
+        signedAt: at('2026-01-13T00:00:02.123Z'),
+        keyId: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+        signature: 'A'.repeat(86),
+      },
       // The trigger lets a version be written whole once; every value here is set at insert.
       SsoVersion: {
         id: versionId,

@@ -121,6 +121,7 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
   { method: 'DELETE', path: '/v1/console-login' },
   { method: 'DELETE', path: '/v1/console-sessions/{id}' },
   { method: 'DELETE', path: '/v1/session' },
+  { method: 'POST', path: '/v1/audit-events/checkpoints' },
 ];
 
 const LIST_ROUTES = [

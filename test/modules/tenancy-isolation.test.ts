@@ -661,3 +661,30 @@ describe('an org-scoped key sees only its orgs', () => {
     expect(patched.json().labels).toEqual({ env: 'prod', touched: 'yes' });
   });
 });
+
+describe("a tenant's signed checkpoints", () => {
+  test('are listed, exported and verified only for their own tenant', async () => {
+    const written = await t.app.inject({
+      method: 'POST',
+      url: '/v1/audit-events/checkpoints',
+      headers: bearer(tenantA.adminKey),
+    });
+    expect(written.statusCode, written.body).toBe(201);
+    const id = written.json().id as string;
+    for (const url of ['/v1/audit-events/checkpoints', '/v1/audit-events/checkpoints?format=ndjson']) {
+      const mine = await t.app.inject({ method: 'GET', url, headers: bearer(tenantA.adminKey) });
+      expect(mine.body).toContain(id);
+      const theirs = await t.app.inject({ method: 'GET', url, headers: bearer(tenantB.adminKey) });
+      expect(theirs.statusCode).toBe(200);
+      expect(theirs.body).not.toContain(id);
+      expect(theirs.body).not.toContain(tenantA.id);
+    }
+    const verified = await t.app.inject({
+      method: 'GET',
+      url: '/v1/audit-events/verify',
+      headers: bearer(tenantB.adminKey),
+    });
+    expect(verified.json()).toMatchObject({ ok: true, chain: tenantB.id });
+    expect(verified.body).not.toContain(tenantA.id);
+  });
+});

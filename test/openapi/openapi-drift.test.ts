@@ -21,6 +21,12 @@ describe('the committed OpenAPI document', () => {
     expect(committed).toBe(await generateOpenApiDocument());
   });
 
+  /**
+   * The /v1 routes anyone may call: the sign-in page asks "which sign-in ways does this tenant offer?"
+   * before any sign-in; public keys are public (README, "Signed checkpoints").
+   */
+  const PUBLIC_V1 = new Set(['/v1/console-login/options', '/v1/audit-events/checkpoint-keys']);
+
   test('is OpenAPI 3.1 and documents auth, problem responses and idempotency on every operation', async () => {
     const doc = JSON.parse(await generateOpenApiDocument());
     expect(doc.openapi).toBe('3.1.0');
@@ -30,8 +36,7 @@ describe('the committed OpenAPI document', () => {
     expect(operations.length).toBeGreaterThan(10);
     for (const { path, method, op } of operations) {
       expect(op.responses['4XX']?.content?.['application/problem+json'], `${method} ${path}`).toBeDefined();
-      // The sign-in page's question "which sign-in ways does this tenant offer?" is asked before any sign-in.
-      if (path.startsWith('/v1/') && path !== '/v1/console-login/options')
+      if (path.startsWith('/v1/') && !PUBLIC_V1.has(path))
         expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }, { apiKeyHeader: [] }]);
       else expect(op.security, `${method} ${path} is public and says so`).toEqual([]);
       if (method === 'post') {

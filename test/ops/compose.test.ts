@@ -115,6 +115,7 @@ const healthcheckText = (service: ComposeService) => {
 const SECRETS = {
   ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
   BOOTSTRAP_ADMIN_KEY: 'a-bootstrap-admin-key-of-more-than-32-characters',
+  AUDIT_SIGNING_KEY: Buffer.alloc(32, 4).toString('base64'),
 };
 
 const INIT_SCRIPT = 'ops/postgres/10-runtime-role.sql';
@@ -246,8 +247,8 @@ describe('docker-compose.yml', () => {
     expect(() => compose()).not.toThrow();
   });
 
-  it('refuses to start without ENCRYPTION_KEYS or BOOTSTRAP_ADMIN_KEY, naming the missing one', () => {
-    for (const name of ['ENCRYPTION_KEYS', 'BOOTSTRAP_ADMIN_KEY'] as const) {
+  it('refuses to start without ENCRYPTION_KEYS, BOOTSTRAP_ADMIN_KEY or AUDIT_SIGNING_KEY, naming the missing one', () => {
+    for (const name of ['ENCRYPTION_KEYS', 'BOOTSTRAP_ADMIN_KEY', 'AUDIT_SIGNING_KEY'] as const) {
       const env = { ...SECRETS, [name]: undefined };
       expect(() => compose(env), name).toThrow(new RegExp(`required variable ${name} is missing: .+`));
       expect(() => compose({ ...SECRETS, [name]: '' }), name).toThrow(InterpolationError);
@@ -351,6 +352,7 @@ describe('docker-compose.yml', () => {
     expect(config.migrationDatabaseUrl).toBe(env.MIGRATION_DATABASE_URL);
     expect(config.encryptionKeys).toBe(SECRETS.ENCRYPTION_KEYS);
     expect(config.bootstrapAdminKey).toBe(SECRETS.BOOTSTRAP_ADMIN_KEY);
+    expect(config.auditSigningKey).toBe(SECRETS.AUDIT_SIGNING_KEY);
   });
 
   it('publishes the service port and checks health on /readyz of that port', () => {

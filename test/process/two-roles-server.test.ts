@@ -23,7 +23,11 @@ import {
 import { withClient } from '../support/rollout.js';
 import { AUDIT_WARNING, expectAuditTablesClosed } from '../support/runtime-role.js';
 
-const KEYS = { ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, NODE_ENV: 'production' };
+const KEYS = {
+  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  NODE_ENV: 'production',
+  AUDIT_SIGNING_KEY: Buffer.alloc(32, 8).toString('base64'),
+};
 let testDb: TestDatabase;
 
 beforeAll(async () => {

@@ -22,7 +22,18 @@ const SECOND_SECRET = 'COGNIGY-SECRET-second-0f-7w0-c0ff33c0ff33';
 const CLIENT_SECRET = 'OIDC-CLIENT-SECRET-5ecr3t-c1i3n7-n07-y0ur5-42';
 /** The client secret of a tenant's console sign-in (issue 20). */
 const CONSOLE_SECRET = 'CONSOLE-CLIENT-SECRET-c0n5013-n07-y0ur5-77';
-const SECRETS = [SECRET, SECOND_SECRET, CLIENT_SECRET, CONSOLE_SECRET];
+/** The seed of the key that signs audit checkpoints (AUDIT_SIGNING_KEY), in each of its raw forms. */
+const SIGNING_SEED = Buffer.from('audit-signing-seed-n07-y0ur5-32b');
+const SIGNING_KEY = SIGNING_SEED.toString('base64');
+const SECRETS = [
+  SECRET,
+  SECOND_SECRET,
+  CLIENT_SECRET,
+  CONSOLE_SECRET,
+  SIGNING_KEY,
+  SIGNING_SEED.toString('base64url'),
+  SIGNING_SEED.toString('hex'),
+];
 const encodings = (s: string) => [
   s,
   Buffer.from(s).toString('base64'),
@@ -59,6 +70,7 @@ beforeAll(async () => {
       OUTBOUND_ALLOWLIST: '127.0.0.1',
       OUTBOUND_ALLOW_HTTP: 'true',
       JOBS_POLL_MS: '50',
+      AUDIT_SIGNING_KEY: SIGNING_KEY,
     },
     'secrets',
   );
@@ -241,6 +253,13 @@ describe('a Cognigy API key given to the service', () => {
     expect(ndjson.body.split('\n').filter(Boolean).length).toBeGreaterThan(10);
     await call('GET', '/v1/audit-events/export?format=csv', auditor.token);
     expect((await call('GET', '/v1/audit-events/verify', auditor.token)).json().ok).toBe(true);
+    // Signed checkpoints: written, listed, exported, their keys, verified (issue 21).
+    expect((await call('POST', '/v1/audit-events/checkpoints', auditor.token)).statusCode).toBe(201);
+    expect((await call('POST', '/v1/audit-events/checkpoints', PLATFORM_KEY)).statusCode).toBe(201);
+    await call('GET', '/v1/audit-events/checkpoints', auditor.token);
+    await call('GET', '/v1/audit-events/checkpoints?format=ndjson', auditor.token);
+    await call('GET', '/v1/audit-events/checkpoint-keys', undefined);
+    expect((await call('GET', '/v1/audit-events/verify', PLATFORM_KEY)).json().ok).toBe(true);
 
     // Error paths that could echo what they were given.
     await call('PUT', `/v1/orgs/${org.slug}/cognigy`, admin, { apiBase: 'ftp://x', apiKey: SECRET });

@@ -15,6 +15,7 @@ export interface StoredEvent {
   source_ip: string | null;
   user_agent: string | null;
   diff: { before?: Record<string, unknown>; after?: Record<string, unknown> };
+  hash: string;
 }
 
 export async function chainOf(pool: pg.Pool, tenantId: string): Promise<StoredEvent[]> {

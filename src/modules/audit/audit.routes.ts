@@ -5,12 +5,13 @@ import { Type } from 'typebox';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { BadRequestError } from '../../lib/errors.js';
 import { Page } from '../../lib/schemas.js';
-import { tenantPrincipalOf } from '../../plugins/auth.js';
+import { principalOf, tenantPrincipalOf } from '../../plugins/auth.js';
 import { changeContextOf } from '../../plugins/change-context.js';
 import type { TenantPrincipal } from '../auth/principal.js';
 import { type AuditFilter, type AuditRow, lineOf, recordOf } from './audit.repository.js';
 import {
   AuditEventView,
+  type CheckpointCheckView,
   type ExportAuditEventsQuery,
   ExportAuditEventsQuery as ExportQuerySchema,
   ListAuditEventsQuery,
@@ -18,6 +19,7 @@ import {
   VerifyView,
 } from './audit.schemas.js';
 import type { AuditService } from './audit.service.js';
+import { PLATFORM_CHAIN } from './audit-event.js';
 import type { ChangeRunner } from './audited-change.js';
 
 export interface AuditRoutesDeps {
@@ -25,6 +27,8 @@ export interface AuditRoutesDeps {
   readonly change: ChangeRunner;
   /** Resolves an org reference (id or slug) the principal may see, or throws 404. */
   readonly resolveOrg: (principal: TenantPrincipal, ref: string) => Promise<{ id: string }>;
+  /** Checks a chain against its signed checkpoints (modules/audit-checkpoints, which builds on this one). */
+  readonly checkCheckpoints: (chain: string) => Promise<CheckpointCheckView>;
 }
 
 const READERS = { roles: ['admin', 'auditor'] } as const;
@@ -77,7 +81,7 @@ const ExportText = Type.Unsafe<NodeJS.ReadableStream | NodeJS.WritableStream>({ 
 
 export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
   app,
-  { audit, change, resolveOrg },
+  { audit, change, resolveOrg, checkCheckpoints },
 ) => {
   async function filterOf(
     principal: TenantPrincipal,
@@ -213,27 +217,37 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesDeps> = async (
   app.get(
     '/v1/audit-events/verify',
     {
-      config: { access: { ...READERS, unscoped: true } },
+      config: { access: { ...READERS, unscoped: true, platform: true } },
       schema: {
         operationId: 'verifyAuditChain',
         tags: ['audit'],
         summary:
-          'Recompute the tenant’s hash chain (optionally a range) and name the first event that does not match',
+          'Recompute the tenant’s hash chain (optionally a range), name the first event that does not match, and check the chain against its signed checkpoints',
+        description:
+          'The platform admin key verifies the platform’s chain. Checkpoints are checked whatever the range: a chain ' +
+          'that ends before a signed head (its newest events were removed), a signed head no longer in the chain, ' +
+          'and a checkpoint whose signature does not hold (forged) each make `ok` false.',
         querystring: VerifyQuery,
         response: { 200: VerifyView },
       },
     },
     async (request) => {
-      const principal = tenantPrincipalOf(request);
+      const principal = principalOf(request);
+      const chain = principal.kind === 'platform' ? PLATFORM_CHAIN : principal.tenantId;
       const { fromSeq, toSeq } = request.query;
       if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) {
         throw new BadRequestError('AUDIT_RANGE_INVALID', 'fromSeq must not be after toSeq');
       }
-      const result = await audit.verify(principal.tenantId, { fromSeq, toSeq });
+      const [result, checkpoints] = await Promise.all([
+        audit.verify(chain, { fromSeq, toSeq }),
+        checkCheckpoints(chain),
+      ]);
       return {
-        ok: result.ok,
+        ok: result.ok && checkpoints.problemCount === 0,
+        chain,
         checked: result.checked,
         firstMismatch: result.firstMismatch,
+        checkpoints,
         verifiedAt: new Date().toISOString(),
       };
     },

@@ -87,8 +87,37 @@ export const VerifyQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** What verify found when it checked the chain against its signed checkpoints (issue 21). */
+export const CheckpointCheckView = Type.Object(
+  {
+    checked: Type.Integer({ description: 'Checkpoints of the chain looked at' }),
+    newestSigned: Type.Union([
+      Type.Object({ seq: Type.Integer(), signedAt: Timestamp, keyId: Type.String() }),
+      Type.Null(),
+    ]),
+    problems: Type.Array(
+      Type.Object({
+        kind: Type.Union([Type.Literal('truncated'), Type.Literal('rewritten'), Type.Literal('forged')], {
+          description:
+            'truncated: the chain ends before a signed head (its newest events were removed); rewritten: the event at a signed seq has another hash; forged: a checkpoint whose signature does not verify with a known key',
+        }),
+        checkpointId: Uuid(),
+        seq: Type.Integer(),
+        detail: Type.String({
+          description: 'A sentence naming the chain and, for truncation, the missing range',
+        }),
+      }),
+      { description: 'At most 20; problemCount says how many there were' },
+    ),
+    problemCount: Type.Integer(),
+  },
+  { description: 'The chain checked against its signed checkpoints (README, "Signed checkpoints")' },
+);
+export type CheckpointCheckView = Static<typeof CheckpointCheckView>;
+
 export const VerifyView = Type.Object({
-  ok: Type.Boolean(),
+  ok: Type.Boolean({ description: 'The chain is intact and agrees with every signed checkpoint' }),
+  chain: Type.String({ description: 'The tenant id, or "platform"' }),
   checked: Type.Integer({ description: 'Events recomputed' }),
   firstMismatch: Type.Union([
     Type.Object({
@@ -99,5 +128,6 @@ export const VerifyView = Type.Object({
     }),
     Type.Null(),
   ]),
+  checkpoints: CheckpointCheckView,
   verifiedAt: Timestamp,
 });

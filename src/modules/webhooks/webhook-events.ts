@@ -17,6 +17,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'finding.opened',
   'finding.resolved',
   'webhook.disabled',
+  'audit.checkpoint',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

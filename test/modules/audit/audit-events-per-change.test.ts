@@ -247,6 +247,21 @@ describe('the audit event of each change', () => {
     expect(event?.diff.after).toMatchObject({ format: 'csv', filters: { action: 'org.' } });
   });
 
+  test('POST /v1/audit-events/checkpoints records audit.checkpointed, the head the checkpoint signs', async () => {
+    let checkpoint: { seq: number; hash: string } | undefined;
+    const [event] = await expectAudited(async () => {
+      const res = await send('POST', '/v1/audit-events/checkpoints', auditor.token);
+      checkpoint = res.json();
+      return res;
+    });
+    expect(event).toMatchObject({
+      action: 'audit.checkpointed',
+      actor_id: auditor.id,
+      target_type: 'audit_trail',
+    });
+    expect(checkpoint).toMatchObject({ seq: event?.seq, hash: event?.hash });
+  });
+
   test('POST /v1/discovery/check stores nothing, so it writes no event', async () => {
     await expectNoEvent(
       () => send('POST', '/v1/discovery/check', tenant.adminKey, { issuer: 'https://idp.example.invalid' }),
@@ -507,6 +522,7 @@ describe('the audit event of each change', () => {
       'DELETE /v1/console-login',
       'DELETE /v1/console-sessions/{id}',
       'DELETE /v1/session',
+      'POST /v1/audit-events/checkpoints',
     ]);
     const mutating = Object.entries(t.app.swagger().paths ?? {}).flatMap(([path, ops]) =>
       Object.keys(ops as object)
