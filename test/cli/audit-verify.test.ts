@@ -1,8 +1,8 @@
 /** `npm run audit:verify`: every chain recomputed from the command line, with progress, and a broken one named. */
-import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createOrg, createTenant, createTestApp, type TestApp } from '../support/app.js';
+import { runAuditVerifyCli } from '../support/audit-verify-cli.js';
 
 let t: TestApp;
 
@@ -11,27 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-function runCli() {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/audit-verify.ts'], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      DATABASE_URL: t.testDb.url,
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'test',
-      DATA_DIR: '/nonexistent',
-    },
-    timeout: 60_000,
-  });
-  const lines = result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map(
-      (l) =>
-        JSON.parse(l) as { msg: string; chain?: string; checked?: number; firstMismatch?: { seq: number } },
-    );
-  return { status: result.status, lines, stderr: result.stderr };
-}
+const runCli = () => runAuditVerifyCli(t.testDb.url);
 
 describe('npm run audit:verify', () => {
   test('checks every tenant’s chain and exits 0 when all are intact, then 1 naming a tampered event', async () => {

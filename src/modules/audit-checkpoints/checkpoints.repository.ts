@@ -26,8 +26,8 @@ export interface MovedChain {
 }
 
 export const checkpointsRepository = {
-  insert: (tx: Tx, c: Checkpoint) =>
-    tx
+  insert: (db: Db, c: Checkpoint) =>
+    db
       .insertInto('audit_checkpoints')
       .values({
         id: c.id,

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lineOf } from '../../../src/modules/audit/audit.repository.js';
 import { signCheckpoint } from '../../../src/modules/audit-checkpoints/checkpoint.js';
+import { checkpointsRepository } from '../../../src/modules/audit-checkpoints/checkpoints.repository.js';
 import { generateSigningKey, parseSigningKey } from '../../../src/modules/crypto/signing-key.js';
 import {
   bearer,
@@ -22,6 +23,7 @@ import {
   type TenantFixture,
   type TestApp,
 } from '../../support/app.js';
+import { runAuditVerifyCli } from '../../support/audit-verify-cli.js';
 
 const SIGNING_KEY = Buffer.alloc(32, 9).toString('base64');
 const KID = parseSigningKey(SIGNING_KEY).kid;
@@ -47,24 +49,7 @@ const verifyApi = async () =>
     await t.app.inject({ method: 'GET', url: '/v1/audit-events/verify', headers: bearer(tenant.adminKey) })
   ).json();
 
-function cli(args: string[] = []) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/audit-verify.ts', ...args], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      DATABASE_URL: t.testDb.url,
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'test',
-      DATA_DIR: '/nonexistent',
-    },
-    timeout: 60_000,
-  });
-  const lines = r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { status: r.status, lines, stderr: r.stderr };
-}
+const cli = (args: string[] = []) => runAuditVerifyCli(t.testDb.url, args);
 
 function offline(args: string[]) {
   const r = spawnSync(process.execPath, ['scripts/verify-audit-export.mjs', ...args], {
@@ -195,18 +180,7 @@ describe('a forged checkpoint', () => {
     const own = signCheckpoint('0193a6c1-0000-7000-8000-00000000f002', head, new Date(), other);
     // inserted with the service's own connection (its role may INSERT into audit_*)
     for (const c of [posing, own]) {
-      await t.database.db
-        .insertInto('audit_checkpoints')
-        .values({
-          id: c.id,
-          chain: c.chain,
-          seq: c.seq,
-          hash: c.hash,
-          signed_at: new Date(c.signedAt),
-          key_id: c.keyId,
-          signature: c.signature,
-        })
-        .execute();
+      await checkpointsRepository.insert(t.database.db, c);
     }
     const report = await verifyApi();
     const forged = report.checkpoints.problems.filter((p: { kind: string }) => p.kind === 'forged');
