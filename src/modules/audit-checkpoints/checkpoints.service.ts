@@ -178,9 +178,7 @@ export function createCheckpointsService(deps: CheckpointsServiceDeps) {
 
     /** The public keys of every signing key ever recorded (a JWKS document). */
     async jwks(): Promise<{ keys: Ed25519PublicJwk[] }> {
-      await ensureKey().catch((err: unknown) =>
-        logger.warn({ err }, 'audit: recording the signing key failed'),
-      );
+      // read only: the server records its key at start (ensureKey), every writer before it first signs
       return { keys: (await repo.keys(db)).map((k) => ({ ...publicJwkOf(k.public_key), kid: k.kid })) };
     },
 
