@@ -148,6 +148,7 @@ export function createContainer(input: ContainerInput) {
     },
     concurrency: config.forwarding.concurrency,
     perApiBase: config.forwarding.perApiBase,
+    sharedBound: config.forwarding.perApiBaseShared,
     leaseMs: config.forwarding.leaseMs,
     pollMs: config.forwarding.pollMs,
     metrics: createForwardingMetrics(metrics, () => deploymentsRepository.queueDepth(db)),

@@ -58,7 +58,10 @@ export interface Config {
     /** Run the forwarding worker in this process. */
     readonly worker: boolean;
     readonly concurrency: number;
+    /** Calls in flight at once to one Cognigy installation. */
     readonly perApiBase: number;
+    /** `perApiBase` holds across every process on the database (true) or per process (false). */
+    readonly perApiBaseShared: boolean;
     readonly leaseMs: number;
     readonly pollMs: number;
     readonly callTimeoutMs: number;
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       FORWARDING_WORKER: bool({ default: true }),
       FORWARDING_CONCURRENCY: num({ default: 64 }),
       FORWARDING_PER_API_BASE: num({ default: 16 }),
+      FORWARDING_PER_API_BASE_SHARED: bool({ default: true }),
       FORWARDING_LEASE_SECONDS: num({ default: 30 }),
       FORWARDING_POLL_MS: num({ default: 500 }),
       FORWARDING_MAX_ATTEMPTS: num({ default: 8 }),
@@ -419,6 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       worker: cleaned.FORWARDING_WORKER,
       concurrency: cleaned.FORWARDING_CONCURRENCY,
       perApiBase: cleaned.FORWARDING_PER_API_BASE,
+      perApiBaseShared: cleaned.FORWARDING_PER_API_BASE_SHARED,
       leaseMs: cleaned.FORWARDING_LEASE_SECONDS * 1000,
       pollMs: cleaned.FORWARDING_POLL_MS,
       callTimeoutMs: cleaned.COGNIGY_TIMEOUT_MS,

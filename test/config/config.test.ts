@@ -64,6 +64,7 @@ describe('loadConfig', () => {
         worker: true,
         concurrency: 64,
         perApiBase: 16,
+        perApiBaseShared: true,
         leaseMs: 30_000,
         pollMs: 500,
         callTimeoutMs: 10_000,
@@ -122,6 +123,7 @@ describe('loadConfig', () => {
       FORWARDING_WORKER: 'false',
       FORWARDING_CONCURRENCY: '8',
       FORWARDING_PER_API_BASE: '2',
+      FORWARDING_PER_API_BASE_SHARED: 'false',
       FORWARDING_LEASE_SECONDS: '5',
       FORWARDING_POLL_MS: '100',
       FORWARDING_MAX_ATTEMPTS: '3',
@@ -179,6 +181,7 @@ describe('loadConfig', () => {
         worker: false,
         concurrency: 8,
         perApiBase: 2,
+        perApiBaseShared: false,
         leaseMs: 5000,
         pollMs: 100,
         callTimeoutMs: 750,
@@ -342,6 +345,10 @@ describe('loadConfig', () => {
 
   it('refuses OUTBOUND_ALLOW_HTTP=maybe', () => {
     expectRefused({ OUTBOUND_ALLOW_HTTP: 'maybe' }, 'OUTBOUND_ALLOW_HTTP');
+  });
+
+  it('refuses FORWARDING_PER_API_BASE_SHARED=sometimes', () => {
+    expectRefused({ FORWARDING_PER_API_BASE_SHARED: 'sometimes' }, 'FORWARDING_PER_API_BASE_SHARED');
   });
 
   it.each([

@@ -673,6 +673,18 @@ describe('Kysely on the migrated database', () => {
         updatedAt: at('2026-01-10T00:00:00.666Z'),
         updatedById: keyId,
       },
+      InstallationSlot: {
+        installation: 'https://schema.example.com/new',
+        slot: 7,
+        holder: 'schema-host/1/abcd1234',
+        leaseExpiresAt: at('2026-01-13T00:00:00.123Z'),
+        claimedAt: at('2026-01-12T23:59:30.456Z'),
+      },
+      InstallationWait: {
+        installation: 'https://schema.example.com/new',
+        worker: 'schema-host/2/dcba4321',
+        until: at('2026-01-13T00:00:01.789Z'),
+      },
       IdempotencyRecord: {
         id: randomUUID(),
         scope: keyId,

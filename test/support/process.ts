@@ -47,6 +47,7 @@ const CONFIG_VARIABLES = [
   'FORWARDING_WORKER',
   'FORWARDING_CONCURRENCY',
   'FORWARDING_PER_API_BASE',
+  'FORWARDING_PER_API_BASE_SHARED',
   'FORWARDING_LEASE_SECONDS',
   'FORWARDING_POLL_MS',
   'FORWARDING_MAX_ATTEMPTS',
@@ -319,4 +320,22 @@ export async function cleanUpProcesses(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   tempDirs.clear();
+}
+
+/** A JSON call to the service; throws with the answer on any status ≥ 300. */
+export async function call(
+  service: Pick<ServiceProcess, 'url'>,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+) {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
 }

@@ -8,26 +8,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { type FakeCognigy, startFakeCognigy } from './fake-cognigy.js';
-import { cleanUpProcesses, makeTempDir, type ServiceProcess } from './process.js';
-import { testCertificates } from './tls.js';
+import { call, cleanUpProcesses, makeTempDir, type ServiceProcess } from './process.js';
 
-/** A JSON call to the service; throws with the answer on any status ≥ 300. */
-export async function call(
-  service: ServiceProcess,
-  method: string,
-  path: string,
-  key: string,
-  body?: unknown,
-) {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+export { call };
+
+import { testCertificates } from './tls.js';
 
 export interface Rollout {
   readonly orgIds: string[];

@@ -26,3 +26,13 @@ export function normaliseApiBase(input: string, allowHttp: boolean): string {
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
+
+/**
+ * The installation an API base belongs to, for the bound of calls per installation: its origin and
+ * path without trailing slashes (an API base set before normalisation, or written with another case
+ * of the host or the default port, is the same installation).
+ */
+export function installationOf(apiBase: string): string {
+  const url = new URL(apiBase);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

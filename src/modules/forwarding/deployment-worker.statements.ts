@@ -95,6 +95,29 @@ export const HEARTBEAT = prepared(
       .where('lease_owner', '=', p.worker),
 );
 
+/**
+ * A claimed deployment put back unsent (its call never started: the worker stopped while it waited
+ * for a slot at its installation): pending and due at once, its lease released, no attempt counted,
+ * and its first attempt forgotten if it had none.
+ */
+export const REQUEUE_UNSENT = prepared(
+  'deployments_requeue_unsent',
+  (db, p: { id: string; worker: string }) =>
+    db
+      .updateTable('deployments')
+      .set({
+        state: pending,
+        lease_owner: null,
+        lease_expires_at: null,
+        not_before: sql<Date>`now()`,
+        first_attempt_at: sql<Date | null>`CASE WHEN attempts = 0 THEN NULL ELSE first_attempt_at END`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', p.id)
+      .where('state', '=', inFlight)
+      .where('lease_owner', '=', p.worker),
+);
+
 export const LOCKS_HELD = prepared('deployments_locks_held', (db, p: { ids: string[]; worker: string }) =>
   db
     .selectFrom('deployments')

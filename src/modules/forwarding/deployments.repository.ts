@@ -18,6 +18,7 @@ import {
   LOCKS_HELD,
   NEWER_WAITING,
   RECLAIM,
+  REQUEUE_UNSENT,
   SETTLE,
 } from './deployment-worker.statements.js';
 import type { AttemptOutcomeName } from './deployments.schemas.js';
@@ -187,6 +188,13 @@ export const deploymentsRepository = {
   /** Extends the lease while the call is running; false when the lease was lost (reclaimed). */
   heartbeat: async (db: Db, id: string, worker: string, leaseMs: number): Promise<boolean> =>
     (await HEARTBEAT.affected(db, { leaseSeconds: leaseMs / 1000, id, worker })) === 1,
+
+  /**
+   * Puts a deployment this worker claimed back to pending, due now, without an attempt (its call was
+   * never made); false when its lease was lost meanwhile.
+   */
+  requeueUnsent: async (db: Db, id: string, worker: string): Promise<boolean> =>
+    (await REQUEUE_UNSENT.affected(db, { id, worker })) === 1,
 
   /**
    * Locks those of the deployments this worker still holds (a lost lease means another may send

@@ -1,11 +1,14 @@
 /**
  * One claimed deployment, one call to Cognigy: skipped when a newer version waits, refused when the
- * content is not what was approved or the org has no target, otherwise sent (the secret decrypted
- * just before the call, in memory only) and its outcome handed to the settlement writer — retried
- * with backoff, succeeded, failed, or interrupted by a stop. The lease is renewed while it runs.
+ * content is not what was approved or the org has no target, otherwise sent once a slot of its
+ * installation is free (the secret decrypted just before, in memory only) and its outcome handed to
+ * the settlement writer — retried with backoff, succeeded, failed, or interrupted by a stop. A stop
+ * while it waits for the slot puts it back unsent, without an attempt. The lease is renewed while it
+ * runs, the wait included.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
+import { installationOf } from '../cognigy/cognigy-api-base.js';
 import type { CognigyClient } from '../cognigy/cognigy-client.js';
 import {
   type CognigyRequest,
@@ -20,7 +23,7 @@ import {
   type DeploymentRow,
   deploymentsRepository as deployments,
 } from './deployments.repository.js';
-import type { keyedLimiter } from './keyed-limiter.js';
+import { type InstallationBound, SlotWaitStopped } from './installation-bound.js';
 import { classify, decide, type RetryPolicy } from './retry-policy.js';
 import type { SettlementWriter } from './settlement-writer.js';
 
@@ -41,10 +44,13 @@ export interface ForwardCallDeps {
   readonly policy: RetryPolicy;
   readonly leaseMs: number;
   readonly worker: string;
-  readonly limiter: ReturnType<typeof keyedLimiter>;
+  /** Calls in flight at once per installation (across processes, or in this one). */
+  readonly bound: InstallationBound;
   readonly settle: SettlementWriter['settle'];
-  /** The signal of the calls now starting: aborted by the forwarder's stop. */
+  /** The signal of the calls now starting: aborted by the forwarder's stop after its grace period. */
   readonly abortSignal: () => AbortSignal;
+  /** Aborted as soon as the forwarder stops: a call still waiting for a slot is not made. */
+  readonly waitSignal: () => AbortSignal;
   readonly random: () => number;
 }
 
@@ -62,9 +68,9 @@ class NotSendable extends Error {
 
 /** Makes the call of one claimed deployment; `releaseSlot` frees its slot once Cognigy has answered. */
 export function createForwardCall(deps: ForwardCallDeps) {
-  const { db, client, logger, policy, worker, limiter, settle, random } = deps;
+  const { db, client, logger, policy, worker, bound, settle, random } = deps;
 
-  async function prepare(d: DeploymentRow): Promise<CognigyRequest> {
+  async function prepare(d: DeploymentRow): Promise<{ request: CognigyRequest; installation: string }> {
     const [version, target] = await Promise.all([
       deps.loadVersion(d.versionId),
       deps.loadTarget(d.tenantId, d.orgId),
@@ -73,15 +79,26 @@ export function createForwardCall(deps: ForwardCallDeps) {
       throw new NotSendable('DEPLOYMENT_HASH_MISMATCH', 'The version is not the content that was approved');
     }
     if (!target) throw new NotSendable('COGNIGY_TARGET_MISSING', 'The org has no Cognigy target');
-    return cognigyRequest(target, version.content, await version.openSecrets());
+    return {
+      request: cognigyRequest(target, version.content, await version.openSecrets()),
+      installation: installationOf(target.apiBase),
+    };
   }
 
   async function runOne(d: ClaimedDeployment, releaseSlot: () => void): Promise<void> {
+    // Set when a renewal finds the lease gone (another worker reclaimed the deployment after a
+    // stall): a call not yet made is then not made, as the other worker sends it.
+    let leaseLost = false;
     const heartbeat = setInterval(
       () => {
-        deployments.heartbeat(db, d.id, worker, deps.leaseMs).catch((err: unknown) => {
-          logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
-        });
+        deployments
+          .heartbeat(db, d.id, worker, deps.leaseMs)
+          .then((held) => {
+            if (!held) leaseLost = true;
+          })
+          .catch((err: unknown) => {
+            logger.warn({ err, deploymentId: d.id }, 'forwarding: heartbeat failed');
+          });
       },
       Math.max(50, Math.floor(deps.leaseMs / 3)),
     );
@@ -104,8 +121,9 @@ export function createForwardCall(deps: ForwardCallDeps) {
         return;
       }
       let request: CognigyRequest;
+      let installation: string;
       try {
-        request = await prepare(d);
+        ({ request, installation } = await prepare(d));
       } catch (error) {
         releaseSlot();
         const code = error instanceof NotSendable ? error.code : 'DEPLOYMENT_NOT_SENDABLE';
@@ -120,10 +138,33 @@ export function createForwardCall(deps: ForwardCallDeps) {
         );
         return;
       }
-      const origin = new URL(request.url).origin;
-      const release = await limiter.acquire(origin);
+      let release: () => void;
+      try {
+        release = await bound.acquire(installation, deps.waitSignal());
+      } catch (error) {
+        if (!(error instanceof SlotWaitStopped)) throw error;
+        // Stopped before its turn: no call was made, so no attempt is counted; due again at once.
+        releaseSlot();
+        if (!(await deployments.requeueUnsent(db, d.id, worker)))
+          logger.warn(
+            { deploymentId: d.id, worker },
+            'forwarding: lease lost before an unsent call was put back',
+          );
+        return;
+      }
+      if (leaseLost) {
+        release();
+        releaseSlot();
+        logger.warn(
+          { deploymentId: d.id, worker },
+          'forwarding: lease lost while waiting for a slot; not sent',
+        );
+        return;
+      }
       let result: Awaited<ReturnType<CognigyClient['send']>>;
       const signal = deps.abortSignal();
+      // The attempt starts with its call, not with the wait for a slot.
+      const callBase = { ...base, startedAt: new Date() };
       try {
         result = await client.send(request, signal);
       } finally {
@@ -136,7 +177,7 @@ export function createForwardCall(deps: ForwardCallDeps) {
         const error = { code: 'interrupted', detail: INTERRUPTED_DETAIL };
         await settle(
           d,
-          { ...base, durationMs: result.durationMs, outcome: 'interrupted', error },
+          { ...callBase, durationMs: result.durationMs, outcome: 'interrupted', error },
           { state: 'pending', notBefore: new Date(), error },
         );
         return;
@@ -151,7 +192,7 @@ export function createForwardCall(deps: ForwardCallDeps) {
           }
         : null;
       const attempt: AttemptRecord = {
-        ...base,
+        ...callBase,
         durationMs: result.durationMs,
         outcome:
           verdict === 'success'

@@ -17,6 +17,8 @@ import { createJobLoop } from '../jobs/job-loop.js';
 import { type ClaimedDeployment, deploymentsRepository as deployments } from './deployments.repository.js';
 import { createForwardCall, type ForwardableVersion } from './forward-call.js';
 import type { ForwardingMetrics } from './forwarding-metrics.js';
+import type { InstallationBound } from './installation-bound.js';
+import { sharedInstallationBound } from './installation-slots.js';
 import { keyedLimiter } from './keyed-limiter.js';
 import { reclaimExpiredDeployments } from './reclaim.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -35,8 +37,13 @@ export interface ForwarderDeps {
   readonly policy: RetryPolicy;
   /** Calls in flight at once, in this process. */
   readonly concurrency: number;
-  /** Calls in flight at once to one Cognigy API base, in this process. */
+  /** Calls in flight at once to one Cognigy installation (its normalised API base). */
   readonly perApiBase: number;
+  /**
+   * Whether `perApiBase` holds across every process on the database (the slot table, default) or in
+   * this process only.
+   */
+  readonly sharedBound?: boolean;
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly workerId?: string;
@@ -48,16 +55,23 @@ export function createForwarder(deps: ForwarderDeps) {
   const { db, change, logger } = deps;
   const worker = deps.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const random = deps.random ?? Math.random;
-  const limiter = keyedLimiter(deps.perApiBase);
+  const bound: InstallationBound =
+    deps.sharedBound === false
+      ? keyedLimiter(deps.perApiBase)
+      : sharedInstallationBound({ db, worker, bound: deps.perApiBase, leaseMs: deps.leaseMs, logger });
+  // Aborted when stop() begins: calls still waiting for a slot are put back unsent.
+  let waiting = new AbortController();
+  let started = false;
 
   const { settle } = createSettlementWriter({ change, logger, worker, metrics: deps.metrics });
   const runOne = createForwardCall({
     ...deps,
     worker,
     random,
-    limiter,
+    bound,
     settle,
     abortSignal: () => loop.signal,
+    waitSignal: () => waiting.signal,
   });
 
   const reclaim = () => reclaimExpiredDeployments({ change, logger, worker });
@@ -73,7 +87,7 @@ export function createForwarder(deps: ForwarderDeps) {
     concurrency: deps.concurrency,
     pollMs: deps.pollMs,
     logger,
-    describe: { worker, perApiBase: deps.perApiBase },
+    describe: { worker, perApiBase: deps.perApiBase, sharedBound: deps.sharedBound !== false },
     room: ({ busy, running }) => Math.min(deps.concurrency - busy, 2 * deps.concurrency - running),
     claimBatch: Math.max(1, Math.floor(deps.concurrency / 8)),
     claim: (limit) => deployments.claim(db, worker, limit, deps.leaseMs),
@@ -84,15 +98,26 @@ export function createForwarder(deps: ForwarderDeps) {
   return {
     worker,
     /** Starts claiming and forwarding. */
-    start: () => loop.start(),
+    start: () => {
+      if (waiting.signal.aborted) waiting = new AbortController();
+      started = true;
+      loop.start();
+    },
     /** Wakes the loop now (e.g. right after an approval in this process). */
     poke: () => loop.poke(),
     /**
      * Stops claiming and lets the calls in flight finish (and their outcomes be written) for up to
      * `graceMs`; calls still running then are aborted, recorded as interrupted and put back to
-     * pending, due at once (released, not lost, and not waiting for a lease to run out).
+     * pending, due at once (released, not lost, and not waiting for a lease to run out). Calls still
+     * waiting for a slot at their installation are put back at once, unsent and without an attempt;
+     * last, any installation slot this process still holds is freed.
      */
-    stop: (graceMs = 5_000) => loop.stop(graceMs),
+    stop: async (graceMs = 5_000) => {
+      waiting.abort();
+      await loop.stop(graceMs);
+      if (started) await bound.close();
+      started = false;
+    },
     get inFlight() {
       return loop.inFlight;
     },

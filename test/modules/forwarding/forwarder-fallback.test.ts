@@ -9,10 +9,10 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type ChangeRunner, createChangeRunner } from '../../../src/modules/audit/audited-change.js';
 import { createCognigyClient } from '../../../src/modules/cognigy/cognigy-client.js';
 import { createForwarder } from '../../../src/modules/forwarding/forwarder.js';
-import { createKey, createOrg, createTenant, createTestApp, type TestApp } from '../../support/app.js';
+import { createTestApp, type TestApp } from '../../support/app.js';
 import { type FakeCognigy, startFakeCognigy } from '../../support/fake-cognigy.js';
 import { loopbackFetch } from '../discovery/idp-servers.js';
-import { samlDraft } from '../sso-versions/sso-support.js';
+import { approvedWave } from './approved-wave.js';
 
 const ORGS = 12;
 
@@ -35,32 +35,7 @@ afterAll(async () => {
 
 test('a failed batch write is retried outcome by outcome: nothing is lost or written twice', async () => {
   const { container } = t;
-  const tenant = await createTenant(t.app);
-  const editor = (await createKey(t.app, tenant.adminKey, ['editor'])).token;
-  const approver = (await createKey(t.app, tenant.adminKey, ['approver'])).token;
-  const orgIds: string[] = [];
-  for (let i = 0; i < ORGS; i += 1) {
-    const org = await createOrg(t.app, tenant.adminKey, `fallback-${i}`, { wave: 'fallback' });
-    const apiKey = `cognigy-key-fallback-${i}-0123456789abcdef`;
-    fake.addKey(apiKey, org.id);
-    const res = await t.app.inject({
-      method: 'PUT',
-      url: `/v1/orgs/${org.id}/cognigy`,
-      headers: { authorization: `Bearer ${tenant.adminKey}` },
-      payload: { apiBase: fake.apiBase, apiKey },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    orgIds.push(org.id);
-  }
-  const bulk = (url: string, key: string, payload: object) =>
-    t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${key}` }, payload });
-  const drafted = await bulk('/v1/sso/bulk', editor, {
-    selector: { labels: { wave: 'fallback' } },
-    change: (({ decryptionPrivateKey: _key, ...withoutKey }) => withoutKey)(samlDraft()),
-  });
-  expect(drafted.json().summary).toMatchObject({ succeeded: ORGS });
-  const approved = await bulk('/v1/sso/bulk/approve', approver, { bulkId: drafted.json().bulkId });
-  expect(approved.json().summary).toMatchObject({ succeeded: ORGS });
+  const { tenantId, orgIds } = await approvedWave(t, fake, 'fallback', ORGS);
 
   // The real change runner, whose first write of several outcomes fails just before commit.
   const real = createChangeRunner(container.database.db, container.audit);
@@ -132,5 +107,5 @@ test('a failed batch write is retried outcome by outcome: nothing is lost or wri
   expect(events.rows).toHaveLength(ORGS);
   for (const row of events.rows) expect(row.n).toBe(1);
   for (const id of orgIds) expect(fake.stateOf(id)).toMatchObject({ kind: 'configured' });
-  expect((await container.audit.verify(tenant.id)).ok).toBe(true);
+  expect((await container.audit.verify(tenantId)).ok).toBe(true);
 }, 60_000);

@@ -33,7 +33,9 @@ const send = (method: 'GET' | 'POST' | 'PUT', url: string, key: string, payload?
 beforeAll(async () => {
   for (let i = 0; i < 2; i += 1) {
     const fake = await startFakeCognigy({ https: true, sharedGauge: both });
-    fake.setLatency(100);
+    // Long enough that the database round trips of a claim (slow on a loaded machine) leave the
+    // calls overlapping.
+    fake.setLatency(300);
     fakes.push(fake);
   }
   t = await createTestApp(
@@ -58,8 +60,10 @@ test(`at most ${CONCURRENCY} calls at once, at most ${PER_API_BASE} to one insta
   const editor = (await createKey(t.app, tenant.adminKey, ['editor'])).token;
   const approver = (await createKey(t.app, tenant.adminKey, ['approver'])).token;
   const orgs: Array<{ id: string; fake: FakeCognigy }> = [];
-  for (const [f, fake] of fakes.entries()) {
-    for (let i = 0; i < ORGS_PER_BASE; i += 1) {
+  // The installations alternate in the queue (claims are oldest first), so that both have calls to
+  // make from the start.
+  for (let i = 0; i < ORGS_PER_BASE; i += 1) {
+    for (const [f, fake] of fakes.entries()) {
       const org = await createOrg(t.app, tenant.adminKey, `bound-${f}-${i}`, { wave: 'bound' });
       const apiKey = `cognigy-key-${f}-${i}-0123456789abcdef`;
       fake.addKey(apiKey, org.id);
