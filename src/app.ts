@@ -123,6 +123,8 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     sessions: container.consoleSessions,
     cookie: sessionCookiePolicy,
     publicUrl: container.config.publicUrl,
+    failureLimit: container.config.authFailures.limit,
+    failureWindowSeconds: container.config.authFailures.windowSeconds,
   });
   // The web UI (static files; it calls the routes above with the signed-in key).
   await app.register(uiRoutes);

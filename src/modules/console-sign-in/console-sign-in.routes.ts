@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Type } from 'typebox';
 import { UnauthorizedError } from '../../lib/errors.js';
 import { SLUG_PATTERN } from '../../lib/identifiers.js';
@@ -36,6 +37,13 @@ export interface ConsoleSignInRoutesOptions {
   readonly sessions: Pick<ConsoleSessionsService, 'authenticate' | 'signOut'>;
   readonly cookie: CookiePolicy;
   readonly publicUrl: string;
+  /**
+   * Refused sign-ins per source address and window (AUTH_FAILURE_LIMIT / _WINDOW_SECONDS) before the
+   * callback answers 429 without looking further: every refusal is an audit event, and an
+   * unauthenticated caller must not be able to fill the trail with them.
+   */
+  readonly failureLimit: number;
+  readonly failureWindowSeconds: number;
 }
 
 const HIDDEN = { hide: true } as const;
@@ -64,6 +72,11 @@ export const consoleSignInRoutes: FastifyPluginAsyncTypebox<ConsoleSignInRoutesO
   options,
 ) => {
   const { signIn, sessions, cookie, publicUrl } = options;
+  const refusals = new RateLimiterMemory({
+    points: options.failureLimit,
+    duration: options.failureWindowSeconds,
+    keyPrefix: 'console-sign-in-refusals',
+  });
   const loginPath = (slug: string, returnTo?: string) =>
     `/ui/login/${encodeURIComponent(slug)}${returnTo && returnTo !== '/ui/' ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`;
 
@@ -113,8 +126,24 @@ export const consoleSignInRoutes: FastifyPluginAsyncTypebox<ConsoleSignInRoutesO
     '/ui/auth/callback',
     { config: PUBLIC, schema: { ...HIDDEN, querystring: Type.Object({}, { additionalProperties: true }) } },
     async (request, reply) => {
+      const seen = await refusals.get(request.ip);
+      if (seen && seen.consumedPoints >= options.failureLimit) {
+        const seconds = String(Math.max(1, Math.ceil(seen.msBeforeNext / 1000)));
+        reply.header('retry-after', seconds);
+        return html(
+          reply,
+          429,
+          refusedPage(
+            `Too many refused sign-ins from your address: wait ${seconds} seconds, then start again.`,
+            null,
+          ),
+        );
+      }
       const outcome = await signIn.finish(changeContextOf(request), new URL(request.url, publicUrl));
-      if (!outcome.ok) return html(reply, outcome.status, refusedPage(outcome.message, outcome.tenantSlug));
+      if (!outcome.ok) {
+        await refusals.consume(request.ip).catch(() => undefined); // past the limit: the next one waits
+        return html(reply, outcome.status, refusedPage(outcome.message, outcome.tenantSlug));
+      }
       // The code and state stay behind: the browser ends on returnTo, which carries neither.
       return reply
         .code(303)
