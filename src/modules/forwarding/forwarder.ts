@@ -7,6 +7,7 @@
  * (the process died) makes the deployment claimable again.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
@@ -60,7 +61,13 @@ export function createForwarder(deps: ForwarderDeps) {
       ? keyedLimiter(deps.perApiBase)
       : sharedInstallationBound({ db, worker, bound: deps.perApiBase, leaseMs: deps.leaseMs, logger });
   // Aborted when stop() begins: calls still waiting for a slot are put back unsent.
-  let waiting = new AbortController();
+  // One signal shared by every call waiting for a slot (each adds a listener): no listener limit.
+  const newWaiting = () => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  };
+  let waiting = newWaiting();
   let started = false;
 
   const { settle } = createSettlementWriter({ change, logger, worker, metrics: deps.metrics });
@@ -99,7 +106,7 @@ export function createForwarder(deps: ForwarderDeps) {
     worker,
     /** Starts claiming and forwarding. */
     start: () => {
-      if (waiting.signal.aborted) waiting = new AbortController();
+      if (waiting.signal.aborted) waiting = newWaiting();
       started = true;
       loop.start();
     },
