@@ -172,31 +172,43 @@ describe('how a key may be presented', () => {
 
 describe('the platform key and tenant keys do not cross', () => {
   /** Every documented operation that is not the platform's own, from the OpenAPI document. */
+  const isPublic = (op: unknown) =>
+    Array.isArray((op as { security?: unknown }).security) &&
+    (op as { security: unknown[] }).security.length === 0;
+
   function tenantOperations(): Array<{ method: string; url: string }> {
     const paths = (t.app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
-    return (
-      Object.entries(paths)
-        // /v1/console-login/options is public: the sign-in page asks it before anyone signs in.
-        .filter(
-          ([path]) =>
-            path.startsWith('/v1/') &&
-            !path.startsWith('/v1/tenants') &&
-            path !== '/v1/console-login/options',
-        )
-        .flatMap(([path, ops]) =>
-          Object.keys(ops).map((method) => ({
+    return Object.entries(paths)
+      .filter(([path]) => path.startsWith('/v1/') && !path.startsWith('/v1/tenants'))
+      .flatMap(([path, ops]) =>
+        Object.entries(ops)
+          // Public operations (security: []) need no key at all: the sign-in page's options, the
+          // checkpoints' public keys.
+          .filter(([, op]) => !isPublic(op))
+          .map(([method]) => ({
             method: method.toUpperCase(),
             url: path
               .replace('{org}', orgId)
               .replace('{id}', tenant.adminKeyId)
               .replace(/\{[^}]+\}/g, '1'),
           })),
-        )
-    );
+      );
   }
 
+  /**
+   * The routes that serve the platform key too, for the platform's own audit chain (access
+   * `platform: true`): verify and the signed checkpoints. Anything else a tenant route.
+   */
+  const PLATFORM_CHAIN_ROUTES = [
+    'GET /v1/audit-events/verify',
+    'GET /v1/audit-events/checkpoints',
+    'POST /v1/audit-events/checkpoints',
+  ];
+
   test('the platform key is 403 on every tenant route', async () => {
-    const operations = tenantOperations();
+    const operations = tenantOperations().filter(
+      ({ method, url }) => !PLATFORM_CHAIN_ROUTES.includes(`${method} ${url}`),
+    );
     expect(operations.length).toBeGreaterThanOrEqual(10);
     for (const { method, url } of operations) {
       const res = await t.app.inject({
@@ -210,6 +222,18 @@ describe('the platform key and tenant keys do not cross', () => {
     }
     const org = await get(`/v1/orgs/${orgId}`, bearer(tenant.adminKey));
     expect(org.json().revision).toBe(1);
+  });
+
+  test('the platform key reaches only the platform chain on the audit routes it may call', async () => {
+    const documented = tenantOperations().map(({ method, url }) => `${method} ${url}`);
+    for (const route of PLATFORM_CHAIN_ROUTES) expect(documented).toContain(route);
+    const verify = await get('/v1/audit-events/verify', bearer(PLATFORM_KEY));
+    expect(verify.statusCode).toBe(200);
+    expect(verify.json().chain).toBe('platform');
+    const checkpoints = await get('/v1/audit-events/checkpoints', bearer(PLATFORM_KEY));
+    expect(checkpoints.statusCode).toBe(200);
+    for (const item of checkpoints.json().items as Array<{ chain: string }>)
+      expect(item.chain).toBe('platform');
   });
 
   test.each(['admin', 'editor', 'approver', 'auditor'])(
