@@ -257,7 +257,16 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
     await page.goto(`${base}/ui/`);
     await page.getByLabel('API key').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    try {
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    } catch (error) {
+      // Seen once in a run (not reproduced since): say what the page showed instead.
+      const shown = await page.locator('body').innerText().catch(() => '(unreadable)');
+      throw new Error(
+        `not signed in at ${page.url()}; the page shows: ${shown.slice(0, 1500)}; page problems: ${pageProblems.join(' | ') || 'none'}`,
+        { cause: error },
+      );
+    }
   }
 
   test('sign in, org, timeline, deployment, diff, review as a second key, audit, export, verify, findings', async () => {
