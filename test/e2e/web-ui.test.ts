@@ -261,7 +261,10 @@ describe.skipIf(!HAS_CHROMIUM)('the web UI in Chromium', () => {
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
     } catch (error) {
       // Seen once in a run (not reproduced since): say what the page showed instead.
-      const shown = await page.locator('body').innerText().catch(() => '(unreadable)');
+      const shown = await page
+        .locator('body')
+        .innerText()
+        .catch(() => '(unreadable)');
       throw new Error(
         `not signed in at ${page.url()}; the page shows: ${shown.slice(0, 1500)}; page problems: ${pageProblems.join(' | ') || 'none'}`,
         { cause: error },
