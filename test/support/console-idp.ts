@@ -13,6 +13,8 @@ import { startHttpsServer, type TestServer, testCertificates } from './tls.js';
 
 export const CONSOLE_CLIENT_ID = 'csso-console';
 export const CONSOLE_CLIENT_SECRET = 'console-secret-7d1e9b3a5c8f2e4d6a0b1c3e5f7a9d2b';
+/** A second client of the provider, with the same secret, whose ID tokens are HS256 (signed with it). */
+export const CONSOLE_HS256_CLIENT_ID = 'csso-console-hs256';
 
 export interface ConsoleAccount {
   readonly email?: string;
@@ -31,6 +33,8 @@ export interface ConsoleIdp {
   jwksOverride: unknown;
   /** Every answer of the token endpoint (so tests can look for the tokens where they must not be). */
   readonly tokenAnswers: string[];
+  /** When set, the token endpoint's ID token is replaced by what this returns for it. */
+  alterIdToken: ((idToken: string) => string) | undefined;
   close(): Promise<void>;
 }
 
@@ -64,7 +68,16 @@ export async function startConsoleIdp(
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },
+      {
+        client_id: CONSOLE_HS256_CLIENT_ID,
+        client_secret: CONSOLE_CLIENT_SECRET,
+        redirect_uris: [...redirectUris],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        id_token_signed_response_alg: 'HS256',
+      },
     ],
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'HS256'] },
     jwks: { keys: [signing] },
     cookies: { keys: ['console-cookie-key'] },
     features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
@@ -83,6 +96,7 @@ export async function startConsoleIdp(
     nextAccount: '',
     jwksOverride: undefined,
     tokenAnswers: [],
+    alterIdToken: undefined,
     close: () => server.close(),
   };
   const providerHandler = provider.callback();
@@ -112,7 +126,16 @@ export async function startConsoleIdp(
     if (path === '/token') {
       const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
       res.end = ((...args: unknown[]) => {
-        if (args[0] !== undefined && typeof args[0] !== 'function') idp.tokenAnswers.push(String(args[0]));
+        if (args[0] !== undefined && typeof args[0] !== 'function') {
+          const alter = idp.alterIdToken;
+          if (alter) {
+            const answer = JSON.parse(String(args[0])) as { id_token?: string };
+            if (answer.id_token) answer.id_token = alter(answer.id_token);
+            args[0] = JSON.stringify(answer);
+            if (!res.headersSent) res.setHeader('content-length', Buffer.byteLength(String(args[0])));
+          }
+          idp.tokenAnswers.push(String(args[0]));
+        }
         return end(...args);
       }) as ServerResponse['end'];
     }

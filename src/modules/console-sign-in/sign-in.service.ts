@@ -15,10 +15,11 @@ import { consoleUrls } from '../console-login/console-login-view.js';
 import { peopleRepository } from '../console-sessions/people.repository.js';
 import type { SessionRow } from '../console-sessions/sessions.repository.js';
 import type { ConsoleSessionsService } from '../console-sessions/sessions.service.js';
+import { isHmacAlg } from '../discovery/oidc-options.js';
 import type { OutboundFetch } from '../outbound/outbound-fetch.js';
 import type { SecretsService } from '../secrets/secrets.service.js';
 import { attemptsRepository as attempts } from './attempts.repository.js';
-import { consoleClient, newSignInSecrets, oidc } from './oidc-client.js';
+import { consoleClient, hmacSignatureHolds, newSignInSecrets, oidc } from './oidc-client.js';
 import { safeReturnTo } from './return-to.js';
 import { grantOf } from './role-mapping.js';
 
@@ -58,6 +59,11 @@ export interface SignInServiceDeps {
 
 const SCOPE = 'openid email profile';
 
+/** An HS* ID token not signed with the client secret (its failure code in the trail). */
+class HmacSignatureError extends Error {
+  readonly code = 'ID_TOKEN_HMAC_MISMATCH';
+}
+
 /** The OAuth error code of a failure of openid-client (never its message, which may quote values). */
 function failureCode(error: unknown): string {
   if (error instanceof oidc.ResponseBodyError) return error.error;
@@ -70,13 +76,14 @@ export function createSignInService(deps: SignInServiceDeps) {
   const { db, change } = deps;
   const now = deps.now ?? (() => new Date());
 
+  /** openid-client's configuration, and the check of an HS* ID token's signature (asymmetric: always true, openid-client checked it). */
   async function client(tenantId: string, slug: string, login: ConsoleLoginRow) {
     const clientSecret = await deps.secrets.openTenantSecret(
       db,
       consoleSecretLocation(tenantId),
       login.clientSecretSealed,
     );
-    return consoleClient(
+    const config = await consoleClient(
       { fetch: deps.fetch, allowHttp: deps.allowHttp },
       {
         issuer: login.issuer,
@@ -86,6 +93,10 @@ export function createSignInService(deps: SignInServiceDeps) {
         redirectUri: consoleUrls(deps.publicUrl, slug).redirectUri,
       },
     );
+    const signatureHolds = (idToken: string | undefined) =>
+      !isHmacAlg(login.idTokenAlg) ||
+      (idToken !== undefined && hmacSignatureHolds(idToken, login.idTokenAlg, clientSecret));
+    return { config, signatureHolds };
   }
 
   async function refuse(
@@ -116,7 +127,7 @@ export function createSignInService(deps: SignInServiceDeps) {
       if (!found?.login) return { kind: 'not_found' };
       let config: oidc.Configuration;
       try {
-        config = await client(found.tenantId, found.slug, found.login);
+        ({ config } = await client(found.tenantId, found.slug, found.login));
       } catch {
         return { kind: 'unreachable' };
       }
@@ -225,13 +236,14 @@ export function createSignInService(deps: SignInServiceDeps) {
       const login = found.login;
       let claims: Record<string, unknown>;
       try {
-        const config = await client(attempt.tenantId, found.slug, login);
+        const { config, signatureHolds } = await client(attempt.tenantId, found.slug, login);
         const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
           pkceCodeVerifier: attempt.codeVerifier,
           expectedState: state,
           expectedNonce: attempt.nonce,
           idTokenExpected: true,
         });
+        if (!signatureHolds(tokens.id_token)) throw new HmacSignatureError();
         claims = (tokens.claims() ?? {}) as Record<string, unknown>;
       } catch (error) {
         return refuse(

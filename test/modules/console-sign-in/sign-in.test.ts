@@ -2,9 +2,15 @@
  * Console sign-in end to end without a browser (issue 20): the code flow against a real provider,
  * the session cookie, and every refusal — each with a clear answer and nothing signed in.
  */
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainOf } from '../../support/audit.js';
-import { signIn } from '../../support/console-idp.js';
+import {
+  CONSOLE_CLIENT_ID,
+  CONSOLE_CLIENT_SECRET,
+  CONSOLE_HS256_CLIENT_ID,
+  signIn,
+} from '../../support/console-idp.js';
 import { DEFAULT_SNAPSHOT_OPTIONS, snapshotDatabase } from '../../support/db-snapshot.js';
 import { type ConsoleWorld, createConsoleWorld } from './console-world.js';
 
@@ -116,6 +122,57 @@ describe('refused sign-ins: a clear page, no cookie, no session, an audit event'
     await refusedWhile(async () => {
       await setAlg('RS384');
       return async () => void (await setAlg('RS256'));
+    });
+  });
+
+  describe('HS256 ID tokens (signed with the client secret, which openid-client does not check)', () => {
+    /** The tenant's settings name the provider's HS256 client, as an admin would save them. */
+    const useClient = (clientId: string, alg: string) =>
+      w.t.database.pool.query(
+        'UPDATE console_logins SET client_id = $2, id_token_alg = $3 WHERE tenant_id = $1',
+        [w.tenant.id, clientId, alg],
+      );
+    beforeAll(async () => void (await useClient(CONSOLE_HS256_CLIENT_ID, 'HS256')));
+    afterAll(async () => void (await useClient(CONSOLE_CLIENT_ID, 'RS256')));
+
+    const sign = (headerAndPayload: string, secret: string) =>
+      `${headerAndPayload}.${createHmac('sha256', secret).update(headerAndPayload).digest('base64url')}`;
+    const headerAndPayloadOf = (idToken: string) => idToken.split('.').slice(0, 2).join('.');
+
+    it('signs a person in when the token is signed with the client secret', async () => {
+      const out = await signIn(w.t.app, w.idp, w.tenant.slug, 'ada');
+      expect(out.callback.statusCode).toBe(303);
+      const answer = JSON.parse(w.idp.tokenAnswers.at(-1) as string) as { id_token: string };
+      expect(
+        JSON.parse(Buffer.from(answer.id_token.split('.')[0] as string, 'base64url').toString()),
+      ).toMatchObject({
+        alg: 'HS256',
+      });
+      // The check recomputes what the provider signed.
+      expect(sign(headerAndPayloadOf(answer.id_token), CONSOLE_CLIENT_SECRET)).toBe(answer.id_token);
+    });
+
+    it('refuses a token signed with another secret, its claims unchanged', async () => {
+      await refusedWhile(async () => {
+        w.idp.alterIdToken = (idToken) => sign(headerAndPayloadOf(idToken), 'not-the-client-secret');
+        return async () => {
+          w.idp.alterIdToken = undefined;
+        };
+      });
+    });
+
+    it('refuses a token whose claims were changed after signing (another subject)', async () => {
+      await refusedWhile(async () => {
+        w.idp.alterIdToken = (idToken) => {
+          const [h, p, sig] = idToken.split('.') as [string, string, string];
+          const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+          const changed = Buffer.from(JSON.stringify({ ...claims, sub: 'mallory' })).toString('base64url');
+          return `${h}.${changed}.${sig}`;
+        };
+        return async () => {
+          w.idp.alterIdToken = undefined;
+        };
+      });
     });
   });
 
