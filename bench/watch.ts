@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { periodStart } from '../src/modules/watch/watch.service.js';
+import { periodStart } from '../src/modules/jobs/periodic-job.js';
 import { testCertificates } from '../test/support/tls.js';
 import { rssOf, rssSampler, spawnService, startFlags } from './msp/processes.js';
 import {

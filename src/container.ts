@@ -274,6 +274,9 @@ export function createContainer(input: ContainerInput) {
     change,
     idleMs: config.consoleSessions.idleMs,
     maxMs: config.consoleSessions.maxMs,
+    retentionMs: config.consoleSessions.retentionMs,
+    jobs,
+    logger,
   });
   const signIn = createSignInService({
     db,

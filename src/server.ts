@@ -66,6 +66,7 @@ closeWithGrace(
     else logger.info({ signal, graceMs: config.shutdownTimeoutMs }, 'shutting down');
     container?.watch.stopSchedule();
     container?.checkpoints.stopSchedule();
+    container?.consoleSessions.stopSweeps();
     await Promise.all([
       container?.forwarder.stop(Math.floor(config.shutdownTimeoutMs / 2)),
       container?.jobs.stop(Math.floor(config.shutdownTimeoutMs / 2)),
@@ -124,6 +125,7 @@ try {
     container.webhookJobs.start();
     container.watch.startSchedule();
     container.checkpoints.startSchedule();
+    container.consoleSessions.startSweeps();
   }
   // The signing key's public half is recorded before the first checkpoint needs it (and the JWKS shows it).
   await container.checkpoints.ensureKey();

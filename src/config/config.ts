@@ -100,7 +100,7 @@ export interface Config {
    */
   readonly publicUrl: string;
   /** Console sessions (issue 20): ended after this much inactivity, and at the latest after the lifetime. */
-  readonly consoleSessions: { readonly idleMs: number; readonly maxMs: number };
+  readonly consoleSessions: { readonly idleMs: number; readonly maxMs: number; readonly retentionMs: number };
   /** The watch (issue 17): how often each kind of round runs. */
   readonly watch: {
     readonly discoveryIntervalMs: number;
@@ -281,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       PUBLIC_URL: publicUrl({ default: undefined }),
       CONSOLE_SESSION_IDLE_MINUTES: num({ default: 30 }),
       CONSOLE_SESSION_MAX_HOURS: num({ default: 12 }),
+      CONSOLE_SESSION_RETENTION_DAYS: num({ default: 30 }),
     },
     {
       reporter: ({ errors }) => {
@@ -330,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['WATCH_CONCURRENCY', cleaned.WATCH_CONCURRENCY],
     ['CONSOLE_SESSION_IDLE_MINUTES', cleaned.CONSOLE_SESSION_IDLE_MINUTES],
     ['CONSOLE_SESSION_MAX_HOURS', cleaned.CONSOLE_SESSION_MAX_HOURS],
+    ['CONSOLE_SESSION_RETENTION_DAYS', cleaned.CONSOLE_SESSION_RETENTION_DAYS],
     ['AUDIT_CHECKPOINT_INTERVAL_SECONDS', cleaned.AUDIT_CHECKPOINT_INTERVAL_SECONDS],
   ];
   for (const [name, value] of positive) {
@@ -452,6 +454,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleSessions: Object.freeze({
       idleMs: cleaned.CONSOLE_SESSION_IDLE_MINUTES * 60_000,
       maxMs: cleaned.CONSOLE_SESSION_MAX_HOURS * 3_600_000,
+      retentionMs: cleaned.CONSOLE_SESSION_RETENTION_DAYS * 86_400_000,
     }),
     watch: Object.freeze({
       discoveryIntervalMs: cleaned.WATCH_DISCOVERY_INTERVAL_SECONDS * 1000,

@@ -92,7 +92,7 @@ describe('loadConfig', () => {
         share: 0.25,
       },
       publicUrl: 'http://localhost:3000',
-      consoleSessions: { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 },
+      consoleSessions: { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000, retentionMs: 30 * 86_400_000 },
     });
   });
 
@@ -145,6 +145,7 @@ describe('loadConfig', () => {
       PUBLIC_URL: 'https://sso.example.com',
       CONSOLE_SESSION_IDLE_MINUTES: '15',
       CONSOLE_SESSION_MAX_HOURS: '8',
+      CONSOLE_SESSION_RETENTION_DAYS: '7',
       WEBHOOK_CONCURRENCY: '7',
       WEBHOOK_TIMEOUT_MS: '900',
       WEBHOOK_RETRY_SECONDS: '600',
@@ -209,7 +210,7 @@ describe('loadConfig', () => {
         share: 0.1,
       },
       publicUrl: 'https://sso.example.com',
-      consoleSessions: { idleMs: 15 * 60_000, maxMs: 8 * 3_600_000 },
+      consoleSessions: { idleMs: 15 * 60_000, maxMs: 8 * 3_600_000, retentionMs: 7 * 86_400_000 },
     });
   });
 
@@ -337,6 +338,9 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ CONSOLE_SESSION_MAX_HOURS: '1.5' })).toThrow(
       /CONSOLE_SESSION_MAX_HOURS must be a positive whole number/,
+    );
+    expect(() => loadConfig({ CONSOLE_SESSION_RETENTION_DAYS: '0' })).toThrow(
+      /CONSOLE_SESSION_RETENTION_DAYS must be a positive whole number/,
     );
     expect(() => loadConfig({ CONSOLE_SESSION_IDLE_MINUTES: '121', CONSOLE_SESSION_MAX_HOURS: '2' })).toThrow(
       /CONSOLE_SESSION_IDLE_MINUTES must not exceed CONSOLE_SESSION_MAX_HOURS/,

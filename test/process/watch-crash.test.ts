@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { periodStart } from '../../src/modules/watch/watch.service.js';
+import { periodStart } from '../../src/modules/jobs/periodic-job.js';
 import { CLIENT_SECRET } from '../modules/discovery/idp-servers.js';
 import { oidcDraft } from '../modules/sso-versions/sso-support.js';
 import { type SwitchableIdp, startSwitchableIdp } from '../modules/watch/switchable-idp.js';

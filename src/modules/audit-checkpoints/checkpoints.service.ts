@@ -19,6 +19,7 @@ import type { ChangeRunner } from '../audit/audited-change.js';
 import type { Ed25519PublicJwk, SigningKey } from '../crypto/signing-key.js';
 import { publicJwkOf } from '../crypto/signing-key.js';
 import type { JobContext, JobRunner } from '../jobs/job-runner.js';
+import { periodicJob } from '../jobs/periodic-job.js';
 import { outboxEventOf } from '../webhooks/webhook-outbox.js';
 import { webhooksRepository } from '../webhooks/webhooks.repository.js';
 import { type Checkpoint, type CheckpointReport, checkChain, signCheckpoint } from './checkpoint.js';
@@ -40,9 +41,6 @@ export interface CheckpointsServiceDeps {
 }
 
 const tenantOf = (chain: string) => (chain === PLATFORM_CHAIN ? null : chain);
-
-/** The start of the period `now` falls in: every replica names a period alike. */
-const periodStart = (now: number, intervalMs: number) => new Date(Math.floor(now / intervalMs) * intervalMs);
 
 export function createCheckpointsService(deps: CheckpointsServiceDeps) {
   const { db, change, signingKey, logger } = deps;
@@ -129,42 +127,23 @@ export function createCheckpointsService(deps: CheckpointsServiceDeps) {
   }
 
   deps.jobs.handle(CHECKPOINT_QUEUE, runInterval);
-
-  let timer: NodeJS.Timeout | undefined;
+  const interval = periodicJob({
+    db,
+    jobs: deps.jobs,
+    queue: CHECKPOINT_QUEUE,
+    intervalMs: deps.intervalMs,
+    logger,
+  });
 
   return {
     ensureKey,
     write,
 
-    /**
-     * Enqueues the current period's job (a no-op when it exists: the queue's unique (queue, key)
-     * makes one job per period however many processes try).
-     */
-    async schedule(at = Date.now()): Promise<boolean> {
-      const start = periodStart(at, deps.intervalMs);
-      const created = await deps.jobs.enqueue(db, [
-        { queue: CHECKPOINT_QUEUE, key: `interval:${start.toISOString()}`, payload: {} },
-      ]);
-      return created.length > 0;
-    },
-
+    /** Enqueues the current period's job (one per period however many processes try). */
+    schedule: interval.schedule,
     /** Schedules now and then every quarter interval (at most every minute), until stopped. */
-    startSchedule(): void {
-      if (timer) return;
-      const tick = () => {
-        this.schedule().catch((err: unknown) =>
-          logger.error({ err }, 'audit: scheduling checkpoints failed'),
-        );
-      };
-      tick();
-      timer = setInterval(tick, Math.max(1_000, Math.min(60_000, deps.intervalMs / 4)));
-      timer.unref();
-    },
-
-    stopSchedule(): void {
-      clearInterval(timer);
-      timer = undefined;
-    },
+    startSchedule: interval.start,
+    stopSchedule: interval.stop,
 
     /** A page of the chain's checkpoints, newest first. */
     async page(chain: string, limit: number, beforeId?: string) {

@@ -126,6 +126,28 @@ export const sessionsRepository = {
     return rows.map(sessionOf);
   },
 
+  /**
+   * Sessions past their idle expiry or lifetime that nothing has ended yet, oldest first. The idle
+   * expiry never passes the lifetime, so it alone tells. No index: the table holds the sessions of
+   * CONSOLE_SESSION_RETENTION_DAYS at most (purgeEnded), a scan of it every few minutes is cheap.
+   */
+  async expiredNotEnded(db: Db, at: Date, limit: number): Promise<SessionRow[]> {
+    const rows = await sessions(db)
+      .where('s.ended_at', 'is', null)
+      .where('s.idle_expires_at', '<=', at)
+      .orderBy('s.idle_expires_at')
+      .limit(limit)
+      .execute();
+    return rows.map(sessionOf);
+  },
+
+  /** Deletes sessions ended before `before` (their story stays in the audit trail); how many. */
+  purgeEnded: async (db: Db, before: Date) =>
+    Number(
+      (await db.deleteFrom('console_sessions').where('ended_at', '<', before).executeTakeFirst())
+        .numDeletedRows,
+    ),
+
   /** Slides the idle expiry; a no-op for a session ended meanwhile. */
   touch: (db: Db, id: string, at: Date, idleExpiresAt: Date) =>
     db

@@ -1,9 +1,11 @@
 /**
  * Console sessions (issue 20), kept in PostgreSQL: started at sign-in (a new random id each time,
  * only its hash stored), found by the cookie on every request, slid forward while used (idle
- * timeout) up to their lifetime, ended by sign-out, by an admin, or — when noticed — by expiry.
- * Every end is an audit event; a session's principal acts as its person.
+ * timeout) up to their lifetime, ended by sign-out, by an admin, or by expiry — when the cookie comes
+ * back, or by the periodic sweep, whichever is first. Every end is an audit event; a session's
+ * principal acts as its person. Ended sessions are deleted after the retention period.
  */
+import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../../db/client.js';
 import { decodeTimeIdCursor, pageOf, timeIdCursor } from '../../lib/cursor.js';
@@ -18,6 +20,8 @@ import {
   newSessionToken,
   sessionTokenHash,
 } from '../auth/session-token.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import { periodicJob } from '../jobs/periodic-job.js';
 import type { PersonRow } from './people.repository.js';
 import { type EndReason, sessionsRepository as repo, type SessionRow } from './sessions.repository.js';
 
@@ -28,8 +32,19 @@ export interface ConsoleSessionsDeps {
   readonly idleMs: number;
   /** A session's lifetime, however active (CONSOLE_SESSION_MAX_HOURS). */
   readonly maxMs: number;
+  /** Ended sessions are deleted after this long (CONSOLE_SESSION_RETENTION_DAYS). */
+  readonly retentionMs: number;
+  /** The sweep runs on this queue once per SWEEP_INTERVAL_MS, in one process at a time. */
+  readonly jobs: Pick<JobRunner, 'handle' | 'enqueue'>;
+  readonly logger: Pick<Logger, 'info' | 'error'>;
   readonly now?: () => Date;
 }
+
+export const SESSION_SWEEP_QUEUE = 'console.sessions.sweep';
+/** How often expired sessions are ended and old ones deleted. */
+export const SWEEP_INTERVAL_MS = 5 * 60_000;
+/** Sessions ended per transaction of the sweep (each with its event). */
+const SWEEP_BATCH = 200;
 
 /** The idle expiry is written at most once per this long per session (not on every request). */
 const TOUCH_RESOLUTION_MS = 15_000;
@@ -69,7 +84,45 @@ export function createConsoleSessionsService(deps: ConsoleSessionsDeps) {
     return true;
   }
 
+  /**
+   * Ends the sessions that expired unnoticed (nobody came back with their cookie), each with its
+   * `console_session.ended` event as if noticed, then deletes those ended before the retention.
+   */
+  async function sweep(signal?: AbortSignal): Promise<{ ended: number; purged: number }> {
+    const at = now();
+    let ended = 0;
+    for (;;) {
+      if (signal?.aborted) throw new Error('stopping'); // released, due again at once
+      const batch = await repo.expiredNotEnded(db, at, SWEEP_BATCH);
+      if (batch.length === 0) break;
+      await change(systemContext('console session expiry'), async (tx, trail) => {
+        let any = false;
+        for (const s of batch) if (await recordEnd(tx, trail, s, 'expired', at)) any = true;
+        if (!any) trail.unchanged();
+      });
+      ended += batch.length;
+      if (batch.length < SWEEP_BATCH) break;
+    }
+    const purged = await repo.purgeEnded(db, new Date(at.getTime() - deps.retentionMs));
+    if (ended > 0 || purged > 0) deps.logger.info({ ended, purged }, 'console sessions: swept');
+    return { ended, purged };
+  }
+
+  deps.jobs.handle(SESSION_SWEEP_QUEUE, async (ctx) => void (await sweep(ctx.signal)));
+  const sweeps = periodicJob({
+    db,
+    jobs: deps.jobs,
+    queue: SESSION_SWEEP_QUEUE,
+    intervalMs: SWEEP_INTERVAL_MS,
+    logger: deps.logger,
+  });
+
   return {
+    sweep,
+    /** Enqueues the sweep now and then every period, until stopped (one run per period across processes). */
+    startSweeps: sweeps.start,
+    stopSweeps: sweeps.stop,
+
     /**
      * Starts a session for `person` in the sign-in's transaction; returns the cookie's value (the
      * only place it exists) and the session's public id.

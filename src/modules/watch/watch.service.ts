@@ -23,6 +23,7 @@ import type { TenantPrincipal } from '../auth/principal.js';
 import type { FindingsService, RecordOutcome } from '../findings/findings.service.js';
 import type { JobContext, JobRunner } from '../jobs/job-runner.js';
 import { jobsRepository as jobs } from '../jobs/jobs.repository.js';
+import { periodStart } from '../jobs/periodic-job.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import { issuerOf, type WatchChecks } from './watch-checks.js';
 import type { WatchMetrics } from './watch-metrics.js';
@@ -58,10 +59,6 @@ export interface WatchServiceDeps {
 }
 
 type RoundKind = 'discovery' | 'local';
-
-/** The start of the period `now` falls in: rounds are named by it, so every replica names it alike. */
-export const periodStart = (now: number, intervalMs: number) =>
-  new Date(Math.floor(now / intervalMs) * intervalMs);
 
 /** A round waits up to a tenth of its interval (at most 5 minutes), so that replicas and tenants spread. */
 export const maxJitterMs = (intervalMs: number) => Math.min(intervalMs / 10, 300_000);

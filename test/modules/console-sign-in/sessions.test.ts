@@ -4,6 +4,11 @@
  * cookie requests, and an API key winning over a cookie. Every refusal changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SESSION_SWEEP_QUEUE,
+  SWEEP_INTERVAL_MS,
+} from '../../../src/modules/console-sessions/sessions.service.js';
+import { periodicJob } from '../../../src/modules/jobs/periodic-job.js';
 import { bearer, createKey, createOrg, createTenant, expectProblem } from '../../support/app.js';
 import { chainOf } from '../../support/audit.js';
 import { signIn } from '../../support/console-idp.js';
@@ -96,6 +101,83 @@ describe('expiry', () => {
     );
     expect(ended).toHaveLength(2);
     expect(ended.every((e) => e.actor_name === 'system (console session expiry)')).toBe(true);
+  });
+
+  it('the sweep ends expired sessions nobody came back to, with the same event, and deletes those ended past the retention', async () => {
+    const pool = w.t.database.pool;
+    const live = await signedIn('ada');
+    const gone = await signedIn('ada');
+    await signedIn('ada'); // the third, to be signed out long ago
+    // The three newest sessions, in the order they began (uuid v7 ids).
+    const newest = await pool.query<{ id: string }>(
+      'SELECT id FROM console_sessions ORDER BY created_at DESC, id DESC LIMIT 3',
+    );
+    const [outId, goneId, liveId] = newest.rows.map((r) => r.id) as [string, string, string];
+    // One session idle too long, never used again; one signed out 31 days ago (retention: 30 days).
+    await pool.query(
+      `UPDATE console_sessions SET idle_expires_at = now() - interval '1 second' WHERE id = $1`,
+      [goneId],
+    );
+    await pool.query(
+      `UPDATE console_sessions SET ended_at = now() - interval '31 days', ended_reason = 'signed_out' WHERE id = $1`,
+      [outId],
+    );
+    const events = async () =>
+      (await chainOf(pool, w.tenant.id)).filter(
+        (e) => e.action === 'console_session.ended' && e.target_id === goneId,
+      );
+    expect(await events()).toHaveLength(0);
+
+    const swept = await w.t.container.consoleSessions.sweep();
+    expect(swept.ended).toBeGreaterThanOrEqual(1);
+    expect(swept.purged).toBeGreaterThanOrEqual(1);
+    const ended = await events();
+    expect(ended).toHaveLength(1);
+    expect(ended[0]?.diff.after).toMatchObject({ sessionId: goneId, reason: 'expired' });
+    expect(ended[0]?.actor_name).toBe('system (console session expiry)');
+    const rows = await pool.query<{ id: string; ended_reason: string | null }>(
+      'SELECT id, ended_reason FROM console_sessions WHERE id = ANY($1)',
+      [[liveId, goneId, outId]],
+    );
+    expect(Object.fromEntries(rows.rows.map((r) => [r.id, r.ended_reason]))).toEqual({
+      [liveId]: null,
+      [goneId]: 'expired',
+    });
+    // The live one still works; the swept one's cookie answers as any ended session, with no second event.
+    expect((await inject('GET', '/v1/session', { cookie: live.cookie as string })).statusCode).toBe(200);
+    expectProblem(
+      await inject('GET', '/v1/session', { cookie: gone.cookie as string }),
+      401,
+      'AUTH_UNAUTHENTICATED',
+    );
+    expect(await events()).toHaveLength(1);
+    // A second sweep finds nothing to do and records nothing.
+    const before = (await chainOf(pool, w.tenant.id)).length;
+    expect(await w.t.container.consoleSessions.sweep()).toEqual({ ended: 0, purged: 0 });
+    expect((await chainOf(pool, w.tenant.id)).length).toBe(before);
+  });
+
+  it('runs as one job per period on the queue, however many times it is scheduled', async () => {
+    const { db } = w.t.database;
+    const sweeps = periodicJob({
+      db,
+      jobs: w.t.container.jobs,
+      queue: SESSION_SWEEP_QUEUE,
+      intervalMs: SWEEP_INTERVAL_MS,
+      logger: w.t.container.logger,
+    });
+    const at = Date.parse('2026-12-06T10:02:00Z');
+    expect(await sweeps.schedule(at)).toBe(true);
+    expect(await sweeps.schedule(at + 60_000)).toBe(false); // the same 5-minute period
+    expect(await sweeps.schedule(at + SWEEP_INTERVAL_MS)).toBe(true);
+    const keys = await w.t.database.pool.query<{ key: string }>(
+      'SELECT key FROM jobs WHERE queue = $1 ORDER BY key',
+      [SESSION_SWEEP_QUEUE],
+    );
+    expect(keys.rows.map((r) => r.key)).toEqual([
+      'interval:2026-12-06T10:00:00.000Z',
+      'interval:2026-12-06T10:05:00.000Z',
+    ]);
   });
 });
 
