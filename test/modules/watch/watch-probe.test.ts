@@ -34,12 +34,21 @@ const run = async (org: string) => {
     (f) => `${f.kind}:${f.severity}`,
   );
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The probe's interval (an hour here) passes: its last probe moved back by it. Not slept through: a
+ * loaded machine could stretch a run past a short interval, making a probe due that the test says is not.
+ */
+const intervalPasses = (org: string) =>
+  t.database.pool.query(
+    `UPDATE watch_settings SET last_probed_at = last_probed_at - interval '3601 seconds'
+      WHERE org_id = (SELECT id FROM orgs WHERE slug = $1)`,
+    [org],
+  );
 
 beforeAll(async () => {
   idp = await startControlledIdp({ kid: 'probe-1', algs: ['RS256'] });
   t = await createTestApp(
-    { OUTBOUND_ALLOWLIST: '127.0.0.1', WATCH_PROBE_INTERVAL_SECONDS: '1' },
+    { OUTBOUND_ALLOWLIST: '127.0.0.1', WATCH_PROBE_INTERVAL_SECONDS: '3600' },
     'watch-probe',
     {
       outbound: loopbackFetch(),
@@ -86,7 +95,7 @@ describe('the credential probe', () => {
     );
     const put = await send('PUT', '/v1/orgs/probe-on/watch', tenant.adminKey, { credentialProbe: true });
     expect(put.statusCode, put.body).toBe(200);
-    expect(put.json()).toMatchObject({ credentialProbe: true, probeIntervalSeconds: 1 });
+    expect(put.json()).toMatchObject({ credentialProbe: true, probeIntervalSeconds: 3600 });
     const events = await send(
       'GET',
       `/v1/audit-events?org=${org.id}&action=org.watch_changed`,
@@ -118,7 +127,7 @@ describe('the credential probe', () => {
     expect(idp.served.token - before).toBe(0);
 
     idp.reconfigure({ kid: 'probe-1', algs: ['RS256'], clientSecret: 'rotated-at-the-idp-0123456789abcdef' });
-    await sleep(1100);
+    await intervalPasses('probe-on');
     expect(await run('probe-on')).toEqual(['credential_rejected:critical']);
     const findings = await send('GET', '/v1/orgs/probe-on/findings', tenant.adminKey);
     expect(findings.body).not.toContain(CLIENT_SECRET);
@@ -126,7 +135,7 @@ describe('the credential probe', () => {
     idp.reconfigure({ kid: 'probe-1', algs: ['RS256'] });
     // not due yet: the finding stays open (a check without a probe decides nothing about it)
     expect(await run('probe-on')).toEqual(['credential_rejected:critical']);
-    await sleep(1100);
+    await intervalPasses('probe-on');
     expect(await run('probe-on')).toEqual([]);
     expect(t.logs.join('\n')).not.toContain(CLIENT_SECRET);
   });
