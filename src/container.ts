@@ -138,7 +138,7 @@ export function createContainer(input: ContainerInput) {
     change,
     logger,
     client: createCognigyClient({ fetch: outbound, timeoutMs: config.forwarding.callTimeoutMs }),
-    loadTarget: (tenantId, orgId) => orgs.loadCognigyCredentials(tenantId, orgId),
+    loadTarget: (tenantId, orgId) => orgs.findCognigyTarget(tenantId, orgId),
     loadVersion: (versionId) => ssoVersions.forwardable(versionId),
     policy: {
       maxAttempts: config.forwarding.maxAttempts,

@@ -1,7 +1,7 @@
 /**
  * One claimed deployment, one call to Cognigy: skipped when a newer version waits, refused when the
  * content is not what was approved or the org has no target, otherwise sent once a slot of its
- * installation is free (the secret decrypted just before, in memory only) and its outcome handed to
+ * installation is free (the secrets decrypted only then, in memory only) and its outcome handed to
  * the settlement writer — retried with backoff, succeeded, failed, or interrupted by a stop. A stop
  * while it waits for the slot puts it back unsent, without an attempt. The lease is renewed while it
  * runs, the wait included.
@@ -12,11 +12,11 @@ import { installationOf } from '../cognigy/cognigy-api-base.js';
 import type { CognigyClient } from '../cognigy/cognigy-client.js';
 import {
   type CognigyRequest,
-  type CognigyTargetCredentials,
   cognigyRequest,
   type SsoContent,
   type SsoSecrets,
 } from '../cognigy/cognigy-request.js';
+import type { SealedCognigyTarget } from '../orgs/cognigy-target.js';
 import {
   type AttemptRecord,
   type ClaimedDeployment,
@@ -39,7 +39,7 @@ export interface ForwardCallDeps {
   readonly db: Db;
   readonly client: CognigyClient;
   readonly logger: Pick<Logger, 'warn' | 'error' | 'debug'>;
-  readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
+  readonly loadTarget: (tenantId: string, orgId: string) => Promise<SealedCognigyTarget | null>;
   readonly loadVersion: (versionId: string) => Promise<ForwardableVersion | null>;
   readonly policy: RetryPolicy;
   readonly leaseMs: number;
@@ -66,11 +66,20 @@ class NotSendable extends Error {
   }
 }
 
+/** What every attempt record of a call starts with. */
+interface AttemptBase {
+  readonly worker: string;
+  readonly startedAt: Date;
+  readonly httpStatus: null;
+  readonly traceId: null;
+}
+
 /** Makes the call of one claimed deployment; `releaseSlot` frees its slot once Cognigy has answered. */
 export function createForwardCall(deps: ForwardCallDeps) {
   const { db, client, logger, policy, worker, bound, settle, random } = deps;
 
-  async function prepare(d: DeploymentRow): Promise<{ request: CognigyRequest; installation: string }> {
+  /** What the call needs, its secrets still sealed: they are opened once a slot is held (request()). */
+  async function prepare(d: DeploymentRow) {
     const [version, target] = await Promise.all([
       deps.loadVersion(d.versionId),
       deps.loadTarget(d.tenantId, d.orgId),
@@ -80,9 +89,26 @@ export function createForwardCall(deps: ForwardCallDeps) {
     }
     if (!target) throw new NotSendable('COGNIGY_TARGET_MISSING', 'The org has no Cognigy target');
     return {
-      request: cognigyRequest(target, version.content, await version.openSecrets()),
       installation: installationOf(target.apiBase),
+      // A wait for a slot may be long (a rollout of many orgs at one installation): no secret is
+      // decrypted before it ends, so none sits in memory for the wait.
+      request: async (): Promise<CognigyRequest> =>
+        cognigyRequest(await target.open(), version.content, await version.openSecrets()),
     };
+  }
+
+  /** Settles a deployment that cannot be sent (a refusal: no call is made). */
+  async function refuse(d: ClaimedDeployment, base: AttemptBase, error: unknown) {
+    const code = error instanceof NotSendable ? error.code : 'DEPLOYMENT_NOT_SENDABLE';
+    const detail =
+      error instanceof NotSendable
+        ? error.message
+        : 'The configuration could not be prepared (secrets unavailable?)';
+    await settle(
+      d,
+      { ...base, durationMs: 0, outcome: 'refused', error: { code, detail } },
+      { state: 'failed', error: { code, detail } },
+    );
   }
 
   async function runOne(d: ClaimedDeployment, releaseSlot: () => void): Promise<void> {
@@ -120,27 +146,17 @@ export function createForwardCall(deps: ForwardCallDeps) {
         );
         return;
       }
-      let request: CognigyRequest;
-      let installation: string;
+      let prepared: Awaited<ReturnType<typeof prepare>>;
       try {
-        ({ request, installation } = await prepare(d));
+        prepared = await prepare(d);
       } catch (error) {
         releaseSlot();
-        const code = error instanceof NotSendable ? error.code : 'DEPLOYMENT_NOT_SENDABLE';
-        const detail =
-          error instanceof NotSendable
-            ? error.message
-            : 'The configuration could not be prepared (secrets unavailable?)';
-        await settle(
-          d,
-          { ...base, durationMs: 0, outcome: 'refused', error: { code, detail } },
-          { state: 'failed', error: { code, detail } },
-        );
+        await refuse(d, base, error);
         return;
       }
       let release: () => void;
       try {
-        release = await bound.acquire(installation, deps.waitSignal());
+        release = await bound.acquire(prepared.installation, deps.waitSignal());
       } catch (error) {
         if (!(error instanceof SlotWaitStopped)) throw error;
         // Stopped before its turn: no call was made, so no attempt is counted; due again at once.
@@ -159,6 +175,15 @@ export function createForwardCall(deps: ForwardCallDeps) {
           { deploymentId: d.id, worker },
           'forwarding: lease lost while waiting for a slot; not sent',
         );
+        return;
+      }
+      let request: CognigyRequest;
+      try {
+        request = await prepared.request();
+      } catch (error) {
+        release();
+        releaseSlot();
+        await refuse(d, base, error);
         return;
       }
       let result: Awaited<ReturnType<CognigyClient['send']>>;

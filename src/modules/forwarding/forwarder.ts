@@ -13,8 +13,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { CognigyClient } from '../cognigy/cognigy-client.js';
-import type { CognigyTargetCredentials } from '../cognigy/cognigy-request.js';
 import { createJobLoop } from '../jobs/job-loop.js';
+import type { SealedCognigyTarget } from '../orgs/cognigy-target.js';
 import { type ClaimedDeployment, deploymentsRepository as deployments } from './deployments.repository.js';
 import { createForwardCall, type ForwardableVersion } from './forward-call.js';
 import type { ForwardingMetrics } from './forwarding-metrics.js';
@@ -33,7 +33,7 @@ export interface ForwarderDeps {
   readonly change: ChangeRunner;
   readonly client: CognigyClient;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
-  readonly loadTarget: (tenantId: string, orgId: string) => Promise<CognigyTargetCredentials | null>;
+  readonly loadTarget: (tenantId: string, orgId: string) => Promise<SealedCognigyTarget | null>;
   readonly loadVersion: (versionId: string) => Promise<ForwardableVersion | null>;
   readonly policy: RetryPolicy;
   /** Calls in flight at once, in this process. */

@@ -87,14 +87,40 @@ export async function putCognigyTarget(
   });
 }
 
+/** The org's Cognigy target with its API key still sealed: `open()` decrypts it when the call is due. */
+export interface SealedCognigyTarget {
+  readonly apiBase: string;
+  readonly organisationId: string | null;
+  open(): Promise<CognigyCredentials>;
+}
+
+type TargetDeps = { readonly db: Db; readonly secrets: Pick<SecretsService, 'openSecret'> };
+
+/** The forwarder reads the target before it waits for a slot at the installation, and opens it after. */
+export async function findCognigyTarget(
+  { db, secrets }: TargetDeps,
+  tenantId: string,
+  orgId: string,
+): Promise<SealedCognigyTarget | null> {
+  const target = await targets.find(db, tenantId, orgId);
+  if (!target) return null;
+  const { apiBase, organisationId } = target;
+  return {
+    apiBase,
+    organisationId,
+    open: async () => ({
+      apiBase,
+      organisationId,
+      apiKey: await secrets.openSecret(db, cognigyApiKeyLocation(tenantId, orgId), target.apiKeySealed),
+    }),
+  };
+}
+
 /** Decrypts the org's Cognigy API key; only the forwarder and the dry run (and tests proving decryption) call this. */
 export async function loadCognigyCredentials(
-  { db, secrets }: { readonly db: Db; readonly secrets: Pick<SecretsService, 'openSecret'> },
+  deps: TargetDeps,
   tenantId: string,
   orgId: string,
 ): Promise<CognigyCredentials | null> {
-  const target = await targets.find(db, tenantId, orgId);
-  if (!target) return null;
-  const apiKey = await secrets.openSecret(db, cognigyApiKeyLocation(tenantId, orgId), target.apiKeySealed);
-  return { apiBase: target.apiBase, apiKey, organisationId: target.organisationId };
+  return (await findCognigyTarget(deps, tenantId, orgId))?.open() ?? null;
 }

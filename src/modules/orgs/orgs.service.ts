@@ -7,7 +7,7 @@
 import type { Db } from '../../db/client.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { SecretsService } from '../secrets/secrets.service.js';
-import { loadCognigyCredentials, putCognigyTarget } from './cognigy-target.js';
+import { findCognigyTarget, loadCognigyCredentials, putCognigyTarget } from './cognigy-target.js';
 import { findOrg, lockForWrite } from './org-access.js';
 import { archiveOrg, createOrg, updateOrg } from './org-changes.js';
 import { listOrgs, selectOrgs } from './org-queries.js';
@@ -29,6 +29,7 @@ export function createOrgsService(deps: OrgsServiceDeps) {
     archive: archiveOrg.bind(null, deps),
     putCognigyTarget: putCognigyTarget.bind(null, deps),
     select: selectOrgs.bind(null, deps),
+    findCognigyTarget: findCognigyTarget.bind(null, deps),
     loadCognigyCredentials: loadCognigyCredentials.bind(null, deps),
   };
 }

@@ -64,7 +64,7 @@ test('a failed batch write is retried outcome by outcome: nothing is lost or wri
     change: failingOnce,
     client: createCognigyClient({ fetch: container.outbound, timeoutMs: 2_000 }),
     logger: container.logger,
-    loadTarget: (tenantId, orgId) => container.orgs.loadCognigyCredentials(tenantId, orgId),
+    loadTarget: (tenantId, orgId) => container.orgs.findCognigyTarget(tenantId, orgId),
     loadVersion: (versionId) => container.ssoVersions.forwardable(versionId),
     policy: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, deadlineMs: 30_000 },
     concurrency: ORGS,
