@@ -27,6 +27,7 @@ const NOT_PROBLEM_CODES: ReadonlyMap<string, string> = new Map([
   ['CONFIG_INVALID', 'ConfigError: the environment does not describe a runnable service'],
   ['DEPLOYMENT_HASH_MISMATCH', 'forwarding: why a deployment was not sent, recorded on its attempt'],
   ['DEPLOYMENT_NOT_SENDABLE', 'forwarding: why a deployment was not sent, recorded on its attempt'],
+  ['ID_TOKEN_HMAC_MISMATCH', 'console sign-in: why an HS* ID token was refused, in the refusal event only'],
   ['ERR_TLS', "outbound: a prefix of Node's TLS error codes"],
   ['ERR_SSL', "outbound: a prefix of Node's OpenSSL error codes"],
 ]);
