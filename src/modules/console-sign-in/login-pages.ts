@@ -19,6 +19,7 @@ function page(title: string, body: string, head = ''): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Cognigy SSO console</title>
+<link rel="icon" href="data:,">
 ${head}</head>
 <body>
 <main>

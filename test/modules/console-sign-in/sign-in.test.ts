@@ -273,6 +273,9 @@ describe('the pages', () => {
     expect(form.headers['content-security-policy']).toContain("form-action 'self'");
     expect(form.body).toMatch(/<html lang="en">[\s\S]*<title>[^<]+<\/title>[\s\S]*<label for="tenant">/);
     expect(form.body.match(/<h1>/g)).toHaveLength(1);
+    // An empty icon the CSP allows (img-src data:): the browser asks for no /favicon.ico (a 404 problem).
+    expect(form.body).toContain('<link rel="icon" href="data:,">');
+    expect(form.headers['content-security-policy']).toMatch(/img-src [^;]*data:/);
     const next = await w.t.app.inject({
       method: 'GET',
       url: `/ui/login?tenant=${w.tenant.slug}&returnTo=/ui/audit`,
