@@ -6,7 +6,8 @@ export const stateHash = (state: string) => createHash('sha256').update(state, '
 
 export interface AttemptRow {
   readonly tenantId: string;
-  readonly codeVerifier: string;
+  /** The PKCE verifier, sealed with the tenant's data key (sign-in.service verifierLocation). */
+  readonly codeVerifierSealed: string;
   readonly nonce: string;
   readonly returnTo: string;
   readonly expiresAt: Date;
@@ -18,7 +19,7 @@ export const attemptsRepository = {
     a: {
       state: string;
       tenantId: string;
-      codeVerifier: string;
+      codeVerifierSealed: string;
       nonce: string;
       returnTo: string;
       expiresAt: Date;
@@ -29,7 +30,7 @@ export const attemptsRepository = {
       .values({
         state_hash: stateHash(a.state),
         tenant_id: a.tenantId,
-        code_verifier: a.codeVerifier,
+        code_verifier: a.codeVerifierSealed,
         nonce: a.nonce,
         return_to: a.returnTo,
         expires_at: a.expiresAt,
@@ -46,7 +47,7 @@ export const attemptsRepository = {
     return row
       ? {
           tenantId: row.tenant_id,
-          codeVerifier: row.code_verifier,
+          codeVerifierSealed: row.code_verifier,
           nonce: row.nonce,
           returnTo: row.return_to,
           expiresAt: row.expires_at,

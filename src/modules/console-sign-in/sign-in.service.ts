@@ -7,6 +7,7 @@
  * the state or a token.
  */
 import type { Db } from '../../db/client.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { ChangeContext } from '../../lib/request-context.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import { type ConsoleLoginRow, consoleLoginRepository } from '../console-login/console-login.repository.js';
@@ -17,8 +18,8 @@ import type { SessionRow } from '../console-sessions/sessions.repository.js';
 import type { ConsoleSessionsService } from '../console-sessions/sessions.service.js';
 import { isHmacAlg } from '../discovery/oidc-options.js';
 import type { OutboundFetch } from '../outbound/outbound-fetch.js';
-import type { SecretsService } from '../secrets/secrets.service.js';
-import { attemptsRepository as attempts } from './attempts.repository.js';
+import type { SecretsService, TenantSecretLocation } from '../secrets/secrets.service.js';
+import { attemptsRepository as attempts, stateHash } from './attempts.repository.js';
 import { consoleClient, hmacSignatureHolds, newSignInSecrets, oidc } from './oidc-client.js';
 import { safeReturnTo } from './return-to.js';
 import { grantOf } from './role-mapping.js';
@@ -49,7 +50,7 @@ export interface Refusal {
 export interface SignInServiceDeps {
   readonly db: Db;
   readonly change: ChangeRunner;
-  readonly secrets: Pick<SecretsService, 'openTenantSecret'>;
+  readonly secrets: Pick<SecretsService, 'sealTenantSecret' | 'openTenantSecret'>;
   readonly sessions: Pick<ConsoleSessionsService, 'start'>;
   readonly fetch: OutboundFetch;
   readonly allowHttp: boolean;
@@ -58,6 +59,13 @@ export interface SignInServiceDeps {
 }
 
 const SCOPE = 'openid email profile';
+
+/** Where a sign-in attempt's sealed PKCE verifier belongs: its tenant and its state (by hash). */
+export const verifierLocation = (tenantId: string, state: string): TenantSecretLocation => ({
+  tenantId,
+  record: `console_sign_in_attempts/${stateHash(state).toString('hex')}`,
+  field: 'code_verifier',
+});
 
 /** An HS* ID token not signed with the client secret (its failure code in the trail). */
 class HmacSignatureError extends Error {
@@ -134,14 +142,22 @@ export function createSignInService(deps: SignInServiceDeps) {
       const secrets = await newSignInSecrets();
       const at = now();
       await attempts.purgeExpired(db, at);
-      await attempts.insert(db, {
-        state: secrets.state,
-        tenantId: found.tenantId,
-        codeVerifier: secrets.codeVerifier,
-        nonce: secrets.nonce,
-        returnTo: safeReturnTo(returnTo),
-        expiresAt: new Date(at.getTime() + ATTEMPT_TTL_MS),
-      });
+      await inTransaction(db, async (tx) =>
+        attempts.insert(tx, {
+          state: secrets.state,
+          tenantId: found.tenantId,
+          // Sealed like every secret, bound to this attempt: with the code (which passes through
+          // the browser) the verifier is what redeems it. The nonce travels in the URL anyway.
+          codeVerifierSealed: await deps.secrets.sealTenantSecret(
+            tx,
+            verifierLocation(found.tenantId, secrets.state),
+            secrets.codeVerifier,
+          ),
+          nonce: secrets.nonce,
+          returnTo: safeReturnTo(returnTo),
+          expiresAt: new Date(at.getTime() + ATTEMPT_TTL_MS),
+        }),
+      );
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: consoleUrls(deps.publicUrl, found.slug).redirectUri,
         scope: SCOPE,
@@ -237,8 +253,13 @@ export function createSignInService(deps: SignInServiceDeps) {
       let claims: Record<string, unknown>;
       try {
         const { config, signatureHolds } = await client(attempt.tenantId, found.slug, login);
+        const pkceCodeVerifier = await deps.secrets.openTenantSecret(
+          db,
+          verifierLocation(attempt.tenantId, state),
+          attempt.codeVerifierSealed,
+        );
         const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
-          pkceCodeVerifier: attempt.codeVerifier,
+          pkceCodeVerifier,
           expectedState: state,
           expectedNonce: attempt.nonce,
           idTokenExpected: true,

@@ -2,8 +2,10 @@
  * Console sign-in end to end without a browser (issue 20): the code flow against a real provider,
  * the session cookie, and every refusal — each with a clear answer and nothing signed in.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateHash } from '../../../src/modules/console-sign-in/attempts.repository.js';
+import { verifierLocation } from '../../../src/modules/console-sign-in/sign-in.service.js';
 import { chainOf } from '../../support/audit.js';
 import {
   CONSOLE_CLIENT_ID,
@@ -305,6 +307,31 @@ describe('the pages', () => {
 });
 
 describe('secrets of the flow', () => {
+  it('keeps the PKCE verifier sealed with the tenant’s key, bound to its attempt', async () => {
+    const start = await w.t.app.inject({ method: 'GET', url: `/ui/login/${w.tenant.slug}` });
+    expect(start.statusCode).toBe(303);
+    const auth = new URL(String(start.headers.location));
+    const state = auth.searchParams.get('state') as string;
+    const challenge = auth.searchParams.get('code_challenge') as string;
+    const { rows } = await w.t.database.pool.query<{ code_verifier: string }>(
+      'SELECT code_verifier FROM console_sign_in_attempts WHERE state_hash = $1',
+      [stateHash(state)],
+    );
+    const stored = rows[0]?.code_verifier as string;
+    expect(stored).not.toMatch(/^[A-Za-z0-9_-]{43}$/); // not a verifier as PKCE makes them
+    const { secrets, database } = w.t.container;
+    const verifier = await secrets.openTenantSecret(
+      database.db,
+      verifierLocation(w.tenant.id, state),
+      stored,
+    );
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(challenge);
+    // Bound to its attempt: under another state's location it does not open.
+    await expect(
+      secrets.openTenantSecret(database.db, verifierLocation(w.tenant.id, `${state}x`), stored),
+    ).rejects.toThrow();
+  });
+
   it('puts the session id, the code and the tokens in no URL after the callback, no log line, no API answer and no audit event', async () => {
     const answers: string[] = [];
     const out = await signIn(w.t.app, w.idp, w.tenant.slug, 'alma');
