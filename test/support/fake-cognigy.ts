@@ -128,9 +128,21 @@ export async function startFakeCognigy(
       g.now += 1;
       g.most = Math.max(g.most, g.now);
     }
-    res.once('close', () => {
+    // A call is open from its arrival until the fake writes its answer (or the connection closes
+    // unanswered). Not until 'close': a client can read the answer, free its slot and start its next
+    // call before this side's 'close' runs — on a loaded machine the gauge then counted one too many.
+    let open = true;
+    const answered = () => {
+      if (!open) return;
+      open = false;
       for (const g of gauges) g.now -= 1;
-    });
+    };
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      answered();
+      return end(...args);
+    }) as ServerResponse['end'];
+    res.once('close', answered);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
