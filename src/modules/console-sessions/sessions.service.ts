@@ -95,12 +95,13 @@ export function createConsoleSessionsService(deps: ConsoleSessionsDeps) {
       if (signal?.aborted) throw new Error('stopping'); // released, due again at once
       const batch = await repo.expiredNotEnded(db, at, SWEEP_BATCH);
       if (batch.length === 0) break;
-      await change(systemContext('console session expiry'), async (tx, trail) => {
-        let any = false;
-        for (const s of batch) if (await recordEnd(tx, trail, s, 'expired', at)) any = true;
-        if (!any) trail.unchanged();
+      // A session ended meanwhile (sign-out, its cookie back) is left to that end: not counted.
+      ended += await change(systemContext('console session expiry'), async (tx, trail) => {
+        let count = 0;
+        for (const s of batch) if (await recordEnd(tx, trail, s, 'expired', at)) count += 1;
+        if (count === 0) trail.unchanged();
+        return count;
       });
-      ended += batch.length;
       if (batch.length < SWEEP_BATCH) break;
     }
     const purged = await repo.purgeEnded(db, new Date(at.getTime() - deps.retentionMs));
