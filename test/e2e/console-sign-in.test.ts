@@ -211,7 +211,8 @@ describe.skipIf(!HAS_CHROMIUM)('console sign-in with the tenant’s identity pro
     await admin.getByRole('button', { name: 'Save' }).click();
     await admin.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     await admin.getByText('Stored now:').waitFor();
-    expect(await admin.getByLabel('Client secret').inputValue()).toBe('');
+    // Polled: the status and the field are set by separate renders.
+    await expect.poll(() => admin.getByLabel('Client secret').inputValue()).toBe('');
     const settings = await api('GET', '/v1/console-login');
     expect(settings).toMatchObject({
       configured: true,
@@ -343,7 +344,7 @@ describe.skipIf(!HAS_CHROMIUM)('console sign-in with the tenant’s identity pro
     await dana2.getByRole('link', { name: 'Audit trail' }).click();
     await dana2.getByText('Your session has ended').waitFor();
     expect(new URL(dana2.url()).hash).toBe('#/audit');
-    expect(await dana2.getByLabel('Tenant').inputValue()).toBe(TENANT);
+    await expect.poll(() => dana2.getByLabel('Tenant').inputValue()).toBe(TENANT);
     await dana2.getByRole('button', { name: 'Continue to your identity provider' }).click();
     // Still signed in at the IdP: straight back, to the trail.
     await dana2.getByRole('table', { name: 'Audit events, newest first' }).waitFor();
@@ -410,7 +411,7 @@ describe.skipIf(!HAS_CHROMIUM)('console sign-in with the tenant’s identity pro
     expect(await trail.getByRole('row', { name: /sso_version\.approved/ }).innerText()).toMatch(
       /sam@acme\.example[\s\S]*person · [a-z, ]*approver[\s\S]*sso_version\.approved/,
     );
-    expect(await alex.getByLabel('Actor').inputValue()).toBe(personId('sam'));
+    await expect.poll(() => alex.getByLabel('Actor').inputValue()).toBe(personId('sam'));
 
     // A tenant that keeps its console to its IdP: the sign-in page offers no key form.
     await api('PUT', '/v1/console-login', {

@@ -93,6 +93,8 @@ function Settings({ view, onSaved }: { view: ConsoleLoginView; onSaved: () => vo
     run(async () => {
       // If-Match: a save over settings someone else changed meanwhile is refused (409), not lost.
       await sendJson('PUT', '/v1/console-login', body, view.etag ? { 'if-match': view.etag } : undefined);
+      // The secret is stored: out of the page at once, not only once the settings are read again.
+      set({ clientSecret: '' });
       return 'Saved: the issuer passed the checks. People sign in with the new settings from now on.';
     });
   }
