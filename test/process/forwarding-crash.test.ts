@@ -74,9 +74,11 @@ describe('forwarding across a crash', () => {
     for (const id of orgIds) expect(world.fake.stateOf(id)).toMatchObject({ kind: 'configured' });
     second.child.kill('SIGTERM');
     await second.exited;
-  }, 180_000);
+  }, 300_000);
 });
 
+// The whole of a test may take long where the machine is busy (the 1,000-org test: 54 s alone on 2
+// cores, over 180 s beside a second run of the suite); its bounds that matter are the waits inside.
 describe('two processes on one database', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -140,5 +142,5 @@ describe('two processes on one database', () => {
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
     await Promise.all([a.exited, b.exited]);
-  }, 180_000);
+  }, 300_000);
 });
