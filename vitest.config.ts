@@ -13,6 +13,5 @@ export default defineConfig({
     // database, so one worker more than the cores keeps the CPUs busy (2 cores, Node 24, embedded
     // PostgreSQL: 499 s with 1 worker, 261 s with 3). TEST_WORKERS overrides it.
     maxWorkers: Number(process.env.TEST_WORKERS) || availableParallelism() + 1,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });
