@@ -6,7 +6,6 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
-import { canonicalJson } from '../../lib/canonical-json.js';
 import { AppError, BadRequestError, type FieldError } from '../../lib/errors.js';
 import { createBodyAjv, fieldErrorsOf } from '../../lib/json-schema.js';
 import type { ChangeContext } from '../../lib/request-context.js';
@@ -26,7 +25,10 @@ export interface BulkDraftDeps {
   readonly db: Db;
   readonly change: ChangeRunner;
   readonly orgs: Pick<OrgsService, 'select'>;
-  readonly versions: Pick<SsoVersionsService, 'planDraft' | 'persistDraft' | 'versionContent'>;
+  readonly versions: Pick<
+    SsoVersionsService,
+    'planDraft' | 'persistDraft' | 'versionContent' | 'changesNothing'
+  >;
   readonly logger: Pick<Logger, 'info' | 'error'>;
 }
 
@@ -117,11 +119,7 @@ export async function bulkDraft(
         expectedBase: p.draft.baseVersion,
         bulkId,
       });
-      const unchanged =
-        p.head !== null &&
-        canonicalJson(plan.content) === canonicalJson(service.versionContent(p.head)) &&
-        plan.clientSecretExpiresAt?.getTime() === p.head.clientSecretExpiresAt?.getTime();
-      if (unchanged) {
+      if (await service.changesNothing(plan, p.head)) {
         result = bulk.orgResult(p.org, ref, 'skipped', p.head?.number ?? null, plan.report.status);
       } else if (dryRun) {
         result = bulk.orgResult(p.org, ref, 'validated', null, plan.report.status);

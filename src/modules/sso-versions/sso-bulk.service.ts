@@ -15,7 +15,10 @@ export interface SsoBulkServiceDeps {
   readonly db: Db;
   readonly change: ChangeRunner;
   readonly orgs: Pick<OrgsService, 'select'>;
-  readonly versions: Pick<SsoVersionsService, 'planDraft' | 'persistDraft' | 'approve' | 'versionContent'>;
+  readonly versions: Pick<
+    SsoVersionsService,
+    'planDraft' | 'persistDraft' | 'approve' | 'versionContent' | 'changesNothing'
+  >;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 

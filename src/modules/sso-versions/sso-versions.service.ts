@@ -10,6 +10,7 @@ import type { Db } from '../../db/client.js';
 import type { ChangeRunner } from '../audit/audited-change.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import type { SecretsService } from '../secrets/secrets.service.js';
+import { changesNothing } from './changes-nothing.js';
 import { createDraft, planDraft } from './create-draft.js';
 import { dryRun } from './dry-run.js';
 import { forwardable } from './forwardable.js';
@@ -45,6 +46,8 @@ export function createSsoVersionsService(deps: SsoVersionsServiceDeps) {
     forwardable: forwardable.bind(null, d),
     planDraft: planDraft.bind(null, d),
     persistDraft: persistDraft.bind(null, d),
+    /** Whether a planned draft would hold what the head holds (content, expiry, secrets by fingerprint). */
+    changesNothing: changesNothing.bind(null, d),
     createDraft: createDraft.bind(null, d),
     list: listVersions.bind(null, d),
     get: getVersion.bind(null, d),

@@ -343,6 +343,35 @@ describe('bulk drafts', () => {
     expect(again.json().summary).toMatchObject({ selected: 2, skipped: 2 });
   });
 
+  test('a new client secret alone is a change (a rotation); the secret an org holds already is not', async () => {
+    const a = await createSsoOrg(w, 'rot-bulk-a', { wave: 'rot-bulk' });
+    const b = await createSsoOrg(w, 'rot-bulk-b', { wave: 'rot-bulk' });
+    const va = await draft(a.id, 0, oidcDraft(w.idp.issuer));
+    await draft(b.id, 0, { ...oidcDraft(w.idp.issuer), idpClientSecret: OTHER_SECRET });
+    // b already holds OTHER_SECRET: skipped; a gets a v2 whose secret changed in v2, content as before
+    const rotated = await send('POST', '/v1/sso/bulk', w.editor, {
+      selector: { labels: { wave: 'rot-bulk' } },
+      change: { idpClientSecret: OTHER_SECRET },
+    });
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    expect(rotated.body).not.toContain(OTHER_SECRET);
+    expect(rotated.json().summary).toMatchObject({ selected: 2, succeeded: 1, skipped: 1, failed: 0 });
+    const outcomes = Object.fromEntries(
+      rotated.json().results.map((r: { org: { slug: string }; outcome: string }) => [r.org.slug, r.outcome]),
+    );
+    expect(outcomes).toEqual({ 'rot-bulk-a': 'created', 'rot-bulk-b': 'skipped' });
+    const v2 = (await send('GET', `/v1/orgs/${a.id}/sso/versions/2`, w.auditor)).json();
+    expect(v2.secrets.idpClientSecret.changedIn).toBe(2);
+    expect(v2.secrets.idpClientSecret.fingerprint).not.toBe(va.secrets.idpClientSecret.fingerprint);
+    expect(v2.content).toEqual(va.content);
+    // the same rotation again: both hold it now
+    const again = await send('POST', '/v1/sso/bulk', w.editor, {
+      selector: { labels: { wave: 'rot-bulk' } },
+      change: { idpClientSecret: OTHER_SECRET },
+    });
+    expect(again.json().summary).toMatchObject({ selected: 2, succeeded: 0, skipped: 2 });
+  });
+
   test('an expiry for a SAML org fails that org, pointing at the field', async () => {
     const org = await createSsoOrg(w, 'exp-bulk-saml');
     await draft(org.id, 0, samlDraft());
