@@ -83,7 +83,12 @@ export function createContainer(input: ContainerInput) {
   // Webhooks (issue 18): the outbox sees every change's audit events and writes the webhook events
   // among them, with their deliveries, in the change's own transaction; it then wakes the worker.
   const webhookWake = { poke: () => {} };
-  const change = createChangeRunner(db, audit, createWebhookOutbox({ onEnqueued: () => webhookWake.poke() }));
+  const change = createChangeRunner(
+    db,
+    audit,
+    createWebhookOutbox({ onEnqueued: () => webhookWake.poke() }),
+    idempotency.noteChangeMade,
+  );
 
   const apiKeys = createApiKeysService({
     db,

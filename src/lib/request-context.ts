@@ -28,6 +28,8 @@ export interface ChangeContext {
   readonly requestId: string | null;
   readonly sourceIp: string | null;
   readonly userAgent: string | null;
+  /** The Idempotency-Key record of the request, when it sent one: its change is noted there. */
+  readonly idempotencyRecordId?: string | undefined;
 }
 
 /** Changes made by the service itself (rotation, workers). */

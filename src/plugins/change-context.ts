@@ -27,5 +27,6 @@ export function changeContextOf(request: FastifyRequest): ChangeContext {
     requestId: request.id,
     sourceIp: request.ip ?? null,
     userAgent: typeof agent === 'string' ? agent.slice(0, MAX_USER_AGENT) : null,
+    idempotencyRecordId: request.idempotencyRecordId,
   };
 }

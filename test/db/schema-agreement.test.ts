@@ -697,6 +697,7 @@ describe('Kysely on the migrated database', () => {
         responseSealed: 'v1.sealed.response',
         createdAt: at('2026-01-11T00:00:00.777Z'),
         completedAt: at('2026-01-11T00:00:01.888Z'),
+        changeMadeAt: at('2026-01-11T00:00:01.333Z'),
         expiresAt: at('2026-01-12T00:00:00.999Z'),
       },
       AuditEvent: {

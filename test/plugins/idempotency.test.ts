@@ -164,6 +164,112 @@ describe('a retry with the same key and body', () => {
   });
 });
 
+describe('a request that ended without a kept response', () => {
+  const record = async (key: string) =>
+    (
+      await t.database.pool.query<{ change_made_at: Date | null; completed_at: Date | null }>(
+        'SELECT change_made_at, completed_at FROM idempotency_records WHERE key = $1',
+        [key],
+      )
+    ).rows[0];
+  /** As if the process died after the change committed and before the response was kept. */
+  const loseResponse = (key: string, agoSeconds: number) =>
+    t.database.pool.query(
+      `UPDATE idempotency_records SET completed_at = NULL, status_code = NULL, master_key_id = NULL,
+              response_sealed = NULL, created_at = now() - make_interval(secs => $2) WHERE key = $1`,
+      [key, agoSeconds],
+    );
+
+  test('the record notes the change in the change’s transaction: set after a 201, not after a refused request', async () => {
+    const made = freshKey();
+    expect((await post('/v1/orgs', { slug: 'noted-change', name: 'Noted' }, made)).statusCode).toBe(201);
+    expect(await record(made)).toMatchObject({
+      change_made_at: expect.any(Date),
+      completed_at: expect.any(Date),
+    });
+    const refused = freshKey();
+    expectProblem(
+      await post('/v1/orgs', { slug: 'noted-change', name: 'Again' }, refused),
+      409,
+      'ORG_SLUG_TAKEN',
+    );
+    expect(await record(refused)).toMatchObject({ change_made_at: null, completed_at: expect.any(Date) });
+  });
+
+  test('whose change was made: a retry is 409 IDEMPOTENCY_RESPONSE_LOST and makes nothing twice', async () => {
+    const key = freshKey();
+    const body = { slug: 'lost-response', name: 'Lost' };
+    expect((await post('/v1/orgs', body, key)).statusCode).toBe(201);
+    const orgs = await countRows('orgs');
+    const events = await countRows('audit_events');
+    // Within the takeover time the first request may still be running.
+    await loseResponse(key, 5);
+    expectProblem(await post('/v1/orgs', body, key), 409, 'IDEMPOTENCY_REQUEST_IN_PROGRESS');
+    // Once it is past, the process that ran it is gone: the change stands, its answer is lost.
+    await loseResponse(key, 61);
+    const retry = await post('/v1/orgs', body, key);
+    expectProblem(retry, 409, 'IDEMPOTENCY_RESPONSE_LOST');
+    expect(retry.json().detail).toContain('read the resource');
+    expect(await countRows('orgs')).toBe(orgs);
+    expect(await countRows('audit_events')).toBe(events);
+    // The same key with another body is still 422, not 409.
+    expectProblem(await post('/v1/orgs', { ...body, name: 'Other' }, key), 422, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
+  test('whose change was made before a 5xx: a retry is 409 IDEMPOTENCY_RESPONSE_LOST at once', async () => {
+    const key = freshKey();
+    const body = { slug: 'failed-after-commit', name: 'Failed' };
+    const started = await t.container.idempotency.begin(
+      tenant.adminKeyId,
+      tenant.id,
+      key,
+      'POST',
+      '/v1/orgs',
+      body,
+    );
+    if (started.kind !== 'proceed') throw new Error('the key was not free');
+    await t.database.pool.query('UPDATE idempotency_records SET change_made_at = now() WHERE id = $1', [
+      started.recordId,
+    ]);
+    await t.container.idempotency.complete(started.recordId, { statusCode: 500, headers: {}, body: '' });
+    expectProblem(await post('/v1/orgs', body, key), 409, 'IDEMPOTENCY_RESPONSE_LOST');
+    expect(await countWhere(t.database.db, 'orgs', { slug: 'failed-after-commit' })).toBe(0);
+  });
+
+  test('whose change was not made (the process died first, or a 5xx): a retry runs', async () => {
+    const died = freshKey();
+    const body = { slug: 'died-before-commit', name: 'Died' };
+    const started = await t.container.idempotency.begin(
+      tenant.adminKeyId,
+      tenant.id,
+      died,
+      'POST',
+      '/v1/orgs',
+      body,
+    );
+    expect(started.kind).toBe('proceed');
+    await loseResponse(died, 61);
+    const retry = await post('/v1/orgs', body, died);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(replayed(retry)).toBe(false);
+
+    const failed = freshKey();
+    const failedBody = { slug: 'failed-before-commit', name: 'Failed' };
+    const first = await t.container.idempotency.begin(
+      tenant.adminKeyId,
+      tenant.id,
+      failed,
+      'POST',
+      '/v1/orgs',
+      failedBody,
+    );
+    if (first.kind !== 'proceed') throw new Error('the key was not free');
+    await t.container.idempotency.complete(first.recordId, { statusCode: 503, headers: {}, body: '' });
+    expect(await record(failed)).toBeUndefined();
+    expect((await post('/v1/orgs', failedBody, failed)).statusCode).toBe(201);
+  });
+});
+
 describe('the same key with another request', () => {
   test('another body is 422 IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
     const key = freshKey();

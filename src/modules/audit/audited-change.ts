@@ -70,14 +70,25 @@ async function audited<T>(
   return result;
 }
 
-export function createChangeRunner(db: Db, audit: Appender, outbox?: ChangeOutbox): ChangeRunner {
-  if (!outbox) return (ctx, work) => inTransaction(db, (tx) => audited(tx, audit, ctx, work, []));
+/**
+ * Runs in the transaction of a change that recorded events (one that changed something), after its
+ * work: the Idempotency-Key record of the request notes there that its change is made.
+ */
+export type ChangeMadeHook = (tx: Tx, ctx: ChangeContext) => Promise<void>;
+
+export function createChangeRunner(
+  db: Db,
+  audit: Appender,
+  outbox?: ChangeOutbox,
+  onChangeMade?: ChangeMadeHook,
+): ChangeRunner {
   return async (ctx, work) => {
     let afterCommit: (() => void) | undefined;
     const result = await inTransaction(db, async (tx) => {
       const records: AuditRecord[] = [];
       const value = await audited(tx, audit, ctx, work, records);
-      afterCommit = await outbox(tx, records);
+      if (records.length > 0) await onChangeMade?.(tx, ctx);
+      afterCommit = await outbox?.(tx, records);
       return value;
     });
     afterCommit?.();

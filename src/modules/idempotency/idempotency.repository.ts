@@ -17,6 +17,8 @@ export interface IdempotencyRow {
   readonly createdAt: Date;
   readonly completedAt: Date | null;
   readonly expiresAt: Date;
+  /** When the request's change committed (null: it made none, or not yet). */
+  readonly changeMadeAt: Date | null;
 }
 
 /** A row of `idempotency_records` as the service sees it (the one mapping of this table). */
@@ -33,6 +35,7 @@ const recordOf = (r: Selectable<IdempotencyRecord>): IdempotencyRow => ({
   createdAt: r.created_at,
   completedAt: r.completed_at,
   expiresAt: r.expires_at,
+  changeMadeAt: r.change_made_at,
 });
 
 export const idempotencyRepository = {
@@ -81,6 +84,35 @@ export const idempotencyRepository = {
       .execute(),
 
   release: (db: Db, id: string) => db.deleteFrom('idempotency_records').where('id', '=', id).execute(),
+
+  /** In the transaction of a change the request made: the change is made once this commits. */
+  noteChangeMade: (tx: Db, id: string) =>
+    tx
+      .updateTable('idempotency_records')
+      .set({ change_made_at: new Date() })
+      .where('id', '=', id)
+      .where('change_made_at', 'is', null)
+      .execute(),
+
+  /**
+   * Releases the key of a request that ends without a response to keep (5xx, 429) so that a retry
+   * runs again; true when it did. A request that made its change keeps its key: it is marked ended,
+   * without a response, and a retry is told that the response was lost.
+   */
+  async releaseUnlessChanged(db: Db, id: string): Promise<boolean> {
+    const released = await db
+      .deleteFrom('idempotency_records')
+      .where('id', '=', id)
+      .where('change_made_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(released.numDeletedRows) === 1) return true;
+    await db
+      .updateTable('idempotency_records')
+      .set({ completed_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+    return false;
+  },
 
   /** Deletes the expired records; returns how many. */
   deleteExpired: async (db: Db, now: Date) => ({

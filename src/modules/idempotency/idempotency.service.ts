@@ -4,13 +4,18 @@
  * of the same request; the same key with another request is 422; a retry while the first is still
  * running is 409. Responses of 5xx are not kept, so a retry after a failure runs again.
  *
- * Known limit: the record is completed after the change committed; a crash between the two leaves a
- * pending record that is taken over after PENDING_TAKEOVER_MS, and the retry runs again.
+ * The response is stored after the change committed; the record notes the change in the change's
+ * own transaction. A retry of a request that ended without a stored response — its process died
+ * after the commit, or its answer was a 5xx after the commit — is 409 IDEMPOTENCY_RESPONSE_LOST: the
+ * change is made, and running it again would make it twice. A request that made no change (it died
+ * before its commit, or failed) leaves nothing that holds its key: after PENDING_TAKEOVER_MS, or at
+ * once after a 5xx, a retry runs again.
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { ConflictError, UnprocessableError } from '../../lib/errors.js';
+import type { ChangeContext } from '../../lib/request-context.js';
 import { associatedData } from '../crypto/associated-data.js';
 import type { SecretsService } from '../secrets/secrets.service.js';
 import { idempotencyRepository as records } from './idempotency.repository.js';
@@ -82,7 +87,7 @@ export function createIdempotencyService({
         if (!existing) continue; // released meanwhile: claim again
         const abandoned =
           !existing.completedAt && at.getTime() - existing.createdAt.getTime() > PENDING_TAKEOVER_MS;
-        if (existing.expiresAt <= at || abandoned) {
+        if (existing.expiresAt <= at || (abandoned && !existing.changeMadeAt)) {
           await records.release(db, existing.id);
           continue;
         }
@@ -90,6 +95,12 @@ export function createIdempotencyService({
           throw new UnprocessableError(
             'IDEMPOTENCY_KEY_REUSED',
             'This Idempotency-Key was used for a different request (method, path or body); use a new key',
+          );
+        }
+        if (existing.changeMadeAt && (abandoned || (existing.completedAt && !existing.responseSealed))) {
+          throw new ConflictError(
+            'IDEMPOTENCY_RESPONSE_LOST',
+            `The first request with this Idempotency-Key made its change at ${existing.changeMadeAt.toISOString()}, but its response was lost (the service stopped, or failed, before keeping it): read the resource instead of sending the request again`,
           );
         }
         if (
@@ -124,7 +135,7 @@ export function createIdempotencyService({
 
     async complete(recordId: string, response: StoredResponse): Promise<void> {
       if (response.statusCode >= 500 || response.statusCode === 429) {
-        await records.release(db, recordId);
+        await records.releaseUnlessChanged(db, recordId);
         return;
       }
       const { masterKeyId, sealed } = secrets.sealWithMasterKey(
@@ -136,6 +147,14 @@ export function createIdempotencyService({
         masterKeyId,
         responseSealed: sealed,
       });
+    },
+
+    /**
+     * In the transaction of each change a request makes (the change runner's hook): its record notes
+     * that the change is made, so that the note commits exactly when the change does.
+     */
+    async noteChangeMade(tx: Db, ctx: ChangeContext): Promise<void> {
+      if (ctx.idempotencyRecordId) await records.noteChangeMade(tx, ctx.idempotencyRecordId);
     },
 
     /** Housekeeping: drops expired records. */
