@@ -64,10 +64,6 @@ export async function createTestDatabase(
   } else {
     await client.query(`CREATE DATABASE "${name}"`);
   }
-  // A commit waits for its WAL flush only where durability across a crash of PostgreSQL itself is
-  // tested, and no test does that (the crash tests kill the service). On a server with fsync on (CI's),
-  // every commit of every file waited for the disk; the embedded test server runs with fsync off.
-  await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
   await client.end();
   const url = withDatabase(admin, name);
   return {
