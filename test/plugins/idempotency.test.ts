@@ -180,6 +180,20 @@ describe('a request that ended without a kept response', () => {
       [key, agoSeconds],
     );
 
+  /** The key taken for POST /v1/orgs with `body`, as a request does before it runs; its record id. */
+  const claim = async (key: string, body: object): Promise<string> => {
+    const started = await t.container.idempotency.begin(
+      tenant.adminKeyId,
+      tenant.id,
+      key,
+      'POST',
+      '/v1/orgs',
+      body,
+    );
+    if (started.kind !== 'proceed') throw new Error('the key was not free');
+    return started.recordId;
+  };
+
   test('the record notes the change in the change’s transaction: set after a 201, not after a refused request', async () => {
     const made = freshKey();
     expect((await post('/v1/orgs', { slug: 'noted-change', name: 'Noted' }, made)).statusCode).toBe(201);
@@ -219,19 +233,11 @@ describe('a request that ended without a kept response', () => {
   test('whose change was made before a 5xx: a retry is 409 IDEMPOTENCY_RESPONSE_LOST at once', async () => {
     const key = freshKey();
     const body = { slug: 'failed-after-commit', name: 'Failed' };
-    const started = await t.container.idempotency.begin(
-      tenant.adminKeyId,
-      tenant.id,
-      key,
-      'POST',
-      '/v1/orgs',
-      body,
-    );
-    if (started.kind !== 'proceed') throw new Error('the key was not free');
+    const recordId = await claim(key, body);
     await t.database.pool.query('UPDATE idempotency_records SET change_made_at = now() WHERE id = $1', [
-      started.recordId,
+      recordId,
     ]);
-    await t.container.idempotency.complete(started.recordId, { statusCode: 500, headers: {}, body: '' });
+    await t.container.idempotency.complete(recordId, { statusCode: 500, headers: {}, body: '' });
     expectProblem(await post('/v1/orgs', body, key), 409, 'IDEMPOTENCY_RESPONSE_LOST');
     expect(await countWhere(t.database.db, 'orgs', { slug: 'failed-after-commit' })).toBe(0);
   });
@@ -239,15 +245,7 @@ describe('a request that ended without a kept response', () => {
   test('whose change was not made (the process died first, or a 5xx): a retry runs', async () => {
     const died = freshKey();
     const body = { slug: 'died-before-commit', name: 'Died' };
-    const started = await t.container.idempotency.begin(
-      tenant.adminKeyId,
-      tenant.id,
-      died,
-      'POST',
-      '/v1/orgs',
-      body,
-    );
-    expect(started.kind).toBe('proceed');
+    await claim(died, body);
     await loseResponse(died, 61);
     const retry = await post('/v1/orgs', body, died);
     expect(retry.statusCode, retry.body).toBe(201);
@@ -255,16 +253,8 @@ describe('a request that ended without a kept response', () => {
 
     const failed = freshKey();
     const failedBody = { slug: 'failed-before-commit', name: 'Failed' };
-    const first = await t.container.idempotency.begin(
-      tenant.adminKeyId,
-      tenant.id,
-      failed,
-      'POST',
-      '/v1/orgs',
-      failedBody,
-    );
-    if (first.kind !== 'proceed') throw new Error('the key was not free');
-    await t.container.idempotency.complete(first.recordId, { statusCode: 503, headers: {}, body: '' });
+    const recordId = await claim(failed, failedBody);
+    await t.container.idempotency.complete(recordId, { statusCode: 503, headers: {}, body: '' });
     expect(await record(failed)).toBeUndefined();
     expect((await post('/v1/orgs', failedBody, failed)).statusCode).toBe(201);
   });
