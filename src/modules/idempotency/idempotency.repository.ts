@@ -96,22 +96,21 @@ export const idempotencyRepository = {
 
   /**
    * Releases the key of a request that ends without a response to keep (5xx, 429) so that a retry
-   * runs again; true when it did. A request that made its change keeps its key: it is marked ended,
-   * without a response, and a retry is told that the response was lost.
+   * runs again. A request that made its change keeps its key: it is marked ended, without a
+   * response, and a retry is told that the response was lost.
    */
-  async releaseUnlessChanged(db: Db, id: string): Promise<boolean> {
+  async releaseUnlessChanged(db: Db, id: string): Promise<void> {
     const released = await db
       .deleteFrom('idempotency_records')
       .where('id', '=', id)
       .where('change_made_at', 'is', null)
       .executeTakeFirst();
-    if (Number(released.numDeletedRows) === 1) return true;
-    await db
-      .updateTable('idempotency_records')
-      .set({ completed_at: new Date() })
-      .where('id', '=', id)
-      .execute();
-    return false;
+    if (Number(released.numDeletedRows) === 0)
+      await db
+        .updateTable('idempotency_records')
+        .set({ completed_at: new Date() })
+        .where('id', '=', id)
+        .execute();
   },
 
   /** Deletes the expired records; returns how many. */
